@@ -1,0 +1,97 @@
+# plmscope: run ./configure first. Files are discovered, not listed:
+#   libcore/*.c formats/*.c  -> libplmscope.so   tools/*.c        -> bin/<tool>
+#   plugins/*.c              -> plugins/<p>.so   tests/unit/test_*.c -> tests/<test>
+#   tests/fuzz/fuzz_*.c      -> fuzz/<target>    (clang + libFuzzer)
+# BUILD=dir puts every output under dir; SANITIZE=1 builds with ASan + UBSan into build-san.
+
+ifeq ($(wildcard config.mk),)
+$(error run ./configure first)
+endif
+include config.mk
+
+SHARED   ?= ../shared
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD    ?= build-san
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+BUILD    ?= build
+SAN      =
+endif
+CFLAGS   ?= -O2 -g
+XCFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fPIC -I. -Ilibcore -Iformats \
+           $(DEP_CFLAGS) $(SAN) $(CFLAGS)
+RPATH    = -Wl,-rpath,'$$ORIGIN/../lib'
+
+LIB_SRC  = $(wildcard libcore/*.c formats/*.c)
+LIB_OBJ  = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+LIB      = $(BUILD)/lib/libplmscope.so
+TOOLS    = $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
+PLUGINS  = $(patsubst plugins/%.c,$(BUILD)/lib/plmscope/plugins/%.so,$(wildcard plugins/*.c))
+UNITS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZERS  = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+MANPAGES = $(wildcard man/man1/*.1 man/man5/*.5 man/man7/*.7)
+HEADERS  = $(wildcard libcore/*.h formats/*.h) config.h
+
+.PHONY: all check check-unit check-fuzz fuzz bench demo install uninstall clean man
+all: $(LIB) $(TOOLS) $(PLUGINS) $(UNITS) man
+
+$(BUILD)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(SAN) -o $@ $(LIB_OBJ) $(DEP_LIBS)
+
+$(BUILD)/bin/%: tools/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) $< -o $@ -L$(BUILD)/lib -lplmscope $(RPATH) $(DEP_LIBS)
+
+$(BUILD)/lib/plmscope/plugins/%.so: plugins/%.c $(LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -shared $< -o $@ -L$(BUILD)/lib -lplmscope -Wl,-rpath,'$$ORIGIN/../..' $(DEP_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/test.h $(LIB) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(XCFLAGS) -Itests $< -o $@ -L$(BUILD)/lib -lplmscope -Wl,-rpath,'$$ORIGIN/../lib' $(DEP_LIBS)
+
+# fuzz targets compile the library sources in, with libFuzzer + ASan + UBSan
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -std=c11 -D_GNU_SOURCE -I. -Ilibcore -Iformats $(DEP_CFLAGS) \
+	  -fsanitize=fuzzer,address,undefined $< $(LIB_SRC) -o $@ $(DEP_LIBS)
+
+man: $(MANPAGES)
+	@for m in $(MANPAGES); do LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l $$m >/dev/null 2>$(BUILD)/.manwarn || true; \
+	  if [ -s $(BUILD)/.manwarn ]; then echo "man page warning: $$m"; cat $(BUILD)/.manwarn; fi; done 2>/dev/null; true
+
+fuzz: $(FUZZERS)
+
+check: all $(if $(FUZZ_CC),fuzz)
+	@BUILD=$(BUILD) SHARED=$(SHARED) PYTHON=$(PYTHON) FUZZ=$(if $(FUZZ_CC),1,0) SANITIZE=$(SANITIZE) sh tests/run.sh
+
+bench: all
+	@BUILD=$(BUILD) SHARED=$(SHARED) PYTHON=$(PYTHON) sh bench/run.sh
+
+demo: all
+	@BUILD=$(BUILD) SHARED=$(SHARED) sh examples/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/plmscope/plugins $(DESTDIR)$(PREFIX)/include/plmscope \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	$(if $(PLUGINS),install -m 755 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/plmscope/plugins/)
+	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/plmscope/
+	for s in 1 5 7; do for m in man/man$$s/*.$$s; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; done; true
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(cat VERSION)|" plmscope.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/plmscope.pc
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(TOOLS))) $(DESTDIR)$(PREFIX)/lib/libplmscope.so \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/plmscope.pc
+	rm -rf $(DESTDIR)$(PREFIX)/lib/plmscope $(DESTDIR)$(PREFIX)/include/plmscope
+	for s in 1 5 7; do for m in man/man$$s/*.$$s; do rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$$(basename $$m); done; done; true
+
+clean:
+	rm -rf build build-san

@@ -1,0 +1,37 @@
+/* cli.c: what every tool's main() shares (see cli.h). */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "config.h"
+#include "cli.h"
+
+void plm_cli_Init(void) { signal(SIGPIPE, SIG_DFL); }
+
+void
+plm_cli_Die(const char *tool, const char *fmt, ...)
+{
+  va_list ap;
+  fflush(stdout);
+  fprintf(stderr, "%s: ", tool);
+  va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
+  fputc('\n', stderr);
+  exit(1);
+}
+
+void
+plm_cli_Usage(const char *tool, const char *fmt, ...)
+{
+  va_list ap;
+  fprintf(stderr, "%s: ", tool);
+  va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
+  fprintf(stderr, "\nTry '%s --help' for more information.\n", tool);
+  exit(2);
+}
+
+void
+plm_cli_Version(const char *tool)
+{
+  printf("%s (plmscope) %s\n", tool, PLM_VERSION);
+  exit(0);
+}

@@ -1,0 +1,16 @@
+/* cli.h: what every tool's main() shares: fatal errors, --version, signals.
+ *
+ *   plm_cli_Init()     SIGPIPE to default, so "tool | head" ends quietly
+ *   plm_cli_Die()      print "tool: message" on stderr, exit 1 (only mains call it)
+ *   plm_cli_Usage()    print "tool: message" and "Try 'tool --help'", exit 2
+ *   plm_cli_Version()  print "tool (plmscope) VERSION", exit 0
+ */
+#ifndef PLM_CLI_H
+#define PLM_CLI_H
+
+void plm_cli_Init(void);
+void plm_cli_Die(const char *tool, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void plm_cli_Usage(const char *tool, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+void plm_cli_Version(const char *tool) __attribute__((noreturn));
+
+#endif

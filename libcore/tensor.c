@@ -1,0 +1,164 @@
+/* tensor.c: named, typed, shaped arrays (see tensor.h). */
+#include <stdlib.h>
+#include <string.h>
+#include "error.h"
+#include "tensor.h"
+
+static const struct { const char *name; size_t size; } dtypes[] = {
+  [PLM_F32] = { "f32", 4 }, [PLM_F16] = { "f16", 2 }, [PLM_BF16] = { "bf16", 2 },
+  [PLM_I32] = { "i32", 4 }, [PLM_U8]  = { "u8", 1 },  [PLM_I64]  = { "i64", 8 },
+};
+#define NDTYPES (int)(sizeof dtypes / sizeof dtypes[0])
+
+size_t      plm_dtype_Size(plm_dtype dt) { return (int)dt >= 0 && (int)dt < NDTYPES ? dtypes[dt].size : 0; }
+const char *plm_dtype_Name(plm_dtype dt) { return (int)dt >= 0 && (int)dt < NDTYPES ? dtypes[dt].name : "?"; }
+
+int
+plm_dtype_FromName(const char *name, plm_dtype *ret_dt)
+{
+  for (int i = 0; i < NDTYPES; i++)
+    if (strcmp(name, dtypes[i].name) == 0) { *ret_dt = (plm_dtype)i; return PLM_OK; }
+  return PLM_ENOTFOUND;
+}
+
+int
+plm_tensor_SizeFor(plm_dtype dt, int rank, const int64_t *shape,
+                   int64_t *ret_numel, size_t *ret_nbytes, char *errbuf)
+{
+  size_t   esz = plm_dtype_Size(dt);
+  uint64_t n   = 1;
+  if (esz == 0)            return plm_Fail(errbuf, PLM_EINVAL, "unknown dtype code %d", (int)dt);
+  if (rank < 0 || rank > 8) return plm_Fail(errbuf, PLM_EINVAL, "rank %d out of range", rank);
+  for (int i = 0; i < rank; i++) {
+    if (shape[i] < 0) return plm_Fail(errbuf, PLM_EFORMAT, "negative dimension %lld", (long long)shape[i]);
+    if (shape[i] != 0 && n > (UINT64_C(1) << 62) / (uint64_t)shape[i])
+      return plm_Fail(errbuf, PLM_ELIMIT, "tensor shape overflows");
+    n *= (uint64_t)shape[i];
+  }
+  if (n > ((UINT64_C(1) << 62) / esz)) return plm_Fail(errbuf, PLM_ELIMIT, "tensor size overflows");
+  if (ret_numel)  *ret_numel  = (int64_t)n;
+  if (ret_nbytes) *ret_nbytes = (size_t)(n * esz);
+  return PLM_OK;
+}
+
+int
+plm_tensor_Create(const char *name, plm_dtype dt, int rank, const int64_t *shape,
+                  plm_tensor **ret_t, char *errbuf)
+{
+  plm_tensor *t = NULL;
+  size_t      nbytes;
+  int         status;
+
+  *ret_t = NULL;
+  PLM_XCHECK(plm_tensor_SizeFor(dt, rank, shape, NULL, &nbytes, errbuf));
+  if ((t = calloc(1, sizeof *t)) == NULL)                    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  if ((t->name = strdup(name ? name : "")) == NULL)           PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  t->dtype = dt;
+  t->rank  = rank;
+  for (int i = 0; i < rank; i++) t->shape[i] = shape[i];
+  if ((t->data = calloc(1, nbytes ? nbytes : 1)) == NULL)
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory allocating %zu bytes for tensor %s", nbytes, name);
+  t->data_owned = 1;
+  *ret_t = t;
+  return PLM_OK;
+
+ERROR:
+  plm_tensor_Destroy(t);
+  return status;
+}
+
+void
+plm_tensor_Destroy(plm_tensor *t)
+{
+  if (!t) return;
+  if (t->data_owned) free(t->data);
+  free(t->name);
+  free(t);
+}
+
+int64_t
+plm_tensor_Numel(const plm_tensor *t)
+{
+  int64_t n = 1;
+  for (int i = 0; i < t->rank; i++) n *= t->shape[i];
+  return n;
+}
+
+size_t plm_tensor_Nbytes(const plm_tensor *t) { return (size_t)plm_tensor_Numel(t) * plm_dtype_Size(t->dtype); }
+
+/* IEEE half <-> single, round to nearest even, handling subnormals, inf, nan */
+float
+plm_f16_to_f32(uint16_t h)
+{
+  uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+  float    f;
+  if (exp == 0x1f)      bits = sign | 0x7f800000u | (man << 13);
+  else if (exp != 0)    bits = sign | ((exp + 112) << 23) | (man << 13);
+  else if (man == 0)    bits = sign;
+  else {                /* subnormal: renormalize */
+    int e = -1;
+    do { e++; man <<= 1; } while (!(man & 0x400));
+    bits = sign | ((uint32_t)(112 - e) << 23) | ((man & 0x3ff) << 13);
+  }
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+uint16_t
+plm_f32_to_f16(float f)
+{
+  uint32_t x; memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000, exp = (x >> 23) & 0xff, man = x & 0x7fffff;
+  if (exp == 0xff) return (uint16_t)(sign | 0x7c00 | (man ? 0x200 : 0));
+  int e = (int)exp - 127 + 15;
+  if (e >= 0x1f) return (uint16_t)(sign | 0x7c00);
+  if (e <= 0) {
+    if (e < -10) return (uint16_t)sign;
+    man |= 0x800000;
+    int      shift = 14 - e;
+    uint32_t half  = man >> shift, rem = man & ((1u << shift) - 1), mid = 1u << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1))) half++;
+    return (uint16_t)(sign | half);
+  }
+  uint32_t half = ((uint32_t)e << 10) | (man >> 13), rem = man & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++;   /* may carry into exponent: correct */
+  return (uint16_t)(sign | half);
+}
+
+float    plm_bf16_to_f32(uint16_t b) { uint32_t x = (uint32_t)b << 16; float f; memcpy(&f, &x, 4); return f; }
+
+uint16_t
+plm_f32_to_bf16(float f)
+{
+  uint32_t x; memcpy(&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000) return (uint16_t)((x >> 16) | 0x40);   /* quiet nan */
+  x += 0x7fff + ((x >> 16) & 1);
+  return (uint16_t)(x >> 16);
+}
+
+int
+plm_tensor_ToF32(const plm_tensor *t, const char *newname, plm_tensor **ret_t, char *errbuf)
+{
+  plm_tensor *o = NULL;
+  int64_t     n = plm_tensor_Numel(t);
+  int         status;
+
+  PLM_XCHECK(plm_tensor_Create(newname ? newname : t->name, PLM_F32, t->rank, t->shape, &o, errbuf));
+  float *y = o->data;
+  for (int64_t i = 0; i < n; i++) {
+    switch (t->dtype) {
+    case PLM_F32:  y[i] = ((const float *)t->data)[i];                     break;
+    case PLM_F16:  y[i] = plm_f16_to_f32(((const uint16_t *)t->data)[i]);  break;
+    case PLM_BF16: y[i] = plm_bf16_to_f32(((const uint16_t *)t->data)[i]); break;
+    case PLM_I32:  y[i] = (float)((const int32_t *)t->data)[i];            break;
+    case PLM_U8:   y[i] = (float)((const uint8_t *)t->data)[i];            break;
+    case PLM_I64:  y[i] = (float)((const int64_t *)t->data)[i];            break;
+    }
+  }
+  *ret_t = o;
+  return PLM_OK;
+
+ERROR:
+  plm_tensor_Destroy(o);
+  return status;
+}
