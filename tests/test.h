@@ -32,9 +32,9 @@ test_skip(const char *fmt, ...)
 }
 
 #define TEST(cond, ...) test_report(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
-static int __attribute__((unused)) test_done(void) { return test_nfail ? 1 : 0; }
+__attribute__((unused)) static int test_done(void) { return test_nfail ? 1 : 0; }
 
 /* SHARED: the ../shared folder, from the environment (set by tests/run.sh) */
-static const char * __attribute__((unused)) test_shared(void) { const char *s = getenv("SHARED"); return s ? s : "../shared"; }
+__attribute__((unused)) static const char *test_shared(void) { const char *s = getenv("SHARED"); return s ? s : "../shared"; }
 
 #endif
