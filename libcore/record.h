@@ -22,7 +22,8 @@ typedef struct plm_kv { char *key; char *value; } plm_kv;
 typedef struct plm_record {
   char        *id;
   char        *seq;        /* unaligned residues; may hold inline "<mask>" */
-  char        *aligned;    /* aligned row as read (with gaps/insertions), or NULL */
+  char        *aligned;    /* aligned row over the alignment's match columns (gaps '-'; A3M
+                              insertions removed, so all rows of one MSA align), or NULL */
   plm_kv      *meta;
   int          nmeta;
   plm_tensor **tensors;

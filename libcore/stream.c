@@ -50,6 +50,7 @@ struct plm_streamreader {
   char          *name;
   int64_t        nread;          /* records returned so far */
   char           last_id[128];   /* id of the last good record, for cuts between frames */
+  int64_t        member_start;   /* nread when the current stream began (cat a b | tool) */
   int            done;
   unsigned char *buf;            /* payload buffer, reused */
   size_t         bufsize;
@@ -329,6 +330,22 @@ ERROR:
   return status;
 }
 
+/* After an end frame: true EOF, or another stream's header (streams concatenated
+ * by `cat` form one stream), or garbage that must not be silently ignored. */
+static int
+next_member(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
+{
+  unsigned char h[16];
+  size_t        n = read_full(r->fp, h, sizeof h);
+
+  if (n == 0 && !ferror(r->fp)) { r->done = 1; return PLM_EOF; }
+  if (n < sizeof h || !plm_stream_Sniff(h, n) || get32(h + 8) == 0 || get32(h + 8) > PLM_STREAM_VERSION || get32(h + 12) != 0)
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: unexpected bytes after the end frame (record %lld, \"%.100s\", was the last)",
+                    r->name, (long long)r->nread, r->last_id);
+  r->member_start = r->nread;
+  return plm_stream_Read(r, ret_rec, errbuf);
+}
+
 int
 plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
 {
@@ -357,11 +374,10 @@ plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
   id[id_len] = '\0';
 
   if (is_end) {
-    if (stored_len != 0 || (int64_t)raw_len != r->nread)
+    if (stored_len != 0 || (int64_t)raw_len != r->nread - r->member_start)
       return plm_Fail(errbuf, PLM_EFORMAT, "%s: end frame counts %llu records but %lld were read", r->name,
-                      (unsigned long long)raw_len, (long long)r->nread);
-    r->done = 1;
-    return PLM_EOF;
+                      (unsigned long long)raw_len, (long long)(r->nread - r->member_start));
+    return next_member(r, ret_rec, errbuf);
   }
   if (codec > CODEC_ZLIB)                    return rfail(r, id, errbuf, PLM_EUNSUP, "unknown compression codec");
   if (stored_len > PLM_STREAM_MAXFRAME || raw_len > PLM_STREAM_MAXFRAME)

@@ -159,6 +159,25 @@ test_not_a_stream(void)
   TEST(strstr(eb, ".npy") != NULL, "npy input is named: %s", eb);
 }
 
+/* `cat a b` of two streams is one stream; other bytes after an end frame are an error */
+static void
+test_concatenation(void)
+{
+  char   eb[PLM_ERRBUFSIZE];
+  size_t len;
+  int    good;
+  char  *one = write_stream(2, 0, &len);
+  char  *two = malloc(2 * len + 3);
+  memcpy(two, one, len);
+  memcpy(two + len, one, len);
+  int status = read_stream(two, 2 * len, &good, eb);   /* record ids repeat, so only the first 2 compare equal */
+  TEST(status == -1 && good == 2, "concatenated streams read on into the second one");
+  memcpy(two + len, "xyz", 3);
+  status = read_stream(two, len + 3, &good, eb);
+  TEST(status == PLM_EFORMAT && strstr(eb, "after the end frame"), "trailing garbage after the end frame is an error: %s", eb);
+  free(one); free(two);
+}
+
 static void
 test_halfs(void)
 {
@@ -202,6 +221,7 @@ main(void)
   test_corruption(0);
   test_corruption(6);
   test_not_a_stream();
+  test_concatenation();
   test_halfs();
   test_record_api();
   return test_done();
