@@ -22,6 +22,14 @@
  *   plm_checkpoint_MergeFile() add another file's tensors (e.g. the co-located
  *                              -contact-regression.pt), existing names kept
  *   plm_checkpoint_Close()
+ *
+ * For the format readers that fill one (torchfile.c, safetensors.c):
+ *   plm_checkpoint_Create()    an empty checkpoint named path
+ *   plm_checkpoint_AddView()   a tensor over bytes the checkpoint keeps alive
+ *                              (a mapping or a held buffer); copied if misaligned
+ *   plm_checkpoint_SetConfig() set or replace one config value
+ *   plm_checkpoint_Hold()      keep a malloc'd buffer until Close (freed at once
+ *                              if even that fails)
  */
 #ifndef PLM_CHECKPOINT_H
 #define PLM_CHECKPOINT_H
@@ -42,5 +50,11 @@ plm_tensor *plm_checkpoint_Get(const plm_checkpoint *ck, const char *name);
 const char *plm_checkpoint_Config(const plm_checkpoint *ck, const char *key);
 int         plm_checkpoint_MergeFile(plm_checkpoint *ck, const char *path, char *errbuf);
 void        plm_checkpoint_Close(plm_checkpoint *ck);
+
+int         plm_checkpoint_Create(const char *path, plm_checkpoint **ret_ck, char *errbuf);
+int         plm_checkpoint_AddView(plm_checkpoint *ck, const char *name, plm_dtype dt, int rank,
+                                   const int64_t *shape, const void *data, char *errbuf);
+int         plm_checkpoint_SetConfig(plm_checkpoint *ck, const char *key, const char *value, char *errbuf);
+int         plm_checkpoint_Hold(plm_checkpoint *ck, void *buf, char *errbuf);
 
 #endif
