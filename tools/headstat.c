@@ -1,0 +1,447 @@
+/* headstat.c: what each attention head attends to: per-head property statistics
+ * (Vig et al. 2021) over a record stream carrying 'attentions'.
+ *
+ *   seqread data.fasta | attn -m M.pt --attentions | headstat -p aa -p ss:file=cb513.csv > heads.tsv
+ *   headstat --partial a.state ... ; headstat --merge a.state b.state > heads.tsv
+ *
+ * The statistics live in libcore/headstat.h; this file loads the plugins,
+ * finds the residue block of each attention map and prints the report.
+ * man/man1/headstat.1 is the contract.
+ *
+ *   options:   number_arg() parse_options()
+ *   input:     load_plugin() load_plugins() residue_span() add_record() accumulate() merge_partials()
+ *   output:    print_num() print_heads() cmp_head() print_summary() aa_props() report() list_plugins()
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "alphabet.h"
+#include "cli.h"
+#include "error.h"
+#include "headstat.h"
+#include "plugin.h"
+#include "record.h"
+#include "stream.h"
+
+#define TOOL     "headstat"
+#define MAXPLUG  64
+#define MAXDIRS  64
+
+static const char usage_text[] =
+  "Usage: headstat -p PLUGIN[:KEY=VAL,...] [options] [FILE...]\n"
+  "       headstat --merge STATE... [report options]\n"
+  "       headstat --list-plugins [--plugin-dir DIR]\n"
+  "Per attention head and property: the share of high-confidence attention (alpha > theta) and\n"
+  "of all attention that lands on residues (pairs) with the property, against its background.\n"
+  "Reads a record stream (FILEs or stdin) with 'attentions' [layers x heads x T x T].\n"
+  "\n"
+  "  -p, --plugin SPEC     property plugin NAME[:KEY=VAL,...], repeatable (e.g. aa,\n"
+  "                        ss:file=CB513_HHblits.csv, binding_site:file=X.jsonl, contact:pdb-dir=D)\n"
+  "      --plugin-dir DIR  look for plugins in DIR first (repeatable)\n"
+  "      --list-plugins    list the plugins found and exit\n"
+  "      --theta X         high-confidence threshold on attention (default 0.3)\n"
+  "      --null            null model: permute each attention row before counting\n"
+  "      --seed N          seed of the null model's permutations (default 1)\n"
+  "      --special LIST    special-token layout when the records lack 'special_tokens',\n"
+  "                        e.g. bos,eos or none (bos/cls lead, eos/sep trail)\n"
+  "  -t, --tensor NAME     the attention tensor (default attentions)\n"
+  "      --partial FILE    also write the partial state to FILE, for --merge\n"
+  "      --merge           the FILEs are partial states: add them and report\n"
+  "Report options:\n"
+  "      --min-arcs N      heads with fewer high-confidence arcs are not scored (default 100)\n"
+  "      --alpha A         family-wise significance level (default 0.05, Bonferroni over heads)\n"
+  "      --top K           top heads per property in the summary (default 10)\n"
+  "  -h, --help            this text\n"
+  "      --version         version\n"
+  "\n"
+  "Output: TSV property, layer, head, n_arcs, prop_highconf, prop_weighted, background, z,\n"
+  "p_bonferroni, ci_lo, ci_hi, significant (yes, no, few_arcs), then summary lines starting\n"
+  "with '#'. See headstat(1).\n";
+
+enum { OPT_PDIR = 256, OPT_LIST, OPT_THETA, OPT_NULL, OPT_SEED, OPT_SPECIAL, OPT_PARTIAL, OPT_MERGE,
+       OPT_MINARCS, OPT_ALPHA, OPT_TOP, OPT_VERSION };
+
+typedef struct opts {
+  const char *specs[MAXPLUG], *dirs[MAXDIRS], *special, *tensor, *partial;
+  int         nspecs, ndirs, list, null_model, merge, top;
+  double      theta, alpha;
+  uint64_t    seed;
+  int64_t     min_arcs;
+  char      **files;
+  int         nfiles;
+} opts;
+
+typedef struct plugins {
+  plm_plugin *p[MAXPLUG];
+  int         n, first[MAXPLUG];   /* first[g]: index of plugin g's first property */
+  int         nprops;
+  int64_t     skipped[MAXPLUG];
+} plugins;
+
+static double
+number_arg(const char *name, const char *s, double lo, double hi)
+{
+  char  *end;
+  double x = strtod(s, &end);
+  if (end == s || *end || !(x >= lo && x <= hi)) plm_cli_Usage(TOOL, "%s wants a number in [%g, %g], not '%s'", name, lo, hi, s);
+  return x;
+}
+
+static void
+parse_options(int argc, char **argv, opts *o)
+{
+  static const struct option longopts[] = {
+    { "plugin", required_argument, 0, 'p' },        { "plugin-dir", required_argument, 0, OPT_PDIR },
+    { "list-plugins", no_argument, 0, OPT_LIST },   { "theta", required_argument, 0, OPT_THETA },
+    { "null", no_argument, 0, OPT_NULL },           { "seed", required_argument, 0, OPT_SEED },
+    { "special", required_argument, 0, OPT_SPECIAL }, { "tensor", required_argument, 0, 't' },
+    { "partial", required_argument, 0, OPT_PARTIAL }, { "merge", no_argument, 0, OPT_MERGE },
+    { "min-arcs", required_argument, 0, OPT_MINARCS }, { "alpha", required_argument, 0, OPT_ALPHA },
+    { "top", required_argument, 0, OPT_TOP },       { "help", no_argument, 0, 'h' },
+    { "version", no_argument, 0, OPT_VERSION },     { 0, 0, 0, 0 }
+  };
+  int c;
+
+  memset(o, 0, sizeof *o);
+  o->tensor = "attentions";
+  o->theta = 0.3; o->alpha = 0.05; o->top = 10; o->seed = 1; o->min_arcs = 100;
+  while ((c = getopt_long(argc, argv, "p:t:h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'p':
+      if (o->nspecs == MAXPLUG) plm_cli_Usage(TOOL, "at most %d plugins", MAXPLUG);
+      o->specs[o->nspecs++] = optarg; break;
+    case OPT_PDIR:
+      if (o->ndirs == MAXDIRS) plm_cli_Usage(TOOL, "at most %d plugin directories", MAXDIRS);
+      o->dirs[o->ndirs++] = optarg; break;
+    case OPT_LIST:     o->list = 1; break;
+    case OPT_THETA:    o->theta = number_arg("--theta", optarg, 0.0, 0.999999); break;
+    case OPT_NULL:     o->null_model = 1; break;
+    case OPT_SEED:     o->seed = (uint64_t)number_arg("--seed", optarg, 0.0, 9007199254740992.0); break;
+    case OPT_SPECIAL:  o->special = optarg; break;
+    case 't':          o->tensor = optarg; break;
+    case OPT_PARTIAL:  o->partial = optarg; break;
+    case OPT_MERGE:    o->merge = 1; break;
+    case OPT_MINARCS:  o->min_arcs = (int64_t)number_arg("--min-arcs", optarg, 1.0, 1e18); break;
+    case OPT_ALPHA:    o->alpha = number_arg("--alpha", optarg, 1e-300, 0.5); break;
+    case OPT_TOP:      o->top = (int)number_arg("--top", optarg, 0.0, 1e6); break;
+    case 'h':          fputs(usage_text, stdout); exit(0);
+    case OPT_VERSION:  plm_cli_Version(TOOL);
+    default:           plm_cli_Usage(TOOL, "unknown option");
+    }
+  }
+  o->files  = argv + optind;
+  o->nfiles = argc - optind;
+  if (o->list) return;
+  if (o->merge && (o->nfiles == 0 || o->nspecs)) plm_cli_Usage(TOOL, "--merge takes partial-state FILEs and no -p");
+  if (!o->merge && o->nspecs == 0) plm_cli_Usage(TOOL, "no property: give -p PLUGIN");
+  if (o->nfiles > 1 && !o->merge) plm_cli_Usage(TOOL, "one input stream at most (use plmstream cat)");
+}
+
+/* NAME[:k=v,k=v] -> loaded and opened plugin */
+static int
+load_plugin(const char *spec, const opts *o, plm_plugin **ret_p, char *errbuf)
+{
+  char       *name = strdup(spec), *kv[64], *colon, *tok, *save = NULL;
+  int         nkv = 0, status;
+  plm_plugin *p = NULL;
+
+  *ret_p = NULL;
+  if (!name) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  if ((colon = strchr(name, ':')) != NULL) {
+    *colon = '\0';
+    for (tok = strtok_r(colon + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      if (nkv == 64) PLM_XFAIL(PLM_EINVAL, errbuf, "-p %s: too many options", spec);
+      kv[nkv++] = tok;
+    }
+  }
+  PLM_XCHECK(plm_plugin_Load(name, o->dirs, o->ndirs, &p, errbuf));
+  PLM_XCHECK(plm_plugin_Open(p, (const char *const *)kv, nkv, errbuf));
+  free(name);
+  *ret_p = p;
+  return PLM_OK;
+ ERROR:
+  plm_plugin_Unload(p);
+  free(name);
+  return status;
+}
+
+/* property names: the plugin's own for a one-property plugin, else PLUGIN:PROP */
+static int
+load_plugins(const opts *o, plugins *pl, char ***ret_names, int **ret_pair, char *errbuf)
+{
+  char **names = NULL;
+  int   *pair = NULL, g, k, status;
+
+  memset(pl, 0, sizeof *pl);
+  for (g = 0; g < o->nspecs; g++) {
+    PLM_XCHECK(load_plugin(o->specs[g], o, &pl->p[g], errbuf));
+    pl->n++;
+    pl->first[g] = pl->nprops;
+    pl->nprops += pl->p[g]->nprops(pl->p[g]->state);
+  }
+  if (!(names = calloc((size_t)pl->nprops, sizeof *names)) || !(pair = calloc((size_t)pl->nprops, sizeof *pair)))
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (g = 0; g < pl->n; g++) {
+    int np = pl->p[g]->nprops(pl->p[g]->state);
+    for (k = 0; k < np; k++) {
+      const char *pn = pl->p[g]->propname(pl->p[g]->state, k);
+      char       *s = malloc(strlen(pl->p[g]->name) + strlen(pn) + 2);
+      if (!s) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+      if (np == 1) strcpy(s, pn); else sprintf(s, "%s:%s", pl->p[g]->name, pn);
+      names[pl->first[g] + k] = s;
+      pair[pl->first[g] + k] = pl->p[g]->kind == PLM_PLUGIN_PAIR;
+    }
+  }
+  *ret_names = names;
+  *ret_pair = pair;
+  return PLM_OK;
+ ERROR:
+  for (k = 0; names && k < pl->nprops; k++) free(names[k]);
+  free(names);
+  free(pair);
+  return status;
+}
+
+/* where the residues sit on the token axis: bos/cls lead, eos/sep trail */
+static int
+residue_span(const plm_record *rec, const char *special, int T, int *ret_lead, int *ret_L, char *errbuf)
+{
+  const char *meta = plm_record_GetMeta(rec, "special_tokens"), *p;
+  int         L = plm_esm_ResidueCount(rec->seq), lead = 0, trail = 0;
+
+  if (!meta) meta = special;
+  if (L < 0) return plm_Fail(errbuf, PLM_EFORMAT, "record %s: sequence has invalid characters", rec->id);
+  if (!meta) {
+    if (T != L) return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d tokens for %d residues and no special_tokens metadata (give --special)", rec->id, T, L);
+    meta = "none";
+  }
+  for (p = meta; *p; p += strspn(p, ",")) {
+    size_t n = strcspn(p, ",");
+    if ((n == 3 && !strncmp(p, "bos", 3)) || (n == 3 && !strncmp(p, "cls", 3))) lead++;
+    else if ((n == 3 && !strncmp(p, "eos", 3)) || (n == 3 && !strncmp(p, "sep", 3))) trail++;
+    else if (!(n == 4 && !strncmp(p, "none", 4))) return plm_Fail(errbuf, PLM_EINVAL, "record %s: special token '%.*s' unknown", rec->id, (int)n, p);
+    p += n;
+  }
+  if (lead + L + trail != T)
+    return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d tokens, but %d residues + %d special (%s)", rec->id, T, L, lead + trail, meta);
+  *ret_lead = lead;
+  *ret_L = L;
+  return PLM_OK;
+}
+
+/* annotate with every plugin, then add; a plugin without an annotation leaves its properties NULL */
+static int
+add_record(plm_headstat *hs, plugins *pl, const plm_record *rec, const plm_tensor *attn, int lead, int L, char *errbuf)
+{
+  plm_tensor     *lab[MAXPLUG] = { 0 };
+  const uint8_t **labels = calloc((size_t)pl->nprops, sizeof *labels);
+  int             g, k, status = PLM_OK;
+
+  if (!labels) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  for (g = 0; g < pl->n; g++) {
+    status = plm_plugin_Annotate(pl->p[g], rec, "labels", &lab[g], errbuf);
+    if (status == PLM_ENOTFOUND) { pl->skipped[g]++; continue; }
+    if (status != PLM_OK) goto ERROR;
+    for (k = 0; k < (int)lab[g]->shape[0]; k++)
+      labels[pl->first[g] + k] = (const uint8_t *)lab[g]->data + (size_t)k * L * (lab[g]->rank == 3 ? (size_t)L : 1);
+  }
+  status = plm_headstat_Add(hs, rec->id, attn->data, (int)attn->shape[2], lead, L, labels, errbuf);
+ ERROR:
+  for (g = 0; g < pl->n; g++) plm_tensor_Destroy(lab[g]);
+  free(labels);
+  return status;
+}
+
+/* the stream -> a state; dies on any error (only main's helpers call it) */
+static plm_headstat *
+accumulate(const opts *o, plugins *pl, char **names, int *pair)
+{
+  char              eb[PLM_ERRBUFSIZE];
+  plm_streamreader *r = NULL;
+  plm_record       *rec;
+  plm_headstat     *hs = NULL;
+  plm_tensor       *a, *f32 = NULL;
+  int               status, lead = 0, L = 0;
+
+  if (plm_stream_OpenRead(o->nfiles ? o->files[0] : "-", &r, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  while ((status = plm_stream_Read(r, &rec, eb)) == PLM_OK) {
+    if ((a = plm_record_GetTensor(rec, o->tensor)) == NULL) plm_cli_Die(TOOL, "record %s: no tensor '%s' (run attn --attentions)", rec->id, o->tensor);
+    if (a->rank != 4 || a->shape[2] != a->shape[3] || (a->dtype != PLM_F32 && a->dtype != PLM_F16))
+      plm_cli_Die(TOOL, "record %s: '%s' is not f32/f16 [layers, heads, T, T]", rec->id, o->tensor);
+    if (!hs && plm_headstat_Create((int)a->shape[0], (int)a->shape[1], pl->nprops, (const char *const *)names, pair,
+                                   o->theta, o->null_model, o->seed, &hs, eb) != PLM_OK)
+      plm_cli_Die(TOOL, "%s", eb);
+    if (a->shape[0] != hs->nlayers || a->shape[1] != hs->nheads)
+      plm_cli_Die(TOOL, "record %s: %lld x %lld heads, earlier records had %d x %d", rec->id, (long long)a->shape[0], (long long)a->shape[1], hs->nlayers, hs->nheads);
+    if (a->dtype == PLM_F16) {
+      if (plm_tensor_ToF32(a, o->tensor, &f32, eb) != PLM_OK) plm_cli_Die(TOOL, "record %s: %s", rec->id, eb);
+      a = f32;
+    }
+    if (residue_span(rec, o->special, (int)a->shape[2], &lead, &L, eb) != PLM_OK ||
+        add_record(hs, pl, rec, a, lead, L, eb) != PLM_OK)
+      plm_cli_Die(TOOL, "%s", eb);
+    plm_tensor_Destroy(f32);
+    f32 = NULL;
+    plm_record_Destroy(rec);
+  }
+  if (status != PLM_EOF) plm_cli_Die(TOOL, "%s", eb);
+  plm_stream_CloseRead(r);
+  if (!hs) plm_cli_Die(TOOL, "no records in the input");
+  return hs;
+}
+
+static plm_headstat *
+merge_partials(const opts *o)
+{
+  char          eb[PLM_ERRBUFSIZE];
+  plm_headstat *hs = NULL, *more;
+
+  if (plm_headstat_Read(o->files[0], &hs, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  for (int i = 1; i < o->nfiles; i++) {
+    if (plm_headstat_Read(o->files[i], &more, eb) != PLM_OK || plm_headstat_Merge(hs, more, eb) != PLM_OK)
+      plm_cli_Die(TOOL, "%s: %s", o->files[i], eb);
+    plm_headstat_Destroy(more);
+  }
+  return hs;
+}
+
+static void
+print_num(double x, const char *fmt)
+{
+  if (isnan(x)) fputs("\tNA", stdout); else { putchar('\t'); printf(fmt, x); }
+}
+
+static void
+print_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows)
+{
+  for (int x = 0; x < hs->nlayers * hs->nheads; x++) {
+    const plm_headstat_row *r = &rows[x];
+    printf("%s\t%d\t%d\t%lld", hs->names[k], x / hs->nheads + 1, x % hs->nheads + 1, (long long)r->n_arcs);
+    print_num(r->prop_highconf, "%.6f"); print_num(r->prop_weighted, "%.6f"); print_num(r->background, "%.6f");
+    print_num(r->z, "%.4f"); print_num(r->p_bonferroni, "%.4g"); print_num(r->ci_lo, "%.6f"); print_num(r->ci_hi, "%.6f");
+    printf("\t%s\n", !r->scored ? "few_arcs" : r->significant ? "yes" : "no");
+  }
+}
+
+/* heads ranked by prop_highconf among the scored ones */
+static const plm_headstat_row *sort_rows;
+static int
+cmp_head(const void *a, const void *b)
+{
+  double x = sort_rows[*(const int *)a].prop_highconf, y = sort_rows[*(const int *)b].prop_highconf;
+  return x < y ? 1 : x > y ? -1 : *(const int *)a - *(const int *)b;
+}
+
+static void
+print_summary(const plm_headstat *hs, int k, const plm_headstat_row *rows, int m, const opts *o, int *order, double *lmean)
+{
+  int    nh = hs->nlayers * hs->nheads, n = 0, nsig = 0, x;
+  double center;
+
+  for (x = 0; x < nh; x++) { if (rows[x].scored) order[n++] = x; nsig += rows[x].significant; }
+  printf("# property\t%s\tannotated\t%lld\tskipped\t%lld\tbackground\t%.6f\tscored_heads\t%d\tsignificant\t%d\n", hs->names[k],
+         (long long)hs->nannotated[k], (long long)hs->nskipped[k], rows[0].background, m, nsig);
+  sort_rows = rows;
+  qsort(order, (size_t)n, sizeof *order, cmp_head);
+  for (x = 0; x < n && x < o->top; x++)
+    printf("# top\t%s\t%d\t%d-%d\t%.6f\t%.6f\t%.6f\n", hs->names[k], x + 1, order[x] / hs->nheads + 1, order[x] % hs->nheads + 1,
+           rows[order[x]].prop_highconf, rows[order[x]].ci_lo, rows[order[x]].ci_hi);
+  plm_headstat_Layers(hs, k, lmean, &center);
+  for (x = 0; x < hs->nlayers; x++) printf("# layer\t%s\t%d\t%.6f\n", hs->names[k], x + 1, lmean[x]);
+  printf("# center_of_gravity\t%s\t%.4f\n", hs->names[k], center);
+}
+
+/* the aa plugin's properties, named aa:X */
+static int
+aa_props(const plm_headstat *hs, int *prop, char *aa)
+{
+  int n = 0;
+  for (int k = 0; k < hs->nprops && n < 26; k++)
+    if (strncmp(hs->names[k], "aa:", 3) == 0 && hs->names[k][3] && !hs->names[k][4]) { prop[n] = k; aa[n++] = hs->names[k][3]; }
+  return n;
+}
+
+static void
+report(const plm_headstat *hs, const opts *o)
+{
+  int               nh = hs->nlayers * hs->nheads, prop[26], naa, nheads;
+  plm_headstat_row *rows = malloc((size_t)nh * sizeof *rows);
+  int              *order = malloc((size_t)nh * sizeof *order);
+  double           *lmean = malloc((size_t)hs->nlayers * sizeof *lmean), r;
+  char              aa[26];
+
+  if (!rows || !order || !lmean) plm_cli_Die(TOOL, "out of memory");
+  puts("property\tlayer\thead\tn_arcs\tprop_highconf\tprop_weighted\tbackground\tz\tp_bonferroni\tci_lo\tci_hi\tsignificant");
+  for (int k = 0; k < hs->nprops; k++) {
+    plm_headstat_Report(hs, k, o->min_arcs, o->alpha, rows);
+    print_heads(hs, k, rows);
+  }
+  printf("# records\t%lld\ttheta\t%g\tmin_arcs\t%lld\talpha\t%g\tnull_model\t%s\n", (long long)hs->nrecords, hs->theta,
+         (long long)o->min_arcs, o->alpha, hs->null_model ? "yes" : "no");
+  for (int k = 0; k < hs->nprops; k++) {
+    int m = plm_headstat_Report(hs, k, o->min_arcs, o->alpha, rows);
+    print_summary(hs, k, rows, m, o, order, lmean);
+  }
+  if ((naa = aa_props(hs, prop, aa)) >= 3) {
+    r = plm_headstat_Blosum(hs, prop, aa, naa, &nheads);
+    printf("# blosum62_pearson\t%.4f\theads\t%d\tamino_acids\t%d\n", r, nheads, naa);
+  }
+  free(rows);
+  free(order);
+  free(lmean);
+}
+
+static void
+list_plugins(const opts *o)
+{
+  char        eb[PLM_ERRBUFSIZE], **names;
+  int         n;
+  plm_plugin *p;
+
+  if (plm_plugin_List(o->dirs, o->ndirs, &names, &n, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  for (int i = 0; i < n; i++) {
+    if (plm_plugin_Load(names[i], o->dirs, o->ndirs, &p, eb) == PLM_OK) {
+      printf("%s\t%s\t%s\n", names[i], p->kind == PLM_PLUGIN_PAIR ? "pair" : "token", p->description);
+      plm_plugin_Unload(p);
+    } else printf("%s\t-\tnot loadable: %s\n", names[i], eb);
+    free(names[i]);
+  }
+  free(names);
+}
+
+int
+main(int argc, char **argv)
+{
+  char          eb[PLM_ERRBUFSIZE], **names = NULL;
+  int          *pair = NULL;
+  opts          o;
+  plugins       pl;
+  plm_headstat *hs;
+  FILE         *fp;
+
+  plm_cli_Init();
+  parse_options(argc, argv, &o);
+  if (o.list) { list_plugins(&o); return 0; }
+  if (o.merge) hs = merge_partials(&o);
+  else {
+    if (load_plugins(&o, &pl, &names, &pair, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+    hs = accumulate(&o, &pl, names, pair);
+    for (int g = 0; g < pl.n; g++) {
+      if (pl.skipped[g]) fprintf(stderr, "%s: %lld record(s) without a %s annotation skipped for it\n", TOOL, (long long)pl.skipped[g], pl.p[g]->name);
+      plm_plugin_Unload(pl.p[g]);
+    }
+    for (int k = 0; k < pl.nprops; k++) free(names[k]);
+    free(names);
+    free(pair);
+  }
+  if (o.partial) {
+    if ((fp = fopen(o.partial, "w")) == NULL) plm_cli_Die(TOOL, "cannot write %s", o.partial);
+    if (plm_headstat_Write(hs, fp, eb) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", o.partial, eb);
+    if (fclose(fp) != 0) plm_cli_Die(TOOL, "%s: write failed", o.partial);
+  }
+  report(hs, &o);
+  plm_headstat_Destroy(hs);
+  return fflush(stdout) == 0 ? 0 : 1;
+}
