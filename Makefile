@@ -33,8 +33,18 @@ FUZZERS  = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_
 MANPAGES = $(wildcard man/man1/*.1 man/man5/*.5 man/man7/*.7)
 HEADERS  = $(wildcard libcore/*.h formats/*.h) config.h
 
-.PHONY: all check check-unit check-fuzz fuzz bench demo install uninstall clean man
-all: $(LIB) $(TOOLS) $(PLUGINS) $(UNITS) man
+.PHONY: all check fuzz bench demo install uninstall clean man ngl
+all: $(LIB) $(TOOLS) $(PLUGINS) $(UNITS) man ngl
+
+# attnview inlines NGL (MIT) into its pages; npm installs it into the build tree,
+# never into the repository. Without npm, attnview needs --ngl and its tests say SKIP.
+NGL = $(BUILD)/npm/node_modules/ngl/dist/ngl.js
+ngl: $(NGL)
+$(NGL):
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --silent --no-audit --no-fund --prefix $(BUILD)/npm ngl@2.5.0 playwright-core@1.65.1 \
+	  || echo "warning: npm could not install NGL: attnview will need --ngl"; \
+	else echo "note: npm not found: attnview will need --ngl PATH to ngl.js"; fi
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
@@ -85,12 +95,13 @@ install: all
 	$(if $(PLUGINS),install -m 755 $(PLUGINS) $(DESTDIR)$(PREFIX)/lib/plmscope/plugins/)
 	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/plmscope/
 	for s in 1 5 7; do for m in man/man$$s/*.$$s; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/; done; done; true
+	if [ -f $(NGL) ]; then install -d $(DESTDIR)$(PREFIX)/share/plmscope && install -m 644 $(NGL) $(DESTDIR)$(PREFIX)/share/plmscope/; fi
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e "s|@VERSION@|$$(cat VERSION)|" plmscope.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/plmscope.pc
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,$(notdir $(TOOLS))) $(DESTDIR)$(PREFIX)/lib/libplmscope.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/plmscope.pc
-	rm -rf $(DESTDIR)$(PREFIX)/lib/plmscope $(DESTDIR)$(PREFIX)/include/plmscope
+	rm -rf $(DESTDIR)$(PREFIX)/lib/plmscope $(DESTDIR)$(PREFIX)/include/plmscope $(DESTDIR)$(PREFIX)/share/plmscope
 	for s in 1 5 7; do for m in man/man$$s/*.$$s; do rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$$(basename $$m); done; done; true
 
 clean:
