@@ -28,8 +28,9 @@ static const char *usage =
   "  -t, --cutoff A      contact when the distance is below A angstrom (default 8)\n"
   "  -m, --missing WHAT  record without structure: pass (default; counted), skip, error\n"
   "  -o, --output FILE   output stream (default: stdout)\n"
-  "  -z, --zlevel N      output compression 0-9 (default 1)\n"
-  "  -h, --help          this help;  -V, --version  the version\n";
+  "  -z, --compress N    zlib level of the output stream, 0 (default) to 9\n"
+  "  -h, --help          this text\n"
+  "      --version       version\n";
 
 enum missing { MISSING_PASS, MISSING_SKIP, MISSING_ERROR };
 
@@ -45,7 +46,7 @@ parse_args(int argc, char **argv, args *a)
 {
   static const struct option longopts[] = {
     {"pdb-dir", 1, 0, 'd'}, {"pdb", 1, 0, 'p'}, {"chain", 1, 0, 'c'}, {"atom", 1, 0, 'a'},
-    {"cutoff", 1, 0, 't'}, {"missing", 1, 0, 'm'}, {"output", 1, 0, 'o'}, {"zlevel", 1, 0, 'z'},
+    {"cutoff", 1, 0, 't'}, {"missing", 1, 0, 'm'}, {"output", 1, 0, 'o'}, {"compress", 1, 0, 'z'},
     {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}
   };
   char *end;
@@ -54,8 +55,7 @@ parse_args(int argc, char **argv, args *a)
   memset(a, 0, sizeof *a);
   a->o.cutoff = 8.0;
   a->out = "-";
-  a->zlevel = 1;
-  while ((c = getopt_long(argc, argv, "d:p:c:a:t:m:o:z:hV", longopts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "d:p:c:a:t:m:o:z:h", longopts, NULL)) != -1)
     switch (c) {
     case 'd': a->o.pdb_dir = optarg; break;
     case 'p': a->o.pdb_file = optarg; break;
@@ -71,7 +71,7 @@ parse_args(int argc, char **argv, args *a)
               break;
     case 'o': a->out = optarg; break;
     case 'z': a->zlevel = (int)strtol(optarg, &end, 10);
-              if (*end || a->zlevel < 0 || a->zlevel > 9) plm_cli_Usage(tool, "--zlevel %s: expected 0-9", optarg);
+              if (*end || a->zlevel < 0 || a->zlevel > 9) plm_cli_Usage(tool, "--compress %s: expected 0-9", optarg);
               break;
     case 'h': fputs(usage, stdout); exit(0);
     case 'V': plm_cli_Version(tool);
