@@ -181,9 +181,6 @@ parse_header(const char *text, size_t len, const char *path, npy_header *h, char
   if (c.p != c.end) return bad_header(&c, "text after the dict");
   if (seen != 7)    return plm_Fail(errbuf, PLM_EFORMAT, "%s: bad .npy header: it lacks '%s'", path,
                                     !(seen & 1) ? "descr" : !(seen & 2) ? "fortran_order" : "shape");
-  /* rank 0 and 1 arrays are laid out the same in either order */
-  if (h->fortran && h->rank > 1)
-    return plm_Fail(errbuf, PLM_EUNSUP, "%s: Fortran-order .npy arrays are not supported; save np.ascontiguousarray(a)", path);
   return resolve_descr(h, path, errbuf);
 }
 
@@ -250,6 +247,30 @@ ERROR:
   return status;
 }
 
+/* Fortran (column-major) data -> C (row-major) order, in place via a copy.
+ * Rank 0 and 1 arrays are laid out the same in either order. */
+static int
+fortran_to_c(plm_tensor *t, char *errbuf)
+{
+  size_t         esz = plm_dtype_Size(t->dtype), nbytes = plm_tensor_Nbytes(t);
+  int64_t        n = plm_tensor_Numel(t), idx[8] = { 0 }, fstride[8];
+  unsigned char *c, *f = t->data;
+
+  if (t->rank < 2 || n == 0) return PLM_OK;
+  if ((c = malloc(nbytes)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  fstride[0] = 1;
+  for (int d = 1; d < t->rank; d++) fstride[d] = fstride[d - 1] * t->shape[d - 1];
+  for (int64_t i = 0; i < n; i++) {          /* i walks C order; idx is its multi-index */
+    int64_t off = 0;
+    for (int d = 0; d < t->rank; d++) off += idx[d] * fstride[d];
+    memcpy(c + (size_t)i * esz, f + (size_t)off * esz, esz);
+    for (int d = t->rank - 1; d >= 0 && ++idx[d] == t->shape[d]; d--) idx[d] = 0;
+  }
+  free(t->data);
+  t->data = c;
+  return PLM_OK;
+}
+
 int
 plm_npy_Read(const char *path, const char *name, plm_tensor **ret_t, char *errbuf)
 {
@@ -280,6 +301,7 @@ plm_npy_Read(const char *path, const char *name, plm_tensor **ret_t, char *errbu
   if (h.disksize == 8 && h.dt == PLM_F32) PLM_XCHECK(read_f8(fp, t->data, numel, path, errbuf));
   else if (fread(t->data, 1, datasize, fp) != datasize)
     PLM_XFAIL(PLM_EIO, errbuf, "%s: read failed in the .npy data", path);
+  if (h.fortran) PLM_XCHECK(fortran_to_c(t, errbuf));
   fclose(fp);
   *ret_t = t;
   return PLM_OK;

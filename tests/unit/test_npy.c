@@ -174,7 +174,6 @@ test_malformed(void)
 {
   static const struct { const char *why, *dict; int major; size_t ndata; int status; const char *msg; } bad[] = {
     { "big-endian",        "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 1, 8, PLM_EUNSUP, "big-endian" },
-    { "fortran order",     "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 1, 16, PLM_EUNSUP, "Fortran" },
     { "complex dtype",     "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 1, 16, PLM_EUNSUP, "not supported" },
     { "structured dtype",  "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 1, 8, PLM_EFORMAT, "quoted string" },
     { "missing shape",     "{'descr': '<f4', 'fortran_order': False, }", 1, 4, PLM_EFORMAT, "lacks 'shape'" },
@@ -218,6 +217,18 @@ test_malformed(void)
   int st = plm_npy_Read(tmppath("ok.npy"), "x", &t, eb);
   TEST(st == PLM_OK && t->dtype == PLM_I32 && t->rank == 1 && t->shape[0] == 2, "accepts v2.0, 1-d Fortran order, 2L%s%s",
        st ? ": " : "", st ? eb : "");
+  plm_tensor_Destroy(t);
+
+  /* 2-d and 3-d Fortran order come back in C order: bytes 0..n-1 column-major */
+  write_raw(tmppath("f.npy"), "\x93NUMPY", 1, "{'descr': '|u1', 'fortran_order': True, 'shape': (2, 3), }", 6);
+  st = plm_npy_Read(tmppath("f.npy"), "x", &t, eb);
+  static const unsigned char want2[6] = { 0, 2, 4, 1, 3, 5 };
+  TEST(st == PLM_OK && memcmp(t->data, want2, 6) == 0, "2-d Fortran order transposed to C order");
+  plm_tensor_Destroy(t);
+  write_raw(tmppath("f.npy"), "\x93NUMPY", 1, "{'descr': '|u1', 'fortran_order': True, 'shape': (2, 2, 2), }", 8);
+  st = plm_npy_Read(tmppath("f.npy"), "x", &t, eb);
+  static const unsigned char want3[8] = { 0, 4, 2, 6, 1, 5, 3, 7 };
+  TEST(st == PLM_OK && memcmp(t->data, want3, 8) == 0, "3-d Fortran order transposed to C order");
   plm_tensor_Destroy(t);
 }
 
