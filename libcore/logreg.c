@@ -1,7 +1,8 @@
 /* logreg.c: penalized logistic regression, binary and multinomial (see logreg.h).
  *
  *   binary: proximal Newton with coordinate-descent inner solves
- *     problem_Init(), margins(), objective(), grad_hess(), newton_direction(),
+ *     problem_Init(), margins(), objective(), grad_hess(),
+ *     newton_direction(): cd_sweeps() + face_newton() (cholesky()) rounds
  *     line_search(), kkt_violation(), plm_logreg_Fit()
  *   multinomial: L-BFGS (libcore/lbfgs.c) on the smooth L2-penalized softmax loss
  *     softmax_loss(), softmax_eval(), plm_logreg_FitMultinomial()
@@ -15,7 +16,9 @@
 #include "logreg.h"
 
 #define HESS_BLOCK   1024   /* rows per dsyrk call: bounds the scratch copy of X */
-#define CD_SWEEPS    1000   /* inner coordinate-descent sweeps per Newton step */
+#define CD_SWEEPS    10     /* coordinate-descent sweeps per inner round */
+#define CD_ROUNDS    50     /* inner rounds (sweeps + face Newton solve) per Newton step */
+#define INNER_TOL    1e-3   /* model optimality asked for, relative to the current KKT violation */
 #define LS_SIGMA     0.01   /* Armijo sufficient-decrease fraction, as liblinear */
 
 static const char *penalty_names[] = { "l1", "l2", "elasticnet" };
@@ -196,35 +199,153 @@ soft_threshold(double u, double t)
   return u > t ? u - t : u < -t ? u + t : 0.0;
 }
 
-/* Minimize the model g.dir + dir'H dir/2 + l1 |w + dir|_1 by cyclic coordinate
- * descent; Hd tracks H dir so each coordinate step costs O(p). The small ridge
- * (liblinear's nu) keeps a zero-curvature coordinate finite. */
+/* The quadratic model's coordinate j: its gradient is g + H dir, its point u = w + dir. */
+static double
+model_violation(const problem *pb, const double *w, const double *g, const double *dir, const double *Hd, int j)
+{
+  double gj = g[j] + Hd[j], u = w[j] + dir[j];
+  if (!is_l1(pb, j)) return fabs(gj);
+  if (u > 0)         return fabs(gj + pb->l1);
+  if (u < 0)         return fabs(gj - pb->l1);
+  return fmax(fabs(gj) - pb->l1, 0.0);
+}
+
+/* dir[j] += step, keeping Hd = H dir */
 static void
-newton_direction(const problem *pb, const double *w, const double *g, const double *H,
-                 double *dir, double *Hd)
+move(const double *H, int p, int j, double step, double *dir, double *Hd)
+{
+  const double *Hj = H + (size_t)j * p;
+  dir[j] += step;
+  for (int k = 0; k < p; k++) Hd[k] += step * Hj[k];
+}
+
+/* Cyclic coordinate descent on the model g.dir + dir'H dir/2 + l1 |w + dir|_1,
+ * soft-thresholding each coordinate; a coordinate at zero whose model gradient
+ * lies well inside [-l1, l1] is skipped (liblinear's shrinking). The small
+ * ridge (liblinear's nu) keeps a zero-curvature coordinate finite. */
+static void
+cd_sweeps(const problem *pb, const double *w, const double *g, const double *H, int nsweep, double *dir, double *Hd)
+{
+  int p = pb->p;
+  for (int sweep = 0; sweep < nsweep; sweep++)
+    for (int j = 0; j < p; j++) {
+      double hjj = H[(size_t)j * p + j] + 1e-12, gj = g[j] + Hd[j], u = w[j] + dir[j], step;
+      if (u == 0 && is_l1(pb, j) && fabs(gj) < 0.5 * pb->l1) continue;
+      step = is_l1(pb, j) ? soft_threshold(u - gj / hjj, pb->l1 / hjj) - u : -gj / hjj;
+      if (step != 0) move(H, p, j, step, dir, Hd);
+    }
+}
+
+/* In-place Cholesky factor (lower, row-major) of the n x n matrix A; 0 if A is not positive definite. */
+static int
+cholesky(double *A, int n)
+{
+  for (int j = 0; j < n; j++) {
+    double *Aj = A + (size_t)j * n, d = Aj[j];
+    for (int k = 0; k < j; k++) d -= Aj[k] * Aj[k];
+    if (!(d > 0)) return 0;
+    Aj[j] = sqrt(d);
+    for (int i = j + 1; i < n; i++) {
+      double *Ai = A + (size_t)i * n, v = Ai[j];
+      for (int k = 0; k < j; k++) v -= Ai[k] * Aj[k];
+      Ai[j] = v / Aj[j];
+    }
+  }
+  return 1;
+}
+
+/* solve L L' x = b in place */
+static void
+cholesky_solve(const double *Lf, int n, double *b)
+{
+  for (int i = 0; i < n; i++) {
+    for (int k = 0; k < i; k++) b[i] -= Lf[(size_t)i * n + k] * b[k];
+    b[i] /= Lf[(size_t)i * n + i];
+  }
+  for (int i = n - 1; i >= 0; i--) {
+    for (int k = i + 1; k < n; k++) b[i] -= Lf[(size_t)k * n + i] * b[k];
+    b[i] /= Lf[(size_t)i * n + i];
+  }
+}
+
+/* The model's exact minimizer on the current orthant face: the coordinates
+ * A with w + dir != 0 (and the unpenalized ones) keep their signs s, the
+ * others stay at zero, so the model is smooth there and its minimizer solves
+ *   H_AA dir_A = -(g_A + l1 s_A + H_AZ dir_Z).
+ * Move dir toward it as far as no sign flips (a coordinate reaching zero stops
+ * there): the model decreases all the way, and coordinate descent alone
+ * crawls on the ill-conditioned H of correlated features. ws holds p*p + 3p. */
+static void
+face_newton(const problem *pb, const double *w, const double *g, const double *H, double *dir, double *Hd, double *ws)
+{
+  int     p = pb->p, na = 0;
+  int    *A = (int *)(ws + (size_t)p * p + 2 * p);
+  double *M = ws, *b = ws + (size_t)p * p, *target = b + p, t = 1.0;
+
+  for (int j = 0; j < p; j++) if (w[j] + dir[j] != 0 || !is_l1(pb, j)) A[na++] = j;
+  if (na == 0) return;
+  for (int a = 0; a < na; a++) {
+    int j = A[a], sj = (w[j] + dir[j] > 0) - (w[j] + dir[j] < 0);
+    for (int c = 0; c < na; c++) M[(size_t)a * na + c] = H[(size_t)j * p + A[c]];
+    M[(size_t)a * na + a] += 1e-12;
+    /* H_AZ dir_Z = (H dir)_A - H_AA dir_A */
+    b[a] = -(g[j] + (is_l1(pb, j) ? pb->l1 * sj : 0) + Hd[j]);
+    for (int c = 0; c < na; c++) b[a] += H[(size_t)j * p + A[c]] * dir[A[c]];
+  }
+  if (!cholesky(M, na)) return;
+  cholesky_solve(M, na, b);
+  for (int a = 0; a < na; a++) {
+    int    j = A[a];
+    double u0 = w[j] + dir[j], u1 = w[j] + b[a];
+    target[a] = b[a];
+    if (is_l1(pb, j) && u0 * u1 < 0 && u0 / (u0 - u1) < t) t = u0 / (u0 - u1);
+  }
+  for (int a = 0; a < na; a++) {
+    int    j = A[a];
+    double step = t * (target[a] - dir[j]);
+    if (is_l1(pb, j) && t < 1 && fabs(w[j] + dir[j] + step) <= 1e-15 * fmax(1.0, fabs(w[j]))) step = -w[j] - dir[j];
+    if (step != 0) move(H, p, j, step, dir, Hd);
+  }
+}
+
+/* Minimize the quadratic model to within tol on its optimality conditions:
+ * rounds of coordinate descent (which finds the zero pattern) and a Newton
+ * solve on the face it found (which converges on it); the first round starts
+ * from dir = 0, as newGLMNET does. */
+static void
+newton_direction(const problem *pb, const double *w, const double *g, const double *H, double tol,
+                 double *dir, double *Hd, double *ws)
 {
   int p = pb->p;
 
   memset(dir, 0, sizeof(double) * p);
   memset(Hd,  0, sizeof(double) * p);
-  for (int sweep = 0; sweep < CD_SWEEPS; sweep++) {
-    double maxstep = 0, maxw = 1;
-    for (int j = 0; j < p; j++) {
-      const double *Hj  = H + (size_t)j * p;
-      double        hjj = Hj[j] + 1e-12, gj = g[j] + Hd[j], u = w[j] + dir[j];
-      double        step = is_l1(pb, j) ? soft_threshold(u - gj / hjj, pb->l1 / hjj) - u : -gj / hjj;
-      if (step == 0) continue;
-      dir[j] += step;
-      for (int k = 0; k < p; k++) Hd[k] += step * Hj[k];
-      if (fabs(step) > maxstep) maxstep = fabs(step);
-      if (fabs(u) > maxw) maxw = fabs(u);
-    }
-    if (maxstep <= 1e-14 * maxw) break;
+  for (int round = 0; round < CD_ROUNDS; round++) {
+    double v = 0;
+    cd_sweeps(pb, w, g, H, CD_SWEEPS, dir, Hd);
+    for (int j = 0; j < p; j++) v = fmax(v, model_violation(pb, w, g, dir, Hd, j));
+    if (v <= tol) break;
+    face_newton(pb, w, g, H, dir, Hd, ws);
   }
 }
 
+/* penalty(wt) - penalty(w), coordinate by coordinate */
+static double
+penalty_change(const problem *pb, const double *w, const double *wt)
+{
+  double c = 0;
+  for (int j = 0; j < pb->p; j++) {
+    if (is_l1(pb, j)) c += pb->l1 * (fabs(wt[j]) - fabs(w[j]));
+    if (is_l2(pb, j)) c += 0.5 * pb->l2 * (wt[j] - w[j]) * (wt[j] + w[j]);
+  }
+  return c;
+}
+
 /* Backtrack along dir from w until the Armijo condition of newGLMNET holds;
- * on success w, z and *f are updated; zd and wt are scratch. Returns 0 when no step decreases f,
+ * on success w, z and *f are updated; zd and wt are scratch. The change of f
+ * is summed example by example, not taken as a difference of two totals:
+ * near the optimum the totals agree to more digits than double holds, and a
+ * good step would look like no decrease. Returns 0 when no step decreases f,
  * which at the optimum means double precision is exhausted. */
 static int
 line_search(const problem *pb, double *w, double *z, double *zd, const double *g, const double *dir,
@@ -239,14 +360,15 @@ line_search(const problem *pb, double *w, double *z, double *zd, const double *g
     if (is_l1(pb, j)) delta += pb->l1 * (fabs(w[j] + dir[j]) - fabs(w[j]));
   }
   for (double t = 1.0; t > 1e-20 && !ok; t *= 0.5) {
-    double ft = 0;
+    double df = 0;
     for (int j = 0; j < p; j++) wt[j] = w[j] + t * dir[j];
-    for (int64_t i = 0; i < pb->n; i++) ft += pb->cw[i] * logloss(pb->ys[i] * (z[i] + t * zd[i]));
-    ft += penalty(pb, wt);
-    if (ft <= *f + LS_SIGMA * t * delta && ft < *f) {
+    for (int64_t i = 0; i < pb->n; i++)
+      df += pb->cw[i] * (logloss(pb->ys[i] * (z[i] + t * zd[i])) - logloss(pb->ys[i] * z[i]));
+    df += penalty_change(pb, w, wt);
+    if (df <= LS_SIGMA * t * delta && df < 0) {
       memcpy(w, wt, sizeof(double) * p);
       for (int64_t i = 0; i < pb->n; i++) z[i] += t * zd[i];
-      *f = ft;
+      *f += df;
       ok = 1;
     }
   }
@@ -274,7 +396,7 @@ plm_logreg_Fit(const float *X, int64_t n, int d, const uint8_t *y, const double 
                const plm_logreg_opts *opts, double *ret_w, plm_logreg_info *ret_info, char *errbuf)
 {
   problem pb;
-  double *z = NULL, *zd = NULL, *g = NULL, *H = NULL, *dir = NULL, *Hd = NULL, *wt = NULL;
+  double *z = NULL, *zd = NULL, *g = NULL, *H = NULL, *dir = NULL, *Hd = NULL, *wt = NULL, *ws = NULL;
   double  f, v = 0, v0 = 0;
   int     it, converged = 0, status;
 
@@ -286,7 +408,8 @@ plm_logreg_Fit(const float *X, int64_t n, int d, const uint8_t *y, const double 
   Hd  = malloc(sizeof(double) * pb.p);
   wt  = malloc(sizeof(double) * pb.p);
   H   = malloc(sizeof(double) * pb.p * pb.p);
-  if (!z || !zd || !g || !dir || !Hd || !wt || !H) PLM_XFAIL(PLM_EMEM, errbuf, "logreg: out of memory");
+  ws  = malloc(sizeof(double) * ((size_t)pb.p * pb.p + 3 * pb.p));
+  if (!z || !zd || !g || !dir || !Hd || !wt || !H || !ws) PLM_XFAIL(PLM_EMEM, errbuf, "logreg: out of memory");
 
   memset(ret_w, 0, sizeof(double) * pb.p);
   margins(&pb, ret_w, z);
@@ -296,7 +419,7 @@ plm_logreg_Fit(const float *X, int64_t n, int d, const uint8_t *y, const double 
     v = kkt_violation(&pb, ret_w, g);
     if (it == 0) v0 = v;
     if (v <= opts->tol * v0) { converged = 1; break; }
-    newton_direction(&pb, ret_w, g, H, dir, Hd);
+    newton_direction(&pb, ret_w, g, H, INNER_TOL * v, dir, Hd, ws);
     if (!line_search(&pb, ret_w, z, zd, g, dir, wt, &f)) break;
   }
   if (ret_info) {
@@ -308,7 +431,7 @@ plm_logreg_Fit(const float *X, int64_t n, int d, const uint8_t *y, const double 
   status = PLM_OK;
 
 ERROR:
-  free(z); free(zd); free(g); free(H); free(dir); free(Hd); free(wt);
+  free(z); free(zd); free(g); free(H); free(dir); free(Hd); free(wt); free(ws);
   problem_Free(&pb);
   return status;
 }

@@ -15,9 +15,12 @@
  * liblinear treats the intercept as one more feature of constant value 1
  * (intercept_scaling=1) and penalizes it like the others; saga does not.
  * The solver is a proximal Newton method (as liblinear's newGLMNET): a
- * quadratic model from the exact Hessian, minimized by coordinate descent
- * with soft-thresholding, then a backtracking line search on the true
- * objective. It stops when the largest violation of the optimality (KKT)
+ * quadratic model from the exact Hessian, minimized to a tolerance that
+ * shrinks with the outer KKT violation by rounds of coordinate descent with
+ * soft-thresholding (which find the zero pattern) and an exact Newton solve
+ * (Cholesky) on the sign pattern found (which converges on it where
+ * correlated features make coordinate descent crawl), then a backtracking
+ * line search on the true objective. It stops when the largest violation of the optimality (KKT)
  * conditions falls below tol times its starting value; the result is the
  * optimum itself, not an early stop, and is deterministic.
  *

@@ -2,6 +2,7 @@
  *
  *   lrfit train -o head.yaml [options] [FILE...]   fit a head, write it as YAML
  *   lrfit predict -w head.yaml [options] [FILE...] > out.tsr
+ *   lrfit rank -w head.yaml > heads.txt            heads by weight, for apc --top-heads
  *
  * Contact heads (default): features f32 [C, L, L] (the APC maps of every
  * layer x head, layer-major), labels u8 [L, L] (1/0, 255 unknown); one
@@ -13,7 +14,7 @@
  *   trainset_*    the growing example matrix, pair reservoir per protein
  *   head_Write()  / head_Read()   the YAML head file (libyaml)
  *   head_ReadCheckpoint()         fair-esm's X-contact-regression.pt
- *   run_train(), run_predict(), main()
+ *   run_train(), run_predict(), run_rank(), main()
  */
 #include <getopt.h>
 #include <math.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <yaml.h>
 #include "config.h"
+#include "alphabet.h"
 #include "checkpoint.h"
 #include "cli.h"
 #include "error.h"
@@ -38,7 +40,7 @@
 typedef struct {
   const char     *cmd, *label, *features, *out, *weights, *name;
   plm_logreg_opts lr;
-  int             minsep, multinomial, classes, keep_features, zlevel;
+  int             minsep, multinomial, classes, keep_features, zlevel, heads;
   int64_t         maxpairs;
   uint64_t        seed;
   char          **files;
@@ -240,6 +242,7 @@ typedef struct {
   int     d;         /* features per example */
   char    features[PLM_MAXNAME + 1];
   double *w;         /* binary: d weights then bias; multinomial: K rows of d weights + bias */
+  int     heads;     /* heads per layer, 0 if the file does not say */
 } head;
 
 static int
@@ -349,7 +352,7 @@ ERROR:
 /* the scalars of a head file's top level, and every number under 'weights' and 'bias' */
 typedef struct {
   char    kind[64], features[PLM_MAXNAME + 1];
-  int     channels, classes;
+  int     channels, classes, heads;
   double *weights, *bias;
   int     nweights, nbias;
 } headfile;
@@ -373,6 +376,7 @@ set_scalar(headfile *hf, const char *key, const char *val)
   else if (!strcmp(key, "features")) snprintf(hf->features, sizeof hf->features, "%s", val);
   else if (!strcmp(key, "channels")) hf->channels = atoi(val);
   else if (!strcmp(key, "classes"))  hf->classes = atoi(val);
+  else if (!strcmp(key, "heads"))    hf->heads = atoi(val);
 }
 
 /* Walk the events: depth 1 is the top mapping, where keys and values alternate;
@@ -443,6 +447,7 @@ head_Read(const char *path, head *h, char *errbuf)
               path, hf.nweights, hf.nbias, hf.channels, K);
   h->classes = hf.classes;
   h->d = hf.channels;
+  h->heads = hf.heads;
   snprintf(h->features, sizeof h->features, "%s", hf.features);
   if (!(h->w = malloc(sizeof(double) * K * (h->d + 1)))) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int k = 0; k < K; k++) {
@@ -497,7 +502,7 @@ run_train(const opts *o, char *errbuf)
   trainset        ts;
   plm_record     *rec = NULL;
   plm_logreg_info info;
-  head            h = { 0, 0, "", NULL };
+  head            h = { 0, 0, "", NULL, 0 };
   int             K = 0, status;
 
   memset(&ts, 0, sizeof ts);
@@ -567,9 +572,10 @@ static int
 predict_probe(plm_record *rec, const head *h, const char *name, char *errbuf)
 {
   plm_tensor *f, *out = NULL;
-  int64_t     L = (int64_t)strlen(rec->seq), off;
+  int64_t     L = plm_esm_ResidueCount(rec->seq), off;   /* tokens: inline <mask> is one residue */
   int         K = h->classes, p = h->d + 1, status;
 
+  if (L < 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": the sequence does not tokenize", rec->id);
   PLM_XCHECK(token_rows(rec, h->features, L, &f, &off, errbuf));
   if (f->shape[1] != h->d) PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": %lld features, the head wants %d", rec->id, (long long)f->shape[1], h->d);
   PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 2, (int64_t[]){ L, K }, &out, errbuf));
@@ -599,7 +605,7 @@ run_predict(const opts *o, char *errbuf)
   input             in = { o->files, o->nfiles, 0, NULL };
   plm_streamwriter *w = NULL;
   plm_record       *rec = NULL;
-  head              h = { 0, 0, "", NULL };
+  head              h = { 0, 0, "", NULL, 0 };
   const char       *name = o->name ? o->name : "contacts";
   size_t            wl = strlen(o->weights);
   int               status;
@@ -627,11 +633,47 @@ ERROR:
   return status;
 }
 
+static int
+cmp_weight(const void *va, const void *vb, void *ctx)
+{
+  const double *w = ctx;
+  int           a = *(const int *)va, b = *(const int *)vb;
+  if (w[a] != w[b]) return w[a] > w[b] ? -1 : 1;
+  return (a > b) - (a < b);
+}
+
+/* the channels of a contact head as "LAYER:HEAD<TAB>weight", largest weight
+ * first: apc --top-heads reads this, for the top-k heads ablation */
+static int
+run_rank(const opts *o, char *errbuf)
+{
+  head h = { 0, 0, "", NULL, 0 };
+  int *order = NULL, heads, status;
+  size_t wl = strlen(o->weights);
+
+  if (wl > 3 && !strcmp(o->weights + wl - 3, ".pt")) PLM_XCHECK(head_ReadCheckpoint(o->weights, o->features, &h, errbuf));
+  else                                               PLM_XCHECK(head_Read(o->weights, &h, errbuf));
+  heads = o->heads ? o->heads : h.heads;
+  if (h.classes) PLM_XFAIL(PLM_EINVAL, errbuf, "%s: a probe has no heads to rank", o->weights);
+  if (heads < 1 || h.d % heads) PLM_XFAIL(PLM_EINVAL, errbuf, "%s: %d channels; give --heads N (heads per layer) dividing them", o->weights, h.d);
+  if (!(order = malloc(sizeof(int) * (size_t)h.d))) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (int c = 0; c < h.d; c++) order[c] = c;
+  qsort_r(order, (size_t)h.d, sizeof(int), cmp_weight, h.w);
+  printf("# layer:head  weight, largest first (%s)\n", o->weights);
+  for (int k = 0; k < h.d; k++) printf("%d:%d\t%.9g\n", order[k] / heads + 1, order[k] % heads + 1, h.w[order[k]]);
+  status = fflush(stdout) == 0 ? PLM_OK : plm_Fail(errbuf, PLM_EIO, "writing failed");
+
+ERROR:
+  free(order); free(h.w);
+  return status;
+}
+
 /* ------------------------------------------------------------- main */
 
 static const char usage[] =
   "Usage: lrfit train -o HEAD.yaml [options] [FILE...]\n"
   "       lrfit predict -w HEAD.yaml [options] [FILE...] > out.tsr\n"
+  "       lrfit rank -w HEAD [--heads N] > heads.txt\n"
   "Fit a logistic-regression head on a record stream, or apply one (see lrfit(1)).\n"
   "train:\n"
   "  -o, --output FILE        the head, as YAML (required)\n"
@@ -653,10 +695,13 @@ static const char usage[] =
   "      --name NAME          output tensor (default contacts; probes: probe)\n"
   "      --keep-features      pass the feature tensor on (default: consumed)\n"
   "  -z, --zlevel N           zlib level of the output, 0 (default) to 9\n"
+  "rank:\n"
+  "  -w, --weights FILE       a contact head; prints LAYER:HEAD and weight, largest first\n"
+  "      --heads N            heads per layer (default: the head file's 'heads')\n"
   "  -h, --help / --version\n";
 
 enum { O_FEATURES = 256, O_LABEL, O_MINSEP, O_PENALTY, O_C, O_L1RATIO, O_MAXPAIRS, O_SEED, O_TOL,
-       O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_VERSION };
+       O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION };
 
 static const struct option long_opts[] = {
   { "output", 1, 0, 'o' }, { "weights", 1, 0, 'w' }, { "zlevel", 1, 0, 'z' }, { "help", 0, 0, 'h' },
@@ -664,7 +709,7 @@ static const struct option long_opts[] = {
   { "penalty", 1, 0, O_PENALTY }, { "C", 1, 0, O_C }, { "l1-ratio", 1, 0, O_L1RATIO },
   { "max-pairs-per-protein", 1, 0, O_MAXPAIRS }, { "seed", 1, 0, O_SEED }, { "tol", 1, 0, O_TOL },
   { "max-iter", 1, 0, O_MAXITER }, { "multinomial", 0, 0, O_MULTI }, { "classes", 1, 0, O_CLASSES },
-  { "name", 1, 0, O_NAME }, { "keep-features", 0, 0, O_KEEP }, { "version", 0, 0, O_VERSION },
+  { "name", 1, 0, O_NAME }, { "keep-features", 0, 0, O_KEEP }, { "heads", 1, 0, O_HEADS }, { "version", 0, 0, O_VERSION },
   { 0, 0, 0, 0 }
 };
 
@@ -713,6 +758,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     case O_CLASSES:  if ((status = parse_num(on, optarg, 2, 255, &x, errbuf)) == PLM_OK) o->classes = (int)x; break;
     case O_NAME:     o->name = optarg; break;
     case O_KEEP:     o->keep_features = 1; break;
+    case O_HEADS:    if ((status = parse_num(on, optarg, 1, 1e6, &x, errbuf)) == PLM_OK) o->heads = (int)x; break;
     case O_VERSION:  plm_cli_Version(TOOL);
     case 'h':        fputs(usage, stdout); exit(0);
     default:         return plm_Fail(errbuf, PLM_EINVAL, "unknown option");
@@ -735,18 +781,19 @@ main(int argc, char **argv)
   opts o;
 
   plm_cli_Init();
-  if (argc < 2) plm_cli_Usage(TOOL, "a command is required: train or predict");
+  if (argc < 2) plm_cli_Usage(TOOL, "a command is required: train, predict or rank");
   if (!strcmp(argv[1], "--version")) plm_cli_Version(TOOL);
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { fputs(usage, stdout); return 0; }
-  if (strcmp(argv[1], "train") && strcmp(argv[1], "predict")) plm_cli_Usage(TOOL, "unknown command '%s'", argv[1]);
+  if (strcmp(argv[1], "train") && strcmp(argv[1], "predict") && strcmp(argv[1], "rank"))
+    plm_cli_Usage(TOOL, "unknown command '%s'", argv[1]);
   if (parse_args(argc - 1, argv + 1, &o, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "%s", errbuf);
   o.cmd = argv[1];
   if (!strcmp(o.cmd, "train")) {
     if (!o.out) plm_cli_Usage(TOOL, "train needs -o HEAD.yaml");
     if (run_train(&o, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   } else {
-    if (!o.weights) plm_cli_Usage(TOOL, "predict needs -w HEAD.yaml");
-    if (run_predict(&o, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+    if (!o.weights) plm_cli_Usage(TOOL, "%s needs -w HEAD", o.cmd);
+    if ((!strcmp(o.cmd, "rank") ? run_rank(&o, errbuf) : run_predict(&o, errbuf)) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   }
   return 0;
 }

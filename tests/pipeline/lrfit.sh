@@ -2,8 +2,10 @@
 # APC-like features and true contacts, plmstream from-npy makes records,
 # lrfit trains (coefficients checked against scikit-learn's liblinear on the
 # same pairs) and predicts (checked against sigmoid(w.x + b) from the head
-# file), contacteval scores (checked against fair-esm's compute_precisions);
-# a 3-class token probe is trained and applied; a fair-esm .pt head loads.
+# file), contacteval scores (checked against fair-esm's compute_precisions
+# in five ranges, and numpy's calibration, false-positive distance and
+# seeded bootstrap intervals); a 3-class token probe is trained and applied,
+# also to a sequence with inline <mask>; a fair-esm .pt head loads.
 . tests/lib.sh
 need_python "lrfit pipeline" || exit 0
 [ -x "$BIN/plmstream" ] || { skip "lrfit pipeline: $BIN/plmstream not built"; exit 0; }
@@ -67,13 +69,15 @@ done
 
 check "lrfit predict" sh -c "'$BIN/lrfit' predict -w '$T/head.yaml' '$T/all.tsr' > '$T/pred.tsr'"
 check "plmstream npy of predictions" "$BIN/plmstream" npy -o "$T/npy" "$T/pred.tsr"
-check "contacteval" sh -c "'$BIN/contacteval' '$T/pred.tsr' > '$T/eval.tsv'"
+check "contacteval" sh -c "'$BIN/contacteval' --seed 7 '$T/pred.tsr' > '$T/eval.tsv'"
 if out=$("$PYTHON" - "$T" <<'PY' 2>&1
-import sys, yaml, numpy as np
+import sys, yaml, warnings, numpy as np
+warnings.simplefilter('ignore')
 T = sys.argv[1]; h = yaml.safe_load(open(f"{T}/head.yaml"))
 w, b = np.array(h['weights']), h['bias']
 rows = [l.rstrip('\n').split('\t') for l in open(f"{T}/eval.tsv")]
 hdr, body = rows[0], {r[0]: r for r in rows[1:]}
+num = lambda r: np.array([np.nan if v == 'NA' else float(v) for v in r[2:]])
 def prec(pred, t, minsep, maxsep):   # fair-esm's compute_precisions, batch of one
     L = len(t); t = t.astype(np.int64); t[t == 255] = -1
     sep = np.arange(L)[None, :] - np.arange(L)[:, None]
@@ -83,18 +87,39 @@ def prec(pred, t, minsep, maxsep):   # fair-esm's compute_precisions, batch of o
     top = np.pad(t[x, y][np.argsort(-pu, kind='stable')[:L]], (0, L))[:L]
     gi = (np.arange(0.1, 1.1, 0.1, dtype=np.float32) * L).astype(np.int64) - 1
     bc = np.cumsum(top)[gi] / (gi + 1); return bc[9], bc[4], bc[1]
-worst, acc = 0.0, []
+def calib(pred, t, minsep=6, nb=20):   # count-weighted squared gap over 20 bins
+    x, y = np.triu_indices(len(t), minsep); k = t[x, y] != 255
+    p, c = pred[x, y][k].astype(np.float64), t[x, y][k]
+    bins = np.minimum((p * nb).astype(int), nb - 1); g = 0.0
+    for bb in np.unique(bins): m = bins == bb; g += m.sum() * (p[m].mean() - c[m].mean()) ** 2
+    return g / len(p)
+def fpdist(pred, t, minsep=6):   # top-L false positives: Chebyshev distance to the nearest true contact
+    L = len(t); x, y = np.triu_indices(L, minsep); k = t[x, y] != 255; x, y = x[k], y[k]
+    o = np.lexsort((x * L + y, -pred[x, y])); x, y = x[o], y[o]; tt = t[x, y]
+    cx, cy = x[tt == 1], y[tt == 1]; fp = [(i, j) for i, j, v in zip(x[:L], y[:L], tt[:L]) if v == 0]
+    return np.mean([np.max(np.abs(np.stack([cx - i, cy - j])), 0).min() for i, j in fp]) if fp and len(cx) else np.nan
+worst, acc, rowsv = 0.0, [], []
 for p in range(8):
     c = np.load(f"{T}/npy/prot{p}.contacts.npy"); f = np.load(f"{T}/apc{p}.npy"); t = np.load(f"{T}/true{p}.npy")
     want = 1 / (1 + np.exp(-(np.tensordot(w, f.astype(np.float64), 1) + b)))
     worst = max(worst, np.abs(c - want).max())
-    got = [float(v) for v in body[f"prot{p}"][2:]]
-    exp = [v for r in ((6, 12), (12, 24), (24, 0), (6, 0)) for v in prec(c, t, *r)]
-    acc.append(np.abs(np.array(got) - np.array(exp)).max())
-ok = worst < 1e-6 and max(acc) <= 5e-5 and hdr[2] == 'short_P@L' and 'mean' in body
-print(f"contacts max diff {worst:.1e}, precision max diff {max(acc):.1e}"); sys.exit(0 if ok else 1)
+    exp = np.array([v for r in ((3, 6), (6, 12), (12, 24), (24, 0), (6, 0)) for v in prec(c, t, *r)] + [calib(c, t), fpdist(c, t)])
+    got = num(body[f"prot{p}"]); rowsv.append(exp)
+    acc.append(np.nanmax(np.abs(got - exp)) if (np.isnan(got) == np.isnan(exp)).all() else 1.0)
+R = np.array(rowsv); n = len(R); s = 7; M = 2**64 - 1; means = []
+def nxt():   # splitmix64, libcore/rng.c
+    global s
+    s = (s + 0x9e3779b97f4a7c15) & M; z = s
+    z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M; z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M
+    return z ^ (z >> 31)
+for _ in range(1000): means.append(np.nanmean(R[[nxt() % n for _ in range(n)]], 0))
+means = np.sort(np.array(means), 0); lo, hi = means[int(np.floor(0.025 * 1000))], means[int(np.ceil(0.975 * 1000)) - 1]
+ci = max(np.nanmax(np.abs(num(body['mean']) - np.nanmean(R, 0))), np.nanmax(np.abs(num(body['ci95_lo']) - lo)), np.nanmax(np.abs(num(body['ci95_hi']) - hi)))
+ok = worst < 1e-6 and max(acc) <= 6e-5 and ci <= 6e-5 and hdr[2] == 'local_P@L' and hdr[-2:] == ['calib_mse', 'fp_dist'] and (lo < hi).any()
+print(f"contacts max diff {worst:.1e}, per-protein max diff {max(acc):.1e} (5 ranges, calibration, FP distance), mean/CI max diff {ci:.1e}")
+sys.exit(0 if ok else 1)
 PY
-); then pass "predictions are sigmoid(w.x + b) and contacteval equals compute_precisions: $out"; else fail "lrfit predict/contacteval vs numpy: $out"; fi
+); then pass "predictions are sigmoid(w.x + b); contacteval equals compute_precisions + numpy calibration, FP distance, bootstrap: $out"; else fail "lrfit predict/contacteval vs numpy: $out"; fi
 
 # reservoir sampling: a bounded, reproducible number of pairs per protein
 check "lrfit train --max-pairs-per-protein 100" "$BIN/lrfit" train --max-pairs-per-protein 100 --seed 3 -o "$T/s1.yaml" "$T/all.tsr"
@@ -117,12 +142,26 @@ print(f"{(got == ref).sum()} of {len(y)} predictions equal sklearn's"); sys.exit
 PY
 ); then pass "probe: $out"; else fail "probe vs sklearn: $out"; fi
 
+# a probe over a sequence with inline <mask>: L counts tokens, not characters
+L0=$(cat "$T/seq0" | tr -d '\n' | wc -c)
+"$BIN/plmstream" from-npy --id masked --seq "MK<mask>$(head -c $((L0 - 3)) "$T/seq0")" repr6="$T/repr0.npy" > "$T/m.tsr" 2>/dev/null
+check "lrfit predict probe, inline <mask>" sh -c "'$BIN/lrfit' predict -w '$T/probe.yaml' '$T/m.tsr' | '$BIN/plmstream' ls -l | grep -q 'probe:f32\[$L0,3\]'"
+
 # fair-esm's published head: 120 = 6 layers x 20 heads of esm2_t6_8M
 pt=$SHARED/fixtures/regression_heads/esm2_t6_8M_UR50D-contact-regression.pt
 if [ -f "$pt" ]; then
   "$PYTHON" -c "import numpy as np; np.save('$T/apc120.npy', np.full((120, 30, 30), 0.01, np.float32))"
   "$BIN/plmstream" from-npy --id x --seq "$(printf 'A%.0s' $(seq 30))" apc="$T/apc120.npy" > "$T/x.tsr" 2>/dev/null
   check "lrfit predict -w esm2_t6_8M_UR50D-contact-regression.pt" sh -c "'$BIN/lrfit' predict -w '$pt' '$T/x.tsr' | '$BIN/plmstream' ls"
+  "$BIN/lrfit" rank -w "$pt" --heads 20 > "$T/rank.txt" 2>&1
+  if out=$("$PYTHON" - "$pt" "$T/rank.txt" <<'PY' 2>&1
+import sys, torch
+w = torch.load(sys.argv[1], map_location='cpu')['model']['contact_head.regression.weight'][0].double().numpy()
+want = [f"{c // 20 + 1}:{c % 20 + 1}" for c in sorted(range(120), key=lambda c: (-w[c], c))]
+got = [l.split()[0] for l in open(sys.argv[2]) if not l.startswith('#')]
+print(f"top 3 {got[:3]}"); sys.exit(0 if got == want else 1)
+PY
+  ); then pass "lrfit rank orders the 120 heads by weight: $out"; else fail "lrfit rank: $out"; fi
 else skip "lrfit predict -w .pt: $pt absent"; fi
 
 check_fails "lrfit refuses a missing label tensor" 'no label tensor "nolabel"' "$BIN/lrfit" train --label nolabel -o "$T/x.yaml" "$T/all.tsr"

@@ -1,7 +1,9 @@
 /* test_contactprec.c: unit tests of top-L contact precision (libcore/contactprec.c).
  *
  *   hand-made maps: ties in row-major order, unknowns skipped, too few
- *   candidates counted as misses, bad true states refused;
+ *   candidates counted as misses, bad true states refused; calibration
+ *   (count-weighted squared gaps, NaN for non-probabilities) and the mean
+ *   false-positive distance worked out by hand;
  *   numpy oracle ($PYTHON): fair-esm's compute_precisions transcribed to
  *   numpy, on random maps with 10% unknowns, for the short, medium, long and
  *   all ranges at L, L/2 and L/5.
@@ -40,6 +42,40 @@ test_by_hand(void)
   TEST(plm_contactprec_TopL(pred, truth, 4, 1, 0, divs, 3, prec, eb) == PLM_OK && isnan(prec[2]), "top L/5 of L = 4 is NaN");
   truth[1 * L + 9] = 7;
   TEST(plm_contactprec_TopL(pred, truth, L, 6, 0, divs, 3, prec, eb) == PLM_EFORMAT, "true state 7 refused: %s", eb);
+}
+
+/* calibration and false-positive distance on maps small enough to check by hand */
+static void
+test_calibration_fpdist(void)
+{
+  enum { L = 10 };
+  float   pred[L * L];
+  uint8_t truth[L * L];
+  double  v;
+  int     st;
+  char    eb[PLM_ERRBUFSIZE];
+
+  for (int k = 0; k < L * L; k++) { pred[k] = 0.12f; truth[k] = 0; }
+  truth[0 * L + 6] = truth[0 * L + 7] = 1;   /* 2 of the 10 pairs at separation >= 6 */
+  /* one bin [0.10, 0.15): mean p 0.12, frequency 0.2 -> (0.08)^2 */
+  st = plm_contactprec_Calibration(pred, truth, L, 6, 20, &v, eb);
+  TEST(st == PLM_OK && fabs(v - 0.0064) < 1e-7,
+       "calibration: one bin, gap 0.08 -> %.6f", v);
+  pred[0 * L + 6] = 1.0f; pred[0 * L + 7] = 1.0f;   /* bins 19 (gap 0) and 2 (0.12 vs 0: gap 0.12, 8 of 10 pairs) */
+  st = plm_contactprec_Calibration(pred, truth, L, 6, 20, &v, eb);
+  TEST(st == PLM_OK && fabs(v - 0.8 * 0.0144) < 1e-7,
+       "calibration: count-weighted over two bins -> %.6f", v);
+  pred[1 * L + 8] = 3.0f;
+  st = plm_contactprec_Calibration(pred, truth, L, 6, 20, &v, eb);
+  TEST(st == PLM_OK && isnan(v), "calibration of scores outside [0, 1] is NaN");
+  /* top L = 10 of the 10 candidates: 8 false positives; contacts (0,6), (0,7) */
+  pred[1 * L + 8] = 0.12f;
+  st = plm_contactprec_FPDistance(pred, truth, L, 6, &v, eb);
+  TEST(st == PLM_OK && fabs(v - 14.0 / 8) < 1e-12,
+       "false-positive Chebyshev distance to the nearest contact: mean %.4f (14/8)", v);
+  truth[0 * L + 6] = truth[0 * L + 7] = 0;
+  st = plm_contactprec_FPDistance(pred, truth, L, 6, &v, eb);
+  TEST(st == PLM_OK && isnan(v), "no true contact: NaN");
 }
 
 static const char *oracle_py =
@@ -115,6 +151,7 @@ main(void)
 
   if (!mkdtemp(tmpdir)) { perror("mkdtemp"); return 1; }
   test_by_hand();
+  test_calibration_fpdist();
   snprintf(cmd, sizeof cmd, "%s -c 'import numpy' 2>/dev/null", python ? python : "false");
   if (python && *python && system(cmd) == 0) {
     snprintf(cmd, sizeof cmd, "%s/o.py", tmpdir);
