@@ -3,7 +3,7 @@
  *   helpers:  json_Int(), entry_Build(), entry_Clear(), cmp_entry(), cmp_long()
  *   public:   plm_annot_Residues(), plm_annot_Compare(), plm_annot_SitesRead(),
  *             plm_annot_SitesFind(), plm_annot_SitesFree(), plm_annot_SitesOpen(),
- *             plm_annot_SitesAnnotate()
+ *             plm_annot_SitesAnnotate(), plm_annot_LoadSpec(), plm_annot_ResidueSpan()
  */
 #include <errno.h>
 #include <stdio.h>
@@ -220,5 +220,60 @@ plm_annot_SitesAnnotate(void *state, const plm_record *rec, int L, uint8_t *out,
   if ((status = plm_annot_Compare(t->plugin, rec, e->primary, errbuf)) != PLM_OK) return status;
   if (e->L != L) return plm_Fail(errbuf, PLM_EINVAL, "%s: record %s: %d residues, host says %d", t->plugin, rec->id, e->L, L);
   memcpy(out, e->label, (size_t)L);
+  return PLM_OK;
+}
+
+/* NAME[:k=v,k=v] -> loaded and opened plugin */
+int
+plm_annot_LoadSpec(const char *spec, const char *const *dirs, int ndirs, plm_plugin **ret_p, char *errbuf)
+{
+  char       *name = strdup(spec), *kv[64], *colon, *tok, *save = NULL;
+  int         nkv = 0, status;
+  plm_plugin *p = NULL;
+
+  *ret_p = NULL;
+  if (!name) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  if ((colon = strchr(name, ':')) != NULL) {
+    *colon = '\0';
+    for (tok = strtok_r(colon + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      if (nkv == 64) PLM_XFAIL(PLM_EINVAL, errbuf, "-p %s: too many options", spec);
+      kv[nkv++] = tok;
+    }
+  }
+  PLM_XCHECK(plm_plugin_Load(name, dirs, ndirs, &p, errbuf));
+  PLM_XCHECK(plm_plugin_Open(p, (const char *const *)kv, nkv, errbuf));
+  free(name);
+  *ret_p = p;
+  return PLM_OK;
+ ERROR:
+  plm_plugin_Unload(p);
+  free(name);
+  return status;
+}
+
+/* where the residues sit on the token axis: bos/cls lead, eos/sep trail */
+int
+plm_annot_ResidueSpan(const plm_record *rec, const char *special, int T, int *ret_lead, int *ret_L, char *errbuf)
+{
+  const char *meta = plm_record_GetMeta(rec, "special_tokens"), *p;
+  int         L = plm_esm_ResidueCount(rec->seq), lead = 0, trail = 0;
+
+  if (!meta) meta = special;
+  if (L < 0) return plm_Fail(errbuf, PLM_EFORMAT, "record %s: sequence has invalid characters", rec->id);
+  if (!meta) {
+    if (T != L) return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d tokens for %d residues and no special_tokens metadata (give --special)", rec->id, T, L);
+    meta = "none";
+  }
+  for (p = meta; *p; p += strspn(p, ",")) {
+    size_t n = strcspn(p, ",");
+    if ((n == 3 && !strncmp(p, "bos", 3)) || (n == 3 && !strncmp(p, "cls", 3))) lead++;
+    else if ((n == 3 && !strncmp(p, "eos", 3)) || (n == 3 && !strncmp(p, "sep", 3))) trail++;
+    else if (!(n == 4 && !strncmp(p, "none", 4))) return plm_Fail(errbuf, PLM_EINVAL, "record %s: special token '%.*s' unknown", rec->id, (int)n, p);
+    p += n;
+  }
+  if (lead + L + trail != T)
+    return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d tokens, but %d residues + %d special (%s)", rec->id, T, L, lead + trail, meta);
+  *ret_lead = lead;
+  *ret_L = L;
   return PLM_OK;
 }

@@ -14,6 +14,9 @@
  *   plm_annot_SitesFind()   the entry of an id, or NULL
  *   plm_annot_SitesFree()
  *   plm_annot_SitesOpen() / plm_annot_SitesAnnotate()   a whole token plugin over one list field
+ * and what the tools reading plugins and model outputs share:
+ *   plm_annot_LoadSpec()     "NAME[:KEY=VAL,...]" -> a loaded, opened plugin
+ *   plm_annot_ResidueSpan()  where the residues sit on a model's token axis (special_tokens metadata)
  */
 #ifndef PLM_ANNOT_H
 #define PLM_ANNOT_H
@@ -43,5 +46,8 @@ void             plm_annot_SitesFree(plm_annot_sites *t);
 int              plm_annot_SitesOpen(const plm_kv *opts, int nopts, const char *field, const char *plugin,
                                      void **ret_state, char *errbuf);
 int              plm_annot_SitesAnnotate(void *state, const plm_record *rec, int L, uint8_t *out, char *errbuf);
+int              plm_annot_LoadSpec(const char *spec, const char *const *dirs, int ndirs, plm_plugin **ret_p, char *errbuf);
+int              plm_annot_ResidueSpan(const plm_record *rec, const char *special, int T, int *ret_lead, int *ret_L,
+                                       char *errbuf);
 
 #endif

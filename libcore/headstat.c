@@ -2,11 +2,11 @@
  *
  *   accumulate:  rng_Mix(), rng_Row(), row_Shuffle(), add_Background(), add_Row(), add_Fixed(),
  *                plm_headstat_Add()
- *   lifetime:    plm_headstat_Create(), plm_headstat_Destroy()
- *   partials:    same_Settings(), plm_headstat_Merge(), plm_headstat_Write(), read_Header(),
- *                read_Props(), read_Cells(), plm_headstat_Read()
+ *   lifetime:    plm_headstat_Create(), plm_headstat_Destroy(), plm_headstat_ParseIds()
+ *   partials:    same_Settings(), plm_headstat_Merge(), write_Ids(), plm_headstat_Write(), read_Header(),
+ *                read_Ids(), read_Props(), read_Cells(), plm_headstat_Read()
  *   statistics:  plm_headstat_NormalQuantile(), plm_headstat_Report(), plm_headstat_Layers(),
- *                pearson(), plm_headstat_Blosum()
+ *                pearson(), plm_headstat_AaCorr(), plm_headstat_Blosum()
  */
 #include <errno.h>
 #include <math.h>
@@ -140,16 +140,18 @@ plm_headstat_Destroy(plm_headstat *hs)
 {
   if (!hs) return;
   for (int k = 0; hs->names && k < hs->nprops; k++) free(hs->names[k]);
-  free(hs->names);   free(hs->pair);
+  free(hs->names);   free(hs->pair);   free(hs->layer_id); free(hs->head_id);
   free(hs->nannotated); free(hs->nskipped); free(hs->bg_known); free(hs->bg_true);
   free(hs->n_arcs);  free(hs->n_pos);  free(hs->w_sum);  free(hs->w_pos);
   free(hs->rw_sum);  free(hs->rw_pos); free(hs->row);
   free(hs);
 }
 
+/* layer_id / head_id NULL: the tensor holds every layer / head, numbered from 1 */
 int
-plm_headstat_Create(int nlayers, int nheads, int nprops, const char *const *names, const int *pair,
-                    double theta, int null_model, uint64_t seed, plm_headstat **ret_hs, char *errbuf)
+plm_headstat_Create(int nlayers, int nheads, const int *layer_id, const int *head_id, int nprops,
+                    const char *const *names, const int *pair, double theta, int null_model, uint64_t seed,
+                    plm_headstat **ret_hs, char *errbuf)
 {
   plm_headstat *hs = NULL;
   int64_t       ncell = (int64_t)nprops * nlayers * nheads;
@@ -163,13 +165,16 @@ plm_headstat_Create(int nlayers, int nheads, int nprops, const char *const *name
   if ((hs = calloc(1, sizeof *hs)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
   hs->nlayers = nlayers; hs->nheads = nheads; hs->nprops = nprops;
   hs->theta = theta; hs->null_model = null_model; hs->seed = seed;
-  if (!(hs->names = calloc((size_t)nprops, sizeof *hs->names)) || !(hs->pair = calloc((size_t)nprops, sizeof *hs->pair)) ||
+  if (!(hs->layer_id = malloc((size_t)nlayers * sizeof(int))) || !(hs->head_id = malloc((size_t)nheads * sizeof(int))) ||
+      !(hs->names = calloc((size_t)nprops, sizeof *hs->names)) || !(hs->pair = calloc((size_t)nprops, sizeof *hs->pair)) ||
       !(hs->nannotated = calloc((size_t)nprops, sizeof(int64_t))) || !(hs->nskipped = calloc((size_t)nprops, sizeof(int64_t))) ||
       !(hs->bg_known = calloc((size_t)nprops, sizeof(int64_t))) || !(hs->bg_true = calloc((size_t)nprops, sizeof(int64_t))) ||
       !(hs->n_arcs = calloc((size_t)ncell, sizeof(int64_t))) || !(hs->n_pos = calloc((size_t)ncell, sizeof(int64_t))) ||
       !(hs->w_sum = calloc((size_t)ncell, sizeof(int64_t))) || !(hs->w_pos = calloc((size_t)ncell, sizeof(int64_t))) ||
       !(hs->rw_sum = calloc((size_t)ncell, sizeof(double))) || !(hs->rw_pos = calloc((size_t)ncell, sizeof(double))))
     PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (k = 0; k < nlayers; k++) hs->layer_id[k] = layer_id ? layer_id[k] : k + 1;
+  for (k = 0; k < nheads; k++)  hs->head_id[k]  = head_id ? head_id[k] : k + 1;
   for (k = 0; k < nprops; k++) {
     if (!names[k][0] || strpbrk(names[k], " \t\r\n")) PLM_XFAIL(PLM_EINVAL, errbuf, "headstat: property name '%s' is empty or has spaces", names[k]);
     if ((hs->names[k] = strdup(names[k])) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
@@ -182,6 +187,27 @@ plm_headstat_Create(int nlayers, int nheads, int nprops, const char *const *name
   return status;
 }
 
+/* "2,5,6" (as attn writes attention_layers / attention_heads) -> exactly n
+ * increasing numbers from 1 */
+int
+plm_headstat_ParseIds(const char *list, int n, int *ids, char *errbuf)
+{
+  const char *p = list;
+  char       *end;
+  int         k;
+
+  for (k = 0; k < n; k++) {
+    long v = strtol(p, &end, 10);
+    if (end == p || v < 1 || v > PLM_HEADSTAT_MAXDIM || (k && v <= ids[k - 1]) || (*end && *end != ','))
+      return plm_Fail(errbuf, PLM_EFORMAT, "'%s' is not %d increasing numbers from 1, comma-separated", list, n);
+    ids[k] = (int)v;
+    p = *end ? end + 1 : end;
+  }
+  if (*p || (n && p[-1] == ','))
+    return plm_Fail(errbuf, PLM_EFORMAT, "'%s' is not %d increasing numbers from 1, comma-separated", list, n);
+  return PLM_OK;
+}
+
 /* -------------------------------------------------------------- partials */
 
 static int
@@ -190,6 +216,9 @@ same_Settings(const plm_headstat *a, const plm_headstat *b, char *errbuf)
   if (a->nlayers != b->nlayers || a->nheads != b->nheads || a->nprops != b->nprops)
     return plm_Fail(errbuf, PLM_EINVAL, "headstat: merging %d x %d heads, %d properties with %d x %d, %d",
                     a->nlayers, a->nheads, a->nprops, b->nlayers, b->nheads, b->nprops);
+  if (memcmp(a->layer_id, b->layer_id, (size_t)a->nlayers * sizeof(int)) ||
+      memcmp(a->head_id, b->head_id, (size_t)a->nheads * sizeof(int)))
+    return plm_Fail(errbuf, PLM_EINVAL, "headstat: merging states of different layers or heads of the model");
   if (a->theta != b->theta || a->null_model != b->null_model || (a->null_model && a->seed != b->seed))
     return plm_Fail(errbuf, PLM_EINVAL, "headstat: merging states made with different theta, null model or seed");
   for (int k = 0; k < a->nprops; k++)
@@ -221,13 +250,23 @@ plm_headstat_Merge(plm_headstat *into, const plm_headstat *from, char *errbuf)
   return bad ? plm_Fail(errbuf, PLM_ELIMIT, "headstat: merged totals overflow") : PLM_OK;
 }
 
+static void
+write_Ids(FILE *fp, const char *tag, const int *ids, int n)
+{
+  fputs(tag, fp);
+  for (int k = 0; k < n; k++) fprintf(fp, "%c%d", k ? ',' : ' ', ids[k]);
+  fputc('\n', fp);
+}
+
 /* Text, integers only (theta in C99 hex), so a state round-trips exactly. */
 int
 plm_headstat_Write(const plm_headstat *hs, FILE *fp, char *errbuf)
 {
   int k, l, h;
-  fprintf(fp, "%s 1\ntheta %a\nnull %d\nseed %llu\nlayers %d\nheads %d\nrecords %lld\nprops %d\n", PARTIAL_TAG,
+  fprintf(fp, "%s 2\ntheta %a\nnull %d\nseed %llu\nlayers %d\nheads %d\nrecords %lld\nprops %d\n", PARTIAL_TAG,
           hs->theta, hs->null_model, (unsigned long long)hs->seed, hs->nlayers, hs->nheads, (long long)hs->nrecords, hs->nprops);
+  write_Ids(fp, "layer_ids", hs->layer_id, hs->nlayers);
+  write_Ids(fp, "head_ids", hs->head_id, hs->nheads);
   for (k = 0; k < hs->nprops; k++)
     fprintf(fp, "prop %s %s %lld %lld %lld %lld\n", hs->names[k], hs->pair[k] ? "pair" : "token", (long long)hs->nannotated[k],
             (long long)hs->nskipped[k], (long long)hs->bg_known[k], (long long)hs->bg_true[k]);
@@ -249,12 +288,27 @@ read_Header(FILE *fp, const char *path, partial_header *ph, char *errbuf)
 {
   char tag[64];
   int  version;
-  if (fscanf(fp, "%63s %d", tag, &version) != 2 || strcmp(tag, PARTIAL_TAG) || version != 1)
-    return plm_Fail(errbuf, PLM_EFORMAT, "%s: not a headstat partial state (version 1)", path);
+  if (fscanf(fp, "%63s %d", tag, &version) != 2 || strcmp(tag, PARTIAL_TAG) || version != 2)
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: not a headstat partial state (version 2)", path);
   if (fscanf(fp, " theta %la null %d seed %llu layers %d heads %d records %lld props %d", &ph->theta, &ph->null_model, &ph->seed,
              &ph->nlayers, &ph->nheads, &ph->nrecords, &ph->nprops) != 7 || ph->nrecords < 0)
     return plm_Fail(errbuf, PLM_EFORMAT, "%s: bad header", path);
   return PLM_OK;
+}
+
+/* a "TAG 2,5,6" line into ids[n] */
+static int
+read_Ids(FILE *fp, const char *path, const char *tag, int n, int *ids, char *errbuf)
+{
+  char got[16], *list = NULL;
+  int  status;
+
+  if (fscanf(fp, " %15s %ms", got, &list) != 2 || strcmp(got, tag))
+    status = plm_Fail(errbuf, PLM_EFORMAT, "%s: no %s line", path, tag);
+  else if ((status = plm_headstat_ParseIds(list, n, ids, errbuf)) != PLM_OK)
+    plm_Fail(errbuf, status, "%s: %s: %s", path, tag, list);
+  free(list);
+  return status;
 }
 
 static int
@@ -295,19 +349,25 @@ plm_headstat_Read(const char *path, plm_headstat **ret_hs, char *errbuf)
   plm_headstat  *hs = NULL;
   partial_header ph;
   char         **names = NULL;
-  int           *pair = NULL, k, status;
+  int           *pair = NULL, *lid = NULL, *hid = NULL, k, status;
   long long    (*counts)[4] = NULL;
 
   *ret_hs = NULL;
   if (!fp) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
   PLM_XCHECK(read_Header(fp, path, &ph, errbuf));
-  if (ph.nprops < 1 || ph.nprops > PLM_HEADSTAT_MAXDIM) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: %d properties", path, ph.nprops);
+  if (ph.nprops < 1 || ph.nprops > PLM_HEADSTAT_MAXDIM || ph.nlayers < 1 || ph.nlayers > PLM_HEADSTAT_MAXDIM ||
+      ph.nheads < 1 || ph.nheads > PLM_HEADSTAT_MAXDIM)
+    PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: %d layers, %d heads, %d properties", path, ph.nlayers, ph.nheads, ph.nprops);
+  if (!(lid = malloc((size_t)ph.nlayers * sizeof *lid)) || !(hid = malloc((size_t)ph.nheads * sizeof *hid)))
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  PLM_XCHECK(read_Ids(fp, path, "layer_ids", ph.nlayers, lid, errbuf));
+  PLM_XCHECK(read_Ids(fp, path, "head_ids", ph.nheads, hid, errbuf));
   if (!(names = calloc((size_t)ph.nprops, sizeof *names)) || !(pair = calloc((size_t)ph.nprops, sizeof *pair)) ||
       !(counts = calloc((size_t)ph.nprops, sizeof *counts)))
     PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   PLM_XCHECK(read_Props(fp, path, ph.nprops, names, pair, counts, errbuf));
-  PLM_XCHECK(plm_headstat_Create(ph.nlayers, ph.nheads, ph.nprops, (const char *const *)names, pair, ph.theta, ph.null_model,
-                                 ph.seed, &hs, errbuf));
+  PLM_XCHECK(plm_headstat_Create(ph.nlayers, ph.nheads, lid, hid, ph.nprops, (const char *const *)names, pair, ph.theta,
+                                 ph.null_model, ph.seed, &hs, errbuf));
   hs->nrecords = ph.nrecords;
   for (k = 0; k < ph.nprops; k++) {
     hs->nannotated[k] = counts[k][0]; hs->nskipped[k] = counts[k][1]; hs->bg_known[k] = counts[k][2]; hs->bg_true[k] = counts[k][3];
@@ -321,6 +381,8 @@ plm_headstat_Read(const char *path, plm_headstat **ret_hs, char *errbuf)
   free(names);
   free(pair);
   free(counts);
+  free(lid);
+  free(hid);
   plm_headstat_Destroy(hs);
   fclose(fp);
   return status;
@@ -397,7 +459,8 @@ plm_headstat_Report(const plm_headstat *hs, int k, int64_t min_arcs, double alph
 }
 
 /* layer_mean[l]: mean over heads of prop_weighted (Vig's "layer avg."); center:
- * sum_l l f_l / sum_l f_l, f_l the layer's pooled attention-weighted share (Fig. 4), layers from 1 */
+ * sum_l l f_l / sum_l f_l, f_l the layer's pooled attention-weighted share (Fig. 4),
+ * l the model's layer number */
 void
 plm_headstat_Layers(const plm_headstat *hs, int k, double *layer_mean, double *ret_center)
 {
@@ -414,7 +477,7 @@ plm_headstat_Layers(const plm_headstat *hs, int k, double *layer_mean, double *r
       n++;
     }
     layer_mean[l] = n ? s / n : NAN;
-    if (ws > 0.0) { num += (l + 1) * (wp / ws); den += wp / ws; }
+    if (ws > 0.0) { num += hs->layer_id[l] * (wp / ws); den += wp / ws; }
   }
   *ret_center = den > 0.0 ? num / den : NAN;
 }
@@ -435,17 +498,15 @@ pearson(const double *x, const double *y, int n)
 
 /* Vig et al. Fig. 6 / provis report_aa_correlations: each amino acid's profile is
  * its prop_weighted over the heads (those with attention to all naa of them),
- * correlated between amino acids; the distinct pairs' correlations are then
- * correlated with BLOSUM62. NaN with fewer than 3 heads or amino acids. */
-double
-plm_headstat_Blosum(const plm_headstat *hs, const int *aa_prop, const char *aa, int naa, int *ret_nheads)
+ * corr[a * naa + b] the Pearson correlation of profiles a and b. */
+int
+plm_headstat_AaCorr(const plm_headstat *hs, const int *aa_prop, int naa, double *corr, int *ret_nheads, char *errbuf)
 {
-  int     nh = hs->nlayers * hs->nheads, n = 0, a, b, x, np = 0;
-  double *prof = malloc((size_t)naa * nh * sizeof *prof), *cr = malloc((size_t)naa * naa * sizeof *cr);
-  double *bl = malloc((size_t)naa * naa * sizeof *bl), r = NAN;
+  int     nh = hs->nlayers * hs->nheads, n = 0, a, b, x;
+  double *prof = malloc((size_t)naa * nh * sizeof *prof);
 
   *ret_nheads = 0;
-  if (!prof || !cr || !bl || naa < 3) goto ERROR;
+  if (!prof) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
   for (x = 0; x < nh; x++) {
     int ok = 1;
     for (a = 0; a < naa; a++) ok &= hs->w_sum[(int64_t)aa_prop[a] * nh + x] > 0;
@@ -456,16 +517,29 @@ plm_headstat_Blosum(const plm_headstat *hs, const int *aa_prop, const char *aa, 
     }
     n++;
   }
-  *ret_nheads = n;
-  if (n < 3) goto ERROR;
   for (a = 0; a < naa; a++)
-    for (b = 0; b < a; b++) {
-      cr[np] = pearson(prof + (size_t)a * nh, prof + (size_t)b * nh, n);
-      bl[np++] = plm_align_Blosum62(aa[a], aa[b]);
-    }
-  r = pearson(cr, bl, np);
- ERROR:   /* also the way out on success: the scratch goes either way */
+    for (b = 0; b < naa; b++) corr[a * naa + b] = n >= 3 ? pearson(prof + (size_t)a * nh, prof + (size_t)b * nh, n) : NAN;
+  *ret_nheads = n;
   free(prof);
+  return PLM_OK;
+}
+
+/* the distinct pairs' correlations against BLOSUM62; NaN with fewer than 3
+ * amino acids or undefined correlations */
+double
+plm_headstat_Blosum(const double *corr, const char *aa, int naa)
+{
+  double *cr = malloc((size_t)naa * naa * sizeof *cr), *bl = malloc((size_t)naa * naa * sizeof *bl), r = NAN;
+  int     np = 0;
+
+  if (cr && bl && naa >= 3) {
+    for (int a = 0; a < naa; a++)
+      for (int b = 0; b < a; b++) {
+        cr[np] = corr[a * naa + b];
+        bl[np++] = plm_align_Blosum62(aa[a], aa[b]);
+      }
+    r = pearson(cr, bl, np);
+  }
   free(cr);
   free(bl);
   return r;

@@ -18,6 +18,10 @@
  * before counting, with a generator seeded by (seed, record id, layer, head,
  * row): reproducible, and the same in a shard as in a single run.
  *
+ * Layers and heads are labelled by the model's numbers (from 1), not by their
+ * place in the tensor: attn --layers/--heads keeps a subset and says which in
+ * the record metadata attention_layers / attention_heads ("2,5,6").
+ *
  * Statistics (plm_headstat_Report) for heads with at least min_arcs arcs
  * above theta ("scored"; m of them for the property): pooled two-proportion
  * z-test of prop_highconf against the background (statsmodels'
@@ -26,12 +30,14 @@
  * (statsmodels' proportion_confint 'normal', clipped to [0, 1]).
  *
  *   plm_headstat_Create() / plm_headstat_Destroy()
+ *   plm_headstat_ParseIds()     "2,5,6" -> model numbers of the kept layers or heads
  *   plm_headstat_Add()          one record's attention [layers, heads, T, T] and labels
  *   plm_headstat_Merge()        add another state with the same settings
  *   plm_headstat_Write() / plm_headstat_Read()   the partial state as text
  *   plm_headstat_Report()       per-head rows of one property
  *   plm_headstat_Layers()       per-layer mean of prop_weighted and the center of gravity
- *   plm_headstat_Blosum()       Pearson of amino-acid attention correlations with BLOSUM62
+ *   plm_headstat_AaCorr()       Pearson correlations between amino acids' attention profiles over heads
+ *   plm_headstat_Blosum()       Pearson of those correlations (distinct pairs) with BLOSUM62
  *   plm_headstat_NormalQuantile()  the standard normal quantile (exposed for tests)
  */
 #ifndef PLM_HEADSTAT_H
@@ -44,6 +50,7 @@
 
 typedef struct plm_headstat {
   int       nlayers, nheads, nprops;
+  int      *layer_id, *head_id;     /* [nlayers], [nheads]: the model's numbers, from 1 */
   char    **names;                  /* [nprops] */
   int      *pair;                   /* [nprops]: 1 pair property, 0 token */
   double    theta;
@@ -66,8 +73,10 @@ typedef struct plm_headstat_row {
   int     scored, significant;
 } plm_headstat_row;
 
-int    plm_headstat_Create(int nlayers, int nheads, int nprops, const char *const *names, const int *pair,
-                           double theta, int null_model, uint64_t seed, plm_headstat **ret_hs, char *errbuf);
+int    plm_headstat_Create(int nlayers, int nheads, const int *layer_id, const int *head_id, int nprops,
+                           const char *const *names, const int *pair, double theta, int null_model, uint64_t seed,
+                           plm_headstat **ret_hs, char *errbuf);
+int    plm_headstat_ParseIds(const char *list, int n, int *ids, char *errbuf);
 void   plm_headstat_Destroy(plm_headstat *hs);
 int    plm_headstat_Add(plm_headstat *hs, const char *id, const float *attn, int T, int lead, int L,
                         const uint8_t *const *labels, char *errbuf);
@@ -76,7 +85,8 @@ int    plm_headstat_Write(const plm_headstat *hs, FILE *fp, char *errbuf);
 int    plm_headstat_Read(const char *path, plm_headstat **ret_hs, char *errbuf);
 int    plm_headstat_Report(const plm_headstat *hs, int k, int64_t min_arcs, double alpha, plm_headstat_row *rows);
 void   plm_headstat_Layers(const plm_headstat *hs, int k, double *layer_mean, double *ret_center);
-double plm_headstat_Blosum(const plm_headstat *hs, const int *aa_prop, const char *aa, int naa, int *ret_nheads);
+int    plm_headstat_AaCorr(const plm_headstat *hs, const int *aa_prop, int naa, double *corr, int *ret_nheads, char *errbuf);
+double plm_headstat_Blosum(const double *corr, const char *aa, int naa);
 double plm_headstat_NormalQuantile(double p);
 
 #endif

@@ -9,21 +9,27 @@
  * man/man1/headstat.1 is the contract.
  *
  *   options:   number_arg() parse_options()
- *   input:     load_plugin() load_plugins() residue_span() add_record() accumulate() merge_partials()
+ *   input:     load_plugins() head_ids() create_state() add_record() accumulate()
+ *              merge_partials()
  *   output:    print_num() print_heads() cmp_head() print_summary() aa_props() report() list_plugins()
+ *   figures:   write_figure() id_labels() fig_heads() fig_layers() fig_aa() figures()
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "alphabet.h"
+#include "align.h"
+#include "annot.h"
 #include "cli.h"
 #include "error.h"
+#include "figure.h"
 #include "headstat.h"
 #include "plugin.h"
 #include "record.h"
 #include "stream.h"
+#include <sys/stat.h>
 
 #define TOOL     "headstat"
 #define MAXPLUG  64
@@ -53,6 +59,8 @@ static const char usage_text[] =
   "      --min-arcs N      heads with fewer high-confidence arcs are not scored (default 100)\n"
   "      --alpha A         family-wise significance level (default 0.05, Bonferroni over heads)\n"
   "      --top K           top heads per property in the summary (default 10)\n"
+  "      --figures DIR     also draw the figures into DIR (SVG and PNG): heads-PROP\n"
+  "                        (layer x head heatmap, per-layer maximum), layers, aa-blosum62\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
   "\n"
@@ -61,10 +69,10 @@ static const char usage_text[] =
   "with '#'. See headstat(1).\n";
 
 enum { OPT_PDIR = 256, OPT_LIST, OPT_THETA, OPT_NULL, OPT_SEED, OPT_SPECIAL, OPT_PARTIAL, OPT_MERGE,
-       OPT_MINARCS, OPT_ALPHA, OPT_TOP, OPT_VERSION };
+       OPT_MINARCS, OPT_ALPHA, OPT_TOP, OPT_FIGURES, OPT_VERSION };
 
 typedef struct opts {
-  const char *specs[MAXPLUG], *dirs[MAXDIRS], *special, *tensor, *partial;
+  const char *specs[MAXPLUG], *dirs[MAXDIRS], *special, *tensor, *partial, *figures;
   int         nspecs, ndirs, list, null_model, merge, top;
   double      theta, alpha;
   uint64_t    seed;
@@ -100,6 +108,7 @@ parse_options(int argc, char **argv, opts *o)
     { "partial", required_argument, 0, OPT_PARTIAL }, { "merge", no_argument, 0, OPT_MERGE },
     { "min-arcs", required_argument, 0, OPT_MINARCS }, { "alpha", required_argument, 0, OPT_ALPHA },
     { "top", required_argument, 0, OPT_TOP },       { "help", no_argument, 0, 'h' },
+    { "figures", required_argument, 0, OPT_FIGURES },
     { "version", no_argument, 0, OPT_VERSION },     { 0, 0, 0, 0 }
   };
   int c;
@@ -126,6 +135,7 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_MINARCS:  o->min_arcs = (int64_t)number_arg("--min-arcs", optarg, 1.0, 1e18); break;
     case OPT_ALPHA:    o->alpha = number_arg("--alpha", optarg, 1e-300, 0.5); break;
     case OPT_TOP:      o->top = (int)number_arg("--top", optarg, 0.0, 1e6); break;
+    case OPT_FIGURES:  o->figures = optarg; break;
     case 'h':          fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:  plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");
@@ -139,34 +149,6 @@ parse_options(int argc, char **argv, opts *o)
   if (o->nfiles > 1 && !o->merge) plm_cli_Usage(TOOL, "one input stream at most (use plmstream cat)");
 }
 
-/* NAME[:k=v,k=v] -> loaded and opened plugin */
-static int
-load_plugin(const char *spec, const opts *o, plm_plugin **ret_p, char *errbuf)
-{
-  char       *name = strdup(spec), *kv[64], *colon, *tok, *save = NULL;
-  int         nkv = 0, status;
-  plm_plugin *p = NULL;
-
-  *ret_p = NULL;
-  if (!name) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
-  if ((colon = strchr(name, ':')) != NULL) {
-    *colon = '\0';
-    for (tok = strtok_r(colon + 1, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-      if (nkv == 64) PLM_XFAIL(PLM_EINVAL, errbuf, "-p %s: too many options", spec);
-      kv[nkv++] = tok;
-    }
-  }
-  PLM_XCHECK(plm_plugin_Load(name, o->dirs, o->ndirs, &p, errbuf));
-  PLM_XCHECK(plm_plugin_Open(p, (const char *const *)kv, nkv, errbuf));
-  free(name);
-  *ret_p = p;
-  return PLM_OK;
- ERROR:
-  plm_plugin_Unload(p);
-  free(name);
-  return status;
-}
-
 /* property names: the plugin's own for a one-property plugin, else PLUGIN:PROP */
 static int
 load_plugins(const opts *o, plugins *pl, char ***ret_names, int **ret_pair, char *errbuf)
@@ -176,7 +158,7 @@ load_plugins(const opts *o, plugins *pl, char ***ret_names, int **ret_pair, char
 
   memset(pl, 0, sizeof *pl);
   for (g = 0; g < o->nspecs; g++) {
-    PLM_XCHECK(load_plugin(o->specs[g], o, &pl->p[g], errbuf));
+    PLM_XCHECK(plm_annot_LoadSpec(o->specs[g], o->dirs, o->ndirs, &pl->p[g], errbuf));
     pl->n++;
     pl->first[g] = pl->nprops;
     pl->nprops += pl->p[g]->nprops(pl->p[g]->state);
@@ -204,31 +186,44 @@ load_plugins(const opts *o, plugins *pl, char ***ret_names, int **ret_pair, char
   return status;
 }
 
-/* where the residues sit on the token axis: bos/cls lead, eos/sep trail */
+/* the model's numbers of the layers (heads) in the tensor: from attn's
+ * attention_layers (attention_heads) metadata, else 1..n */
 static int
-residue_span(const plm_record *rec, const char *special, int T, int *ret_lead, int *ret_L, char *errbuf)
+head_ids(const plm_record *rec, const char *key, int n, int *ids, char *errbuf)
 {
-  const char *meta = plm_record_GetMeta(rec, "special_tokens"), *p;
-  int         L = plm_esm_ResidueCount(rec->seq), lead = 0, trail = 0;
+  const char *list = plm_record_GetMeta(rec, key);
+  int         status;
 
-  if (!meta) meta = special;
-  if (L < 0) return plm_Fail(errbuf, PLM_EFORMAT, "record %s: sequence has invalid characters", rec->id);
-  if (!meta) {
-    if (T != L) return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d tokens for %d residues and no special_tokens metadata (give --special)", rec->id, T, L);
-    meta = "none";
-  }
-  for (p = meta; *p; p += strspn(p, ",")) {
-    size_t n = strcspn(p, ",");
-    if ((n == 3 && !strncmp(p, "bos", 3)) || (n == 3 && !strncmp(p, "cls", 3))) lead++;
-    else if ((n == 3 && !strncmp(p, "eos", 3)) || (n == 3 && !strncmp(p, "sep", 3))) trail++;
-    else if (!(n == 4 && !strncmp(p, "none", 4))) return plm_Fail(errbuf, PLM_EINVAL, "record %s: special token '%.*s' unknown", rec->id, (int)n, p);
-    p += n;
-  }
-  if (lead + L + trail != T)
-    return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d tokens, but %d residues + %d special (%s)", rec->id, T, L, lead + trail, meta);
-  *ret_lead = lead;
-  *ret_L = L;
+  if (!list) { for (int k = 0; k < n; k++) ids[k] = k + 1; return PLM_OK; }
+  if ((status = plm_headstat_ParseIds(list, n, ids, errbuf)) != PLM_OK)
+    return plm_Fail(errbuf, status, "record %s: metadata %s '%s' does not name the tensor's %d", rec->id, key, list, n);
   return PLM_OK;
+}
+
+/* the first record sets the state's layers and heads; every later one must have the same */
+static int
+create_state(plm_headstat **hs, const opts *o, const plugins *pl, char **names, int *pair, const plm_record *rec,
+             const plm_tensor *a, char *errbuf)
+{
+  int nl = (int)a->shape[0], nh = (int)a->shape[1], *lid = NULL, *hid = NULL, status;
+
+  if (nl < 1 || nh < 1 || nl > PLM_HEADSTAT_MAXDIM || nh > PLM_HEADSTAT_MAXDIM)
+    return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d x %d heads", rec->id, nl, nh);
+  if (!(lid = malloc((size_t)nl * sizeof *lid)) || !(hid = malloc((size_t)nh * sizeof *hid)))
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  PLM_XCHECK(head_ids(rec, "attention_layers", nl, lid, errbuf));
+  PLM_XCHECK(head_ids(rec, "attention_heads", nh, hid, errbuf));
+  if (!*hs)
+    PLM_XCHECK(plm_headstat_Create(nl, nh, lid, hid, pl->nprops, (const char *const *)names, pair, o->theta,
+                                   o->null_model, o->seed, hs, errbuf));
+  else if (nl != (*hs)->nlayers || nh != (*hs)->nheads || memcmp(lid, (*hs)->layer_id, (size_t)nl * sizeof *lid) ||
+           memcmp(hid, (*hs)->head_id, (size_t)nh * sizeof *hid))
+    PLM_XFAIL(PLM_EINVAL, errbuf, "record %s: other layers or heads than the earlier records", rec->id);
+  status = PLM_OK;
+ ERROR:
+  free(lid);
+  free(hid);
+  return status;
 }
 
 /* annotate with every plugin, then add; a plugin without an annotation leaves its properties NULL */
@@ -270,16 +265,12 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair)
     if ((a = plm_record_GetTensor(rec, o->tensor)) == NULL) plm_cli_Die(TOOL, "record %s: no tensor '%s' (run attn --attentions)", rec->id, o->tensor);
     if (a->rank != 4 || a->shape[2] != a->shape[3] || (a->dtype != PLM_F32 && a->dtype != PLM_F16))
       plm_cli_Die(TOOL, "record %s: '%s' is not f32/f16 [layers, heads, T, T]", rec->id, o->tensor);
-    if (!hs && plm_headstat_Create((int)a->shape[0], (int)a->shape[1], pl->nprops, (const char *const *)names, pair,
-                                   o->theta, o->null_model, o->seed, &hs, eb) != PLM_OK)
-      plm_cli_Die(TOOL, "%s", eb);
-    if (a->shape[0] != hs->nlayers || a->shape[1] != hs->nheads)
-      plm_cli_Die(TOOL, "record %s: %lld x %lld heads, earlier records had %d x %d", rec->id, (long long)a->shape[0], (long long)a->shape[1], hs->nlayers, hs->nheads);
+    if (create_state(&hs, o, pl, names, pair, rec, a, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
     if (a->dtype == PLM_F16) {
       if (plm_tensor_ToF32(a, o->tensor, &f32, eb) != PLM_OK) plm_cli_Die(TOOL, "record %s: %s", rec->id, eb);
       a = f32;
     }
-    if (residue_span(rec, o->special, (int)a->shape[2], &lead, &L, eb) != PLM_OK ||
+    if (plm_annot_ResidueSpan(rec, o->special, (int)a->shape[2], &lead, &L, eb) != PLM_OK ||
         add_record(hs, pl, rec, a, lead, L, eb) != PLM_OK)
       plm_cli_Die(TOOL, "%s", eb);
     plm_tensor_Destroy(f32);
@@ -318,7 +309,7 @@ print_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows)
 {
   for (int x = 0; x < hs->nlayers * hs->nheads; x++) {
     const plm_headstat_row *r = &rows[x];
-    printf("%s\t%d\t%d\t%lld", hs->names[k], x / hs->nheads + 1, x % hs->nheads + 1, (long long)r->n_arcs);
+    printf("%s\t%d\t%d\t%lld", hs->names[k], hs->layer_id[x / hs->nheads], hs->head_id[x % hs->nheads], (long long)r->n_arcs);
     print_num(r->prop_highconf, "%.6f"); print_num(r->prop_weighted, "%.6f"); print_num(r->background, "%.6f");
     print_num(r->z, "%.4f"); print_num(r->p_bonferroni, "%.4g"); print_num(r->ci_lo, "%.6f"); print_num(r->ci_hi, "%.6f");
     printf("\t%s\n", !r->scored ? "few_arcs" : r->significant ? "yes" : "no");
@@ -346,10 +337,10 @@ print_summary(const plm_headstat *hs, int k, const plm_headstat_row *rows, int m
   sort_rows = rows;
   qsort(order, (size_t)n, sizeof *order, cmp_head);
   for (x = 0; x < n && x < o->top; x++)
-    printf("# top\t%s\t%d\t%d-%d\t%.6f\t%.6f\t%.6f\n", hs->names[k], x + 1, order[x] / hs->nheads + 1, order[x] % hs->nheads + 1,
+    printf("# top\t%s\t%d\t%d-%d\t%.6f\t%.6f\t%.6f\n", hs->names[k], x + 1, hs->layer_id[order[x] / hs->nheads], hs->head_id[order[x] % hs->nheads],
            rows[order[x]].prop_highconf, rows[order[x]].ci_lo, rows[order[x]].ci_hi);
   plm_headstat_Layers(hs, k, lmean, &center);
-  for (x = 0; x < hs->nlayers; x++) printf("# layer\t%s\t%d\t%.6f\n", hs->names[k], x + 1, lmean[x]);
+  for (x = 0; x < hs->nlayers; x++) printf("# layer\t%s\t%d\t%.6f\n", hs->names[k], hs->layer_id[x], lmean[x]);
   printf("# center_of_gravity\t%s\t%.4f\n", hs->names[k], center);
 }
 
@@ -369,8 +360,8 @@ report(const plm_headstat *hs, const opts *o)
   int               nh = hs->nlayers * hs->nheads, prop[26], naa, nheads;
   plm_headstat_row *rows = malloc((size_t)nh * sizeof *rows);
   int              *order = malloc((size_t)nh * sizeof *order);
-  double           *lmean = malloc((size_t)hs->nlayers * sizeof *lmean), r;
-  char              aa[26];
+  double           *lmean = malloc((size_t)hs->nlayers * sizeof *lmean), corr[26 * 26];
+  char              aa[26], eb[PLM_ERRBUFSIZE];
 
   if (!rows || !order || !lmean) plm_cli_Die(TOOL, "out of memory");
   puts("property\tlayer\thead\tn_arcs\tprop_highconf\tprop_weighted\tbackground\tz\tp_bonferroni\tci_lo\tci_hi\tsignificant");
@@ -385,12 +376,168 @@ report(const plm_headstat *hs, const opts *o)
     print_summary(hs, k, rows, m, o, order, lmean);
   }
   if ((naa = aa_props(hs, prop, aa)) >= 3) {
-    r = plm_headstat_Blosum(hs, prop, aa, naa, &nheads);
-    printf("# blosum62_pearson\t%.4f\theads\t%d\tamino_acids\t%d\n", r, nheads, naa);
+    if (plm_headstat_AaCorr(hs, prop, naa, corr, &nheads, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+    printf("# blosum62_pearson\t%.4f\theads\t%d\tamino_acids\t%d\n", plm_headstat_Blosum(corr, aa, naa), nheads, naa);
   }
   free(rows);
   free(order);
   free(lmean);
+}
+
+/* ---------------------------------------------------------------- figures */
+
+/* DIR/STEM.svg and DIR/STEM.png, ':' in STEM made '_' */
+static int
+write_figure(const plm_fig *fig, const char *dir, const char *stem, char *errbuf)
+{
+  char path[4096];
+  int  n = snprintf(path, sizeof path, "%s/%s.svg", dir, stem), status;
+
+  if (n < 0 || (size_t)n >= sizeof path) return plm_Fail(errbuf, PLM_EINVAL, "%s: path too long", dir);
+  for (char *c = path + strlen(dir) + 1; *c; c++) if (*c == ':' || *c == '/') *c = '_';
+  if ((status = plm_fig_WriteSVG(fig, path, errbuf)) != PLM_OK) return status;
+  strcpy(path + n - 3, "png");
+  return plm_fig_WritePNG(fig, path, errbuf);
+}
+
+/* the numbers ids[0..n) as strings, in one block the caller frees */
+static char **
+id_labels(const int *ids, int n)
+{
+  char **lab = malloc((size_t)n * (sizeof *lab + 12));
+  if (!lab) plm_cli_Die(TOOL, "out of memory");
+  for (int i = 0; i < n; i++) {
+    lab[i] = (char *)(lab + n) + 12 * (size_t)i;
+    snprintf(lab[i], 12, "%d", ids[i]);
+  }
+  return lab;
+}
+
+/* Vig Fig. 2/3: prop_highconf per head (grey: few arcs; a dot: significant),
+ * beside it each layer's maximum over heads with the background as a line */
+static int
+fig_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows, const char *dir, char *errbuf)
+{
+  int      nl = hs->nlayers, nh = hs->nheads, big = nl > nh ? nl : nh;
+  double   cell = fmin(28.0, fmax(4.0, floor(480.0 / big))), x0 = 60.0, y0 = 64.0, vmax = 0.0;
+  double  *v = malloc((size_t)nl * nh * sizeof *v), *lmax = malloc((size_t)nl * sizeof *lmax);
+  char   **ll = id_labels(hs->layer_id, nl), **hl = id_labels(hs->head_id, nh), title[256], stem[300];
+  plm_fig *fig = NULL;
+  int      status;
+
+  if (!v || !lmax) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (int l = 0; l < nl; l++) {
+    lmax[l] = NAN;
+    for (int h = 0; h < nh; h++) {
+      const plm_headstat_row *r = &rows[l * nh + h];
+      v[l * nh + h] = r->scored ? r->prop_highconf : NAN;
+      if (r->scored && !(lmax[l] >= r->prop_highconf)) lmax[l] = r->prop_highconf;
+      if (r->scored) vmax = fmax(vmax, r->prop_highconf);
+    }
+  }
+  PLM_XCHECK(plm_fig_Create(x0 + nh * cell + 240, y0 + nl * cell + 50, &fig, errbuf));
+  snprintf(title, sizeof title, "%s: share of attention > %g on the property (background %.3f)", hs->names[k], hs->theta, rows[0].background);
+  plm_fig_Text(fig, 10, 18, 's', 13, title);
+  plm_fig_Text(fig, x0 + nh * cell / 2, y0 - 22, 'm', 11, "head");
+  plm_fig_Text(fig, x0 - 4, y0 - 22, 'e', 11, "layer");
+  plm_fig_Text(fig, x0 + nh * cell + 20, y0 - 8, 's', 11, "layer max");
+  plm_fig_Grid(fig, x0, y0, cell, v, nl, nh, (const char *const *)ll, (const char *const *)hl, 0.0, vmax > 0.0 ? vmax : 1.0, 0);
+  for (int x = 0; x < nl * nh; x++)
+    if (rows[x].significant)
+      plm_fig_Rect(fig, x0 + (x % nh + 0.375) * cell, y0 + (x / nh + 0.375) * cell, cell / 4, cell / 4, (const uint8_t[3]){ 230, 120, 0 });
+  plm_fig_Bars(fig, x0 + nh * cell + 20, y0, cell, 150, lmax, nl, vmax, rows[0].background);
+  plm_fig_ColorBar(fig, x0, y0 + nl * cell + 12, fmin(200.0, fmax(80.0, nh * cell)), 0.0, vmax > 0.0 ? vmax : 1.0, 0);
+  snprintf(stem, sizeof stem, "heads-%s", hs->names[k]);
+  status = write_figure(fig, dir, stem, errbuf);
+ ERROR:
+  plm_fig_Destroy(fig);
+  free(v); free(lmax); free(ll); free(hl);
+  return status;
+}
+
+/* Vig Fig. 4: each property's mean prop_weighted per layer (the aa:X
+ * properties only when there is nothing else), center of gravity in the legend */
+static int
+fig_layers(const plm_headstat *hs, const char *dir, char *errbuf)
+{
+  unsigned nl = (unsigned)hs->nlayers;
+  int      ns = 0, nonaa = 0, status;
+  double  *xs = calloc(nl, sizeof *xs), *y = calloc((size_t)nl * (unsigned)hs->nprops, sizeof *y), cog, w = fmax(300.0, 24.0 * nl);
+  char   **names = calloc((unsigned)hs->nprops, sizeof *names);
+  plm_fig *fig = NULL;
+
+  if (!xs || !y || !names) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (int k = 0; k < hs->nprops; k++) nonaa += strncmp(hs->names[k], "aa:", 3) != 0;
+  for (unsigned l = 0; l < nl; l++) xs[l] = hs->layer_id[l];
+  for (int k = 0; k < hs->nprops; k++) {
+    if (nonaa && !strncmp(hs->names[k], "aa:", 3)) continue;
+    plm_headstat_Layers(hs, k, y + (size_t)ns * nl, &cog);
+    if ((names[ns] = malloc(strlen(hs->names[k]) + 32)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+    sprintf(names[ns++], "%s (center %.2f)", hs->names[k], cog);
+  }
+  PLM_XCHECK(plm_fig_Create(70 + w + 240, fmax(40 + 220 + 50, 40 + 14.0 * ns + 10), &fig, errbuf));
+  plm_fig_Lines(fig, 70, 40, w, 220, xs, (int)nl, y, ns, (const char *const *)names,
+                &(plm_fig_axis){ "attention to each property by layer (mean prop_weighted over heads)", "layer", NULL });
+  status = write_figure(fig, dir, "layers", errbuf);
+ ERROR:
+  plm_fig_Destroy(fig);
+  for (int k = 0; names && k < ns; k++) free(names[k]);
+  free(names); free(xs); free(y);
+  return status;
+}
+
+/* Vig Fig. 7: the amino acids' attention correlation beside BLOSUM62 (diagonals grey) */
+static int
+fig_aa(const double *corr, const char *aa, int naa, int nheads, const char *dir, char *errbuf)
+{
+  double   c[26 * 26], b[26 * 26], bmax = 0.0, cell = 16.0, side = naa * cell, x1 = 60 + side + 60;
+  char     lab[26][2], *labp[26], title[128];
+  plm_fig *fig = NULL;
+  int      status;
+
+  for (int i = 0; i < naa; i++) {
+    lab[i][0] = aa[i]; lab[i][1] = '\0'; labp[i] = lab[i];
+    for (int j = 0; j < naa; j++) {
+      c[i * naa + j] = i == j ? NAN : corr[i * naa + j];
+      b[i * naa + j] = i == j ? NAN : plm_align_Blosum62(aa[i], aa[j]);
+      if (i != j) bmax = fmax(bmax, fabs(b[i * naa + j]));
+    }
+  }
+  PLM_XCHECK(plm_fig_Create(x1 + side + 30, 60 + side + 50, &fig, errbuf));
+  snprintf(title, sizeof title, "attention correlation between amino acids (%d heads); Pearson with BLOSUM62 %.3f",
+           nheads, plm_headstat_Blosum(corr, aa, naa));
+  plm_fig_Text(fig, 10, 18, 's', 13, title);
+  plm_fig_Text(fig, 60 + side / 2, 40, 'm', 11, "attention correlation");
+  plm_fig_Text(fig, x1 + side / 2, 40, 'm', 11, "BLOSUM62");
+  plm_fig_Grid(fig, 60, 60, cell, c, naa, naa, (const char *const *)labp, (const char *const *)labp, -1.0, 1.0, 1);
+  plm_fig_Grid(fig, x1, 60, cell, b, naa, naa, (const char *const *)labp, (const char *const *)labp, -bmax, bmax, 1);
+  plm_fig_ColorBar(fig, 60, 70 + side, side, -1.0, 1.0, 1);
+  plm_fig_ColorBar(fig, x1, 70 + side, side, -bmax, bmax, 1);
+  status = write_figure(fig, dir, "aa-blosum62", errbuf);
+ ERROR:
+  plm_fig_Destroy(fig);
+  return status;
+}
+
+static void
+figures(const plm_headstat *hs, const opts *o)
+{
+  char              eb[PLM_ERRBUFSIZE], aa[26];
+  int               prop[26], naa, nheads;
+  double            corr[26 * 26];
+  plm_headstat_row *rows = malloc((size_t)hs->nlayers * hs->nheads * sizeof *rows);
+
+  if (!rows) plm_cli_Die(TOOL, "out of memory");
+  if (mkdir(o->figures, 0777) != 0 && errno != EEXIST) plm_cli_Die(TOOL, "%s: %s", o->figures, strerror(errno));
+  for (int k = 0; k < hs->nprops; k++) {
+    plm_headstat_Report(hs, k, o->min_arcs, o->alpha, rows);
+    if (fig_heads(hs, k, rows, o->figures, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  }
+  if (fig_layers(hs, o->figures, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  if ((naa = aa_props(hs, prop, aa)) >= 3 &&
+      (plm_headstat_AaCorr(hs, prop, naa, corr, &nheads, eb) != PLM_OK || fig_aa(corr, aa, naa, nheads, o->figures, eb) != PLM_OK))
+    plm_cli_Die(TOOL, "%s", eb);
+  free(rows);
 }
 
 static void
@@ -442,6 +589,7 @@ main(int argc, char **argv)
     if (fclose(fp) != 0) plm_cli_Die(TOOL, "%s: write failed", o.partial);
   }
   report(hs, &o);
+  if (o.figures) figures(hs, &o);
   plm_headstat_Destroy(hs);
   return fflush(stdout) == 0 ? 0 : 1;
 }

@@ -7,7 +7,9 @@
 # count over the same ids; the unannotated record is counted as skipped, not
 # zero; three shards (seqread --shard K/3) merged give a byte-identical report;
 # the null model is reproducible by seed and its high-confidence share is near
-# the background; the amino-acid summary has a BLOSUM62 correlation; bad
+# the background; the amino-acid summary has a BLOSUM62 correlation; with
+# attn --layers 2,3 --heads 1,3 the rows are labelled with those numbers;
+# --figures writes every figure as SVG and PNG; bad
 # options are refused.
 . tests/lib.sh
 HS="$BIN/headstat"
@@ -69,6 +71,14 @@ if [ -x "$BIN/seqread" ] && [ -f "$CB" ]; then
   check "ss plugin on CB513 rows" sh -c "'$BIN/seqread' '$T/cb.fa' | '$BIN/attn' -m '$M' --attentions | '$HS' -p ss:file='$CB' --min-arcs 5 > '$T/ss.tsv'"
   if [ "$(grep -c '^ss:helix	' "$T/ss.tsv")" -eq 18 ] && grep -q "^# property	ss:turn_bend	annotated	5	skipped	0" "$T/ss.tsv"; then pass "ss: helix/strand/turn_bend rows, 5 records annotated"; else fail "ss output: $(grep '^# property' "$T/ss.tsv")"; fi
 fi
+check "attn --layers 2,3 --heads 1,3 | headstat" sh -c "'$BIN/seqread' '$T/in.fa' | '$BIN/attn' -m '$M' --layers 2,3 --heads 1,3 | '$HS' -p aa --min-arcs 1 > '$T/sub.tsv'"
+got=$(awk -F'\t' '$1 == "aa:A" { printf "%s-%s ", $2, $3 }' "$T/sub.tsv")
+if [ "$got" = "2-1 2-3 3-1 3-3 " ] && grep -q "^# layer	aa:A	3	" "$T/sub.tsv"; then pass "layer/head subsets labelled from the metadata ($got)"; else fail "subset labels: '$got'"; fi
+check "--figures from a merged state" sh -c "'$HS' --merge --min-arcs 1 '$T/all.state' --figures '$T/fig' > /dev/null"
+n=0; for f in heads-binding_site heads-ptm heads-aa_A layers aa-blosum62; do
+  [ -s "$T/fig/$f.svg" ] && grep -q '</svg>' "$T/fig/$f.svg" && head -c 8 "$T/fig/$f.png" | od -An -c | grep -q 'P   N   G' && n=$((n + 1))
+done
+if [ $n -eq 5 ]; then pass "figures: heads-PROP, layers, aa-blosum62 as SVG and PNG"; else fail "figures: $n of 5 ($(ls "$T/fig" | head -5))"; fi
 check_fails "no -p" "no property" "$HS" "$T/in.tsr"
 check_fails "unknown plugin" "nosuch" "$HS" -p nosuch "$T/in.tsr"
 check_fails "binding_site without file" "file=PATH" "$HS" -p binding_site "$T/in.tsr"

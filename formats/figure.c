@@ -1,0 +1,288 @@
+/* figure.c: figures as lists of marks, written as SVG and PNG (see figure.h).
+ *
+ *   marks:    fig_Add() plm_fig_Create() plm_fig_Destroy() plm_fig_Rect() plm_fig_Line() plm_fig_Text()
+ *   colour:   plm_fig_Color()
+ *   plots:    plm_fig_Grid() plm_fig_Bars() axis_Range() plm_fig_Lines() plm_fig_ColorBar()
+ *   writers:  plm_fig_WriteSVG() raster_Rect() raster_Text() raster_Line() plm_fig_WritePNG()
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "error.h"
+#include "figfont.h"
+#include "figure.h"
+#include "growbuf.h"
+#include "png.h"
+#include "svg.h"
+
+static const uint8_t BLACK[3] = { 0, 0, 0 }, GREY[3] = { 200, 200, 200 }, MID[3] = { 120, 120, 120 };
+
+/* ------------------------------------------------------------------ marks */
+
+static plm_fig_mark *
+fig_Add(plm_fig *fig, char kind, double x, double y, double w, double h, const uint8_t rgb[3])
+{
+  plm_fig_mark *m;
+  if (fig->failed || plm_grow((void **)&fig->m, &fig->alloc, fig->n + 1, sizeof *fig->m) != PLM_OK) { fig->failed = 1; return NULL; }
+  m = &fig->m[fig->n++];
+  *m = (plm_fig_mark){ .kind = kind, .x = x, .y = y, .w = w, .h = h };
+  memcpy(m->rgb, rgb, 3);
+  return m;
+}
+
+int
+plm_fig_Create(double width, double height, plm_fig **ret_fig, char *errbuf)
+{
+  *ret_fig = NULL;
+  if (!(width >= 1.0 && height >= 1.0 && width <= PLM_FIG_MAXSIDE && height <= PLM_FIG_MAXSIDE))
+    return plm_Fail(errbuf, PLM_ELIMIT, "figure of %g x %g pixels: each side must be 1..%d", width, height, PLM_FIG_MAXSIDE);
+  if ((*ret_fig = calloc(1, sizeof **ret_fig)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  (*ret_fig)->width  = ceil(width);
+  (*ret_fig)->height = ceil(height);
+  return PLM_OK;
+}
+
+void
+plm_fig_Destroy(plm_fig *fig)
+{
+  if (!fig) return;
+  for (size_t i = 0; i < fig->n; i++) free(fig->m[i].text);
+  free(fig->m);
+  free(fig);
+}
+
+void plm_fig_Rect(plm_fig *fig, double x, double y, double w, double h, const uint8_t rgb[3]) { fig_Add(fig, 'r', x, y, w, h, rgb); }
+void plm_fig_Line(plm_fig *fig, double x0, double y0, double x1, double y1, const uint8_t rgb[3]) { fig_Add(fig, 'l', x0, y0, x1, y1, rgb); }
+
+void
+plm_fig_Text(plm_fig *fig, double x, double y, char anchor, double size, const char *text)
+{
+  plm_fig_mark *m = fig_Add(fig, 't', x, y, 0.0, size, BLACK);
+  if (!m) return;
+  m->anchor = anchor;
+  if ((m->text = strdup(text)) == NULL) { fig->n--; fig->failed = 1; }
+}
+
+/* sequential: white (0) to ColorBrewer's darkest blue (1), as svg.h's heat;
+ * diverging: red (-1), white (0), blue (+1) */
+void
+plm_fig_Color(double v, int diverging, uint8_t rgb[3])
+{
+  static const double blue[3] = { 8.0, 48.0, 107.0 }, red[3] = { 178.0, 24.0, 43.0 };
+  const double       *hi = diverging && v < 0.0 ? red : blue;
+  double              t = fabs(v);
+  if (isnan(v)) { memcpy(rgb, GREY, 3); return; }
+  if (!diverging && v < 0.0) t = 0.0;
+  if (t > 1.0) t = 1.0;
+  for (int k = 0; k < 3; k++) rgb[k] = (uint8_t)(255.0 + (hi[k] - 255.0) * t + 0.5);
+}
+
+/* ------------------------------------------------------------------ plots */
+
+/* nr x nc cells of side cell from (x0, y0); row labels on the left, column labels above */
+void
+plm_fig_Grid(plm_fig *fig, double x0, double y0, double cell, const double *v, int nr, int nc,
+             const char *const *rowlab, const char *const *collab, double vmin, double vmax, int diverging)
+{
+  uint8_t rgb[3];
+  double  span = vmax > vmin ? vmax - vmin : 1.0, fs = fmin(11.0, cell * 0.6);
+
+  for (int r = 0; r < nr; r++) {
+    plm_fig_Text(fig, x0 - 4, y0 + (r + 0.5) * cell + fs * 0.35, 'e', fs, rowlab[r]);
+    for (int c = 0; c < nc; c++) {
+      double x = v[(size_t)r * nc + c];
+      plm_fig_Color(diverging ? x / fmax(fabs(vmin), fabs(vmax)) : (x - vmin) / span, diverging, rgb);
+      plm_fig_Rect(fig, x0 + c * cell, y0 + r * cell, cell, cell, rgb);
+    }
+  }
+  for (int c = 0; c < nc; c++)
+    if (nc <= 40 || c % ((nc + 39) / 40) == 0) plm_fig_Text(fig, x0 + (c + 0.5) * cell, y0 - 4, 'm', fs, collab[c]);
+}
+
+/* bar r of length v[r] / vmax * width at row r of a grid of pitch cell; a grey
+ * line at mark (e.g. the background) unless NaN */
+void
+plm_fig_Bars(plm_fig *fig, double x0, double y0, double cell, double width, const double *v, int n, double vmax, double mark)
+{
+  char lab[32];
+  for (int r = 0; r < n; r++) {
+    double len = isnan(v[r]) || !(vmax > 0.0) ? 0.0 : v[r] / vmax * width;
+    plm_fig_Rect(fig, x0, y0 + r * cell + cell * 0.15, len, cell * 0.7, MID);
+    if (cell >= 8.0 && !isnan(v[r])) {
+      snprintf(lab, sizeof lab, "%.3f", v[r]);
+      plm_fig_Text(fig, x0 + len + 3, y0 + (r + 0.5) * cell + 3.5, 's', 9, lab);
+    }
+  }
+  plm_fig_Line(fig, x0, y0, x0, y0 + n * cell, BLACK);
+  if (!isnan(mark) && vmax > 0.0)
+    plm_fig_Line(fig, x0 + mark / vmax * width, y0, x0 + mark / vmax * width, y0 + n * cell, GREY);
+}
+
+/* min and max of the finite values, widened when flat */
+static void
+axis_Range(const double *v, size_t n, double *lo, double *hi)
+{
+  *lo = INFINITY; *hi = -INFINITY;
+  for (size_t i = 0; i < n; i++) if (isfinite(v[i])) { *lo = fmin(*lo, v[i]); *hi = fmax(*hi, v[i]); }
+  if (!isfinite(*lo)) { *lo = 0.0; *hi = 1.0; }
+  if (*hi - *lo < 1e-12) { *lo -= 0.5; *hi += 0.5; }
+}
+
+/* y[s * n + i] of series s at xs[i], in the box (x0, y0, w, h); the legend right of the box */
+void
+plm_fig_Lines(plm_fig *fig, double x0, double y0, double w, double h, const double *xs, int n,
+              const double *y, int nseries, const char *const *names, const plm_fig_axis *ax)
+{
+  static const uint8_t pal[8][3] = { { 31, 119, 180 }, { 255, 127, 14 }, { 44, 160, 44 }, { 214, 39, 40 },
+                                     { 148, 103, 189 }, { 140, 86, 75 }, { 227, 119, 194 }, { 127, 127, 127 } };
+  double xlo, xhi, ylo, yhi;
+  char   lab[32];
+
+  axis_Range(xs, (size_t)n, &xlo, &xhi);
+  axis_Range(y, (size_t)n * nseries, &ylo, &yhi);
+#define PX(v) (x0 + ((v) - xlo) / (xhi - xlo) * w)
+#define PY(v) (y0 + h - ((v) - ylo) / (yhi - ylo) * h)
+  plm_fig_Line(fig, x0, y0 + h, x0 + w, y0 + h, BLACK);
+  plm_fig_Line(fig, x0, y0, x0, y0 + h, BLACK);
+  for (int i = 0; i < n; i++)
+    if (n <= 40 || i % ((n + 39) / 40) == 0) {
+      snprintf(lab, sizeof lab, "%g", xs[i]);
+      plm_fig_Line(fig, PX(xs[i]), y0 + h, PX(xs[i]), y0 + h + 4, BLACK);
+      plm_fig_Text(fig, PX(xs[i]), y0 + h + 15, 'm', 10, lab);
+    }
+  for (int t = 0; t <= 4; t++) {
+    double v = ylo + (yhi - ylo) * t / 4.0;
+    snprintf(lab, sizeof lab, "%.3g", v);
+    plm_fig_Line(fig, x0 - 4, PY(v), x0, PY(v), BLACK);
+    plm_fig_Text(fig, x0 - 6, PY(v) + 3.5, 'e', 10, lab);
+  }
+  for (int s = 0; s < nseries; s++) {
+    const uint8_t *c = pal[s % 8];
+    const double  *ys = y + (size_t)s * n;
+    for (int i = 0; i < n; i++) {
+      if (!isfinite(ys[i])) continue;
+      plm_fig_Rect(fig, PX(xs[i]) - 2, PY(ys[i]) - 2, 4, 4, c);
+      if (i + 1 < n && isfinite(ys[i + 1])) plm_fig_Line(fig, PX(xs[i]), PY(ys[i]), PX(xs[i + 1]), PY(ys[i + 1]), c);
+    }
+    plm_fig_Rect(fig, x0 + w + 12, y0 + 14 * s + 2, 10, 4, c);
+    plm_fig_Text(fig, x0 + w + 26, y0 + 14 * s + 8, 's', 10, names[s]);
+  }
+#undef PX
+#undef PY
+  if (ax->title)  plm_fig_Text(fig, 10, 18, 's', 13, ax->title);
+  if (ax->xlabel) plm_fig_Text(fig, x0 + w / 2, y0 + h + 32, 'm', 11, ax->xlabel);
+  if (ax->ylabel) plm_fig_Text(fig, x0 - 10, y0 - 10, 's', 11, ax->ylabel);
+}
+
+void
+plm_fig_ColorBar(plm_fig *fig, double x0, double y0, double w, double vmin, double vmax, int diverging)
+{
+  char    lab[32];
+  uint8_t rgb[3];
+  for (int i = 0; i < 50; i++) {
+    double t = (i + 0.5) / 50.0;
+    plm_fig_Color(diverging ? 2.0 * t - 1.0 : t, diverging, rgb);
+    plm_fig_Rect(fig, x0 + w * i / 50.0, y0, w / 50.0 + 0.5, 10, rgb);
+  }
+  snprintf(lab, sizeof lab, "%.3g", vmin);
+  plm_fig_Text(fig, x0, y0 + 22, 's', 10, lab);
+  snprintf(lab, sizeof lab, "%.3g", vmax);
+  plm_fig_Text(fig, x0 + w, y0 + 22, 'e', 10, lab);
+}
+
+/* ---------------------------------------------------------------- writers */
+
+int
+plm_fig_WriteSVG(const plm_fig *fig, const char *path, char *errbuf)
+{
+  FILE *fp;
+  int   status;
+
+  if (fig->failed) return plm_Fail(errbuf, PLM_EMEM, "%s: out of memory drawing the figure", path);
+  if ((fp = fopen(path, "w")) == NULL) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
+  plm_svg_Begin(fp, fig->width, fig->height, 1);
+  fputs("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", fp);
+  for (size_t i = 0; i < fig->n; i++) {
+    const plm_fig_mark *m = &fig->m[i];
+    if (m->kind == 'r')
+      fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#%02x%02x%02x\"/>\n", m->x, m->y, m->w, m->h,
+              m->rgb[0], m->rgb[1], m->rgb[2]);
+    else if (m->kind == 'l')
+      fprintf(fp, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#%02x%02x%02x\"/>\n", m->x, m->y, m->w, m->h,
+              m->rgb[0], m->rgb[1], m->rgb[2]);
+    else plm_svg_Text(fp, m->x, m->y, m->anchor == 's' ? "start" : m->anchor == 'm' ? "middle" : "end", m->h, m->text);
+  }
+  status = plm_svg_End(fp, errbuf);
+  if (fclose(fp) != 0 && status == PLM_OK) status = plm_Fail(errbuf, PLM_EIO, "%s: write failed", path);
+  return status;
+}
+
+static void
+raster_Rect(uint8_t *px, int W, int H, const plm_fig_mark *m)
+{
+  int x0 = (int)fmax(0.0, floor(m->x + 0.5)), x1 = (int)fmin(W, floor(m->x + m->w + 0.5));
+  int y0 = (int)fmax(0.0, floor(m->y + 0.5)), y1 = (int)fmin(H, floor(m->y + m->h + 0.5));
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++) memcpy(px + 3 * ((size_t)y * W + x), m->rgb, 3);
+}
+
+/* the bitmap font, doubled from 16 px up; a non-printable character is drawn as '?' */
+static void
+raster_Text(uint8_t *px, int W, int H, const plm_fig_mark *m)
+{
+  int    sc = m->h >= 16.0 ? 2 : 1, n = (int)strlen(m->text), w = n * PLM_FIGFONT_COLS * sc;
+  double x0 = m->anchor == 's' ? m->x : m->anchor == 'm' ? m->x - w / 2.0 : m->x - w;
+  int    xl = (int)floor(x0 + 0.5), yt = (int)floor(m->y + 0.5) - PLM_FIGFONT_ASCENT * sc;
+
+  for (int k = 0; k < n; k++) {
+    unsigned char  c = (unsigned char)m->text[k];
+    const uint8_t *g = plm_figfont_Glyph[(c >= 32 && c < 127 ? c : '?') - 32];
+    for (int r = 0; r < PLM_FIGFONT_ROWS * sc; r++)
+      for (int b = 0; b < PLM_FIGFONT_COLS * sc; b++) {
+        int x = xl + (k * PLM_FIGFONT_COLS) * sc + b, y = yt + r;
+        if ((g[r / sc] >> (PLM_FIGFONT_COLS - 1 - b / sc) & 1) && x >= 0 && x < W && y >= 0 && y < H)
+          memcpy(px + 3 * ((size_t)y * W + x), m->rgb, 3);
+      }
+  }
+}
+
+/* one pixel per step along the longer axis */
+static void
+raster_Line(uint8_t *px, int W, int H, const plm_fig_mark *m)
+{
+  double dx = m->w - m->x, dy = m->h - m->y;
+  int    n = (int)fmin(2.0 * PLM_FIG_MAXSIDE, ceil(fmax(fabs(dx), fabs(dy)))) + 1;
+  for (int i = 0; i < n; i++) {
+    int x = (int)floor(m->x + dx * i / (n > 1 ? n - 1 : 1)), y = (int)floor(m->y + dy * i / (n > 1 ? n - 1 : 1));
+    if (x >= 0 && x < W && y >= 0 && y < H) memcpy(px + 3 * ((size_t)y * W + x), m->rgb, 3);
+  }
+}
+
+int
+plm_fig_WritePNG(const plm_fig *fig, const char *path, char *errbuf)
+{
+  int      W = (int)fig->width, H = (int)fig->height, status;
+  uint8_t *px = NULL, *png = NULL;
+  size_t   n;
+  FILE    *fp = NULL;
+
+  if (fig->failed) return plm_Fail(errbuf, PLM_EMEM, "%s: out of memory drawing the figure", path);
+  if ((px = malloc((size_t)W * H * 3)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  memset(px, 255, (size_t)W * H * 3);
+  for (size_t i = 0; i < fig->n; i++) {
+    if (fig->m[i].kind == 'r') raster_Rect(px, W, H, &fig->m[i]);
+    else if (fig->m[i].kind == 'l') raster_Line(px, W, H, &fig->m[i]);
+    else raster_Text(px, W, H, &fig->m[i]);
+  }
+  PLM_XCHECK(plm_png_EncodeRGB(px, W, H, &png, &n, errbuf));
+  if ((fp = fopen(path, "wb")) == NULL) PLM_XFAIL(PLM_EIO, errbuf, "%s: %s", path, strerror(errno));
+  if (fwrite(png, 1, n, fp) != n) PLM_XFAIL(PLM_EIO, errbuf, "%s: write failed", path);
+  status = PLM_OK;
+ ERROR:
+  if (fp && fclose(fp) != 0 && status == PLM_OK) status = plm_Fail(errbuf, PLM_EIO, "%s: write failed", path);
+  free(px);
+  free(png);
+  return status;
+}
