@@ -1,0 +1,81 @@
+/* lm.h: protein language models behind one interface: open a checkpoint, run a protein.
+ *
+ * A model is opened from any published file layout (checkpoint.h); its
+ * architecture comes from the checkpoint's configuration, never from the file
+ * name. Each architecture (esm.c now; BERT, ALBERT, XLNet beside it later)
+ * fills a plm_lm and its two function pointers. One forward pass computes
+ * what a plm_lm_request asks for and hands back tensors ready for a record:
+ *
+ *   tokens       i32  T            T = BOS + L residues + EOS ("special_tokens" = "bos,eos")
+ *   logits       f32  T x V
+ *   repr<K>      f32  T x D        K = 0 (embedding output) .. nlayers (after the final LayerNorm)
+ *   attentions   f32|f16  nl x nh x T x T   the asked layers x heads, post-softmax
+ *   contacts     f32  L x L        the model's own contact head
+ *
+ * Proteins longer than the model allows follow a plm_long policy: refuse,
+ * keep the first residues, or run overlapping windows and average (lm.c).
+ *
+ *   plm_lm_Open()        path -> model; beside a fair-esm "X.pt" it merges
+ *                        "X-contact-regression.pt" if present (m->note says when not)
+ *   plm_lm_Close()
+ *   plm_lm_Run()         one protein's text -> outputs, with the long-sequence policy
+ *   plm_lm_ParseLong()   "error" | "truncate" | "window:W:S"
+ *   plm_lmout_Clear()    free what a run returned and no one took (a zeroed output is empty)
+ */
+#ifndef PLM_LM_H
+#define PLM_LM_H
+#include <stdint.h>
+#include "backend.h"
+#include "checkpoint.h"
+#include "tensor.h"
+
+typedef struct plm_lm_request {
+  int            logits;
+  int            contacts;
+  const uint8_t *repr;          /* nlayers+1 flags, or NULL */
+  const uint8_t *attn_layers;   /* nlayers flags, or NULL: no attention maps */
+  const uint8_t *attn_heads;    /* nheads flags (all heads when NULL) */
+  plm_dtype      attn_dtype;    /* PLM_F32 or PLM_F16 */
+} plm_lm_request;
+
+#define PLM_LM_MAXLAYERS 128
+
+typedef struct plm_lm_output {
+  plm_tensor  *tokens;
+  plm_tensor  *logits;
+  plm_tensor  *repr[PLM_LM_MAXLAYERS + 1];
+  plm_tensor  *attentions;
+  plm_tensor  *contacts;
+  char         note[PLM_ERRBUFSIZE];   /* a warning about this protein, or "" */
+} plm_lm_output;
+
+enum plm_long_mode { PLM_LONG_ERROR = 0, PLM_LONG_TRUNCATE, PLM_LONG_WINDOW };
+typedef struct plm_long { int mode; int W, S; } plm_long;
+
+typedef struct plm_lm plm_lm;
+struct plm_lm {
+  const char     *arch;           /* "esm2", "esm1b" */
+  char           *path;
+  char           *name;           /* file or folder name without ".pt" */
+  int             nlayers, nheads, dim, vocab;
+  int             max_tokens;     /* hard limit on T (learned positions), 0 if none */
+  int             trained_tokens; /* beyond this T a note warns (rotary models), 0 if none */
+  int             has_lmhead, has_contacts;
+  const char     *special_tokens; /* layout of the token axis, e.g. "bos,eos" */
+  char            note[PLM_ERRBUFSIZE];  /* a warning from opening, or "" */
+  plm_backend    *be;
+  plm_checkpoint *ck;
+  int  (*tokenize)(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, char *errbuf);
+  int  (*forward)(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf);
+  void (*destroy)(plm_lm *m);
+  void           *priv;
+};
+
+int   plm_lm_Open(const char *path, plm_backend *be, plm_lm **ret_m, char *errbuf);
+void  plm_lm_Close(plm_lm *m);
+int   plm_lm_Run(plm_lm *m, const char *seq, const plm_lm_request *req, const plm_long *lp,
+                 plm_lm_output *out, char *errbuf);
+int   plm_lm_ParseLong(const char *s, plm_long *ret_lp, char *errbuf);
+void  plm_lmout_Clear(plm_lm_output *out);
+
+#endif

@@ -1,0 +1,57 @@
+/* lmout.c: filling a plm_lm_output from backend buffers (see lmout.h).
+ *
+ *   plm_lmout_CountFlags() / plm_lmout_Repr() / plm_lmout_Attention()
+ */
+#include <stdio.h>
+#include "error.h"
+#include "backend.h"
+#include "tensor.h"
+#include "lm.h"
+#include "lmout.h"
+
+int
+plm_lmout_CountFlags(const uint8_t *flags, int n)
+{
+  int c = 0;
+  for (int i = 0; i < n; i++) c += flags ? flags[i] != 0 : 1;
+  return c;
+}
+
+int
+plm_lmout_Repr(plm_backend *be, const plm_buf *x, int K, int T, int D, const plm_lm_request *req,
+               plm_lm_output *out, char *errbuf)
+{
+  char    name[32];
+  int64_t shape[2] = { T, D };
+  int     status;
+
+  if (!req->repr || !req->repr[K]) return PLM_OK;
+  snprintf(name, sizeof name, "repr%d", K);
+  PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 2, shape, &out->repr[K], errbuf));
+  plm_buf_Read(be, x, 0, out->repr[K]->data, (size_t)T * D);
+  return PLM_OK;
+
+ERROR:
+  return status;
+}
+
+void
+plm_lmout_Attention(plm_backend *be, const plm_buf *att, int H, int li, int T, const plm_lm_request *req,
+                    plm_tensor *attentions)
+{
+  size_t TT = (size_t)T * T;
+  int    nh = (int)attentions->shape[1], hi = 0;
+
+  for (int h = 0; h < H; h++) {
+    if (req->attn_heads && !req->attn_heads[h]) continue;
+    size_t slot = ((size_t)li * nh + hi++) * TT;
+    if (attentions->dtype == PLM_F32)
+      plm_buf_Read(be, att, (size_t)h * TT, (float *)attentions->data + slot, TT);
+    else {
+      const float *p   = plm_buf_Map(be, att, (size_t)h * TT, TT);
+      uint16_t    *dst = (uint16_t *)attentions->data + slot;
+      for (size_t i = 0; i < TT; i++) dst[i] = plm_f32_to_f16(p[i]);
+      plm_buf_Unmap(be, att, p);
+    }
+  }
+}

@@ -1,0 +1,20 @@
+/* lmout.h: filling a plm_lm_output from backend buffers, for every architecture's forward pass.
+ *
+ *   plm_lmout_CountFlags()  how many of n flags are set (all n when flags is NULL)
+ *   plm_lmout_Repr()        repr<K> [T, D] from a hidden-state buffer, when the request asks for it
+ *   plm_lmout_Attention()   the asked heads of one layer's H x T x T probabilities into slot li of
+ *                           the attentions tensor (f32 or f16)
+ */
+#ifndef PLM_LMOUT_H
+#define PLM_LMOUT_H
+#include <stdint.h>
+#include "backend.h"
+#include "lm.h"
+
+int  plm_lmout_CountFlags(const uint8_t *flags, int n);
+int  plm_lmout_Repr(plm_backend *be, const plm_buf *x, int K, int T, int D, const plm_lm_request *req,
+                    plm_lm_output *out, char *errbuf);
+void plm_lmout_Attention(plm_backend *be, const plm_buf *att, int H, int li, int T, const plm_lm_request *req,
+                         plm_tensor *attentions);
+
+#endif

@@ -1,0 +1,74 @@
+# attn.sh: seqread | attn | plmstream npy on every fixture ESM model, checked against the golden
+# .npy files by numpy; then attn's refusals, each one line naming what is wrong.
+. tests/lib.sh
+need_shared fixtures/golden "attn pipeline" || exit 0
+need_python "attn pipeline" || exit 0
+for tool in seqread plmstream mkmodel; do
+  [ -x "$BIN/$tool" ] || { skip "attn pipeline: $BIN/$tool not built"; exit 0; }
+done
+M=$SHARED/fixtures/models
+
+# golden.py GOLDEN_DIR NPY_DIR NLAYERS: every output of every index.json sequence within tolerance
+cat > "$T/golden.py" <<'EOF'
+import json, os, sys
+import numpy as np
+gold, out, nl = sys.argv[1], sys.argv[2], int(sys.argv[3])
+worst = {}
+for s in json.load(open(gold + "/index.json"))["sequences"]:
+    names = ["tokens", "logits", "attentions", "contacts"] + ["repr%d" % k for k in range(nl + 1)]
+    for t in names:
+        want = "%s/%s.%s.npy" % (gold, s["name"], t)
+        if not os.path.exists(want):
+            continue
+        a, b = np.load("%s/%s.%s.npy" % (out, s["name"], t)).astype(np.float64), np.load(want).astype(np.float64)
+        assert a.shape == b.shape, (s["name"], t, a.shape, b.shape)
+        e = np.abs(a - b).max()
+        if t in ("logits",) or t.startswith("repr"):
+            e /= np.abs(b).max()
+        tol = 0 if t == "tokens" else 1e-5 if t in ("attentions", "contacts") else 1e-4
+        assert e <= tol, (s["name"], t, e)
+        worst[t[:4]] = max(worst.get(t[:4], 0), e)
+print(" ".join("%s %.1e" % kv for kv in sorted(worst.items())))
+EOF
+
+# one FASTA of the golden sequences, ids = golden names
+to_fasta() {
+  "$PYTHON" -c 'import json,sys; [print(">%s\n%s" % (s["name"], s["sequence"])) for s in json.load(open(sys.argv[1]))["sequences"]]' "$1"
+}
+
+golden_run() {   # LABEL MODEL GOLDEN NLAYERS
+  label=$1 model=$2 gold=$SHARED/fixtures/golden/$3 nl=$4
+  to_fasta "$gold/index.json" > "$T/$label.fa" || return 1
+  "$BIN/seqread" "$T/$label.fa" | "$BIN/attn" -m "$model" --attentions --logits --contacts --repr all --threads 2 \
+    | "$BIN/plmstream" npy -o "$T/$label" || return 1
+  "$PYTHON" "$T/golden.py" "$gold" "$T/$label" "$nl"
+}
+
+for run in "esm2_pt $M/esm2_t3_tiny_random.pt esm2_t3_tiny_random 3" \
+           "esm2_hf $M/esm2_t3_tiny_random.hf esm2_t3_tiny_random 3" \
+           "esm2_8M $M/esm2_t6_8M_shape_random.pt esm2_t6_8M_shape_random 6" \
+           "esm1b $M/esm1b_t2_tiny_random.pt esm1b_t2_tiny_random 2"; do
+  set -- $run
+  if out=$(golden_run "$@" 2>&1); then pass "attn $1 vs golden through seqread and plmstream npy: $out"; else fail "attn $1: $out"; fi
+done
+
+# metadata and selections
+printf '>a\nMKTAYIAKQR\n' > "$T/a.fa"
+"$BIN/seqread" "$T/a.fa" | "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --layers 2-3 --heads 1,4 --attn-dtype f16 \
+  --repr 1 --mean --bos > "$T/sel.tsr" 2>"$T/err"
+"$BIN/plmstream" ls -l "$T/sel.tsr" | tr '\t' '\n' > "$T/sel.ls"
+check "attn selections and metadata" sh -c "for f in 'tokens:i32\[12\]' 'attentions:f16\[2,2,12,12\]' 'repr1:f32\[12,96\]' \
+  'mean1:f32\[96\]' 'bos1:f32\[96\]' attention_layers=2,3 attention_heads=1,4 special_tokens=bos,eos model=esm2_t3_tiny_random \
+  model_arch=esm2; do grep -qx \"\$f\" '$T/sel.ls' || { echo \"no \$f\" >&2; exit 1; }; done"
+
+# refusals
+# seqread refuses such a residue itself; from-npy makes the record anyway
+"$BIN/plmstream" from-npy --id bad --seq MKTJAY tokens="$SHARED/fixtures/golden/esm2_t3_tiny_random/pep7.tokens.npy" > "$T/bad.tsr"
+check_fails "attn names a record with an invalid residue" "record 1 (\"bad\"): invalid residue 'J' at position 4" \
+  "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --logits "$T/bad.tsr"
+check_fails "attn without -m" "no model" "$BIN/attn" --logits
+check_fails "attn with a missing model" "nosuch.pt" "$BIN/attn" -m "$T/nosuch.pt"
+cp "$M/esm2_t3_tiny_random.pt" "$T/alone.pt"
+check_fails "attn --contacts without the regression file" "no contact regression" \
+  sh -c "'$BIN/seqread' '$T/a.fa' | '$BIN/attn' -m '$T/alone.pt' --contacts"
+check_fails "attn --layers outside the model" "outside 1-3" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --layers 4

@@ -1,0 +1,224 @@
+/* test_esm_golden.c: ESM-2 and ESM-1b (libcore/esm.c, lm.c) against fair-esm's own outputs.
+ *
+ *   every fixture ESM model (tiny ESM-2 as .pt and as HF folder, the 8M-shape ESM-2 with the
+ *   real published contact head, tiny ESM-1b in the legacy torch format) on every sequence of
+ *   its golden index.json: tokens exactly; logits and every representation layer to 1e-4
+ *   relative; every attention map and the contacts to 1e-5 absolute; the worst errors are
+ *   printed in the PASS lines;
+ *   the .pt and .hf copies of the tiny ESM-2 give bit-identical outputs.
+ * (test_esm.c has the rest: errors, long proteins, threads.)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "error.h"
+#include "backend.h"
+#include "jsonread.h"
+#include "lm.h"
+#include "npy.h"
+#include "test.h"
+
+typedef struct golden_model { const char *golden, *file; } golden_model;
+static const golden_model models[] = {
+  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.pt" },
+  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.hf" },
+  { "esm2_t6_8M_shape_random", "esm2_t6_8M_shape_random.pt" },
+  { "esm1b_t2_tiny_random",    "esm1b_t2_tiny_random.pt" },
+};
+#define NMODELS (int)(sizeof models / sizeof models[0])
+
+/* worst errors of one output kind over a model's sequences */
+typedef struct errstat { double abs, rel; int n, bad; } errstat;
+
+static char *
+slurp(const char *path, size_t *ret_n)
+{
+  FILE *fp = fopen(path, "rb");
+  char *buf = NULL;
+  long  n;
+  if (!fp) return NULL;
+  if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
+      (buf = malloc((size_t)n + 1)) != NULL && fread(buf, 1, (size_t)n, fp) == (size_t)n) {
+    buf[n] = '\0';
+    *ret_n = (size_t)n;
+  } else { free(buf); buf = NULL; }
+  fclose(fp);
+  return buf;
+}
+
+/* compare `got` with the golden file, by absolute error per element (abs_tol) or relative to the
+ * tensor's largest magnitude (rel_tol): elementwise relative error means nothing near zero */
+static void
+compare(const plm_tensor *got, const char *path, double abs_tol, double rel_tol, errstat *st)
+{
+  char        eb[PLM_ERRBUFSIZE];
+  plm_tensor *want = NULL, *g32 = NULL;
+  int         ok = 1;
+
+  if (plm_npy_Read(path, "golden", &want, eb) != PLM_OK) { st->bad++; printf("  cannot read %s: %s\n", path, eb); return; }
+  if (!got || plm_tensor_ToF32(got, "got", &g32, eb) != PLM_OK || g32->rank != want->rank) ok = 0;
+  for (int d = 0; ok && d < want->rank; d++) ok = g32->shape[d] == want->shape[d];
+  if (!ok) { st->bad++; printf("  %s: missing or wrong shape\n", path); goto DONE; }
+  {
+    const float *a = g32->data, *b = want->data;
+    int64_t      n = plm_tensor_Numel(want);
+    double       scale = 0.0, e = 0.0, r;
+    for (int64_t i = 0; i < n; i++) {
+      double d = fabs((double)a[i] - b[i]);
+      if (!(d <= e)) e = d;                  /* NaN sticks */
+      scale = fmax(scale, fabs(b[i]));
+    }
+    r = scale > 0 ? e / scale : e;
+    if (!(e <= st->abs)) st->abs = e;
+    if (!(r <= st->rel)) st->rel = r;
+    ok = abs_tol > 0 ? e <= abs_tol : r <= rel_tol;
+  }
+  if (!ok) { st->bad++; printf("  %s: beyond tolerance\n", path); }
+  st->n++;
+DONE:
+  plm_tensor_Destroy(want);
+  plm_tensor_Destroy(g32);
+}
+
+static void
+report(const char *model, const char *what, const errstat *st, const char *unit)
+{
+  TEST(st->bad == 0 && st->n > 0, "%s %s: %d files, max abs err %.2e, max rel err %.2e%s",
+       model, what, st->n, st->abs, st->rel, unit);
+}
+
+/* full outputs of one protein */
+static int
+run_all(plm_lm *m, const char *seq, plm_lm_output *out, char *eb)
+{
+  uint8_t        repr[PLM_LM_MAXLAYERS + 1], layers[PLM_LM_MAXLAYERS];
+  plm_lm_request req = { .logits = 1, .contacts = m->has_contacts, .repr = repr, .attn_layers = layers,
+                         .attn_dtype = PLM_F32 };
+  plm_long       lp = { PLM_LONG_ERROR, 0, 0 };
+  memset(repr, 1, sizeof repr);
+  memset(layers, 1, sizeof layers);
+  return plm_lm_Run(m, seq, &req, &lp, out, eb);
+}
+
+static int
+identical(const plm_tensor *a, const plm_tensor *b)
+{
+  if (!a || !b) return a == b;
+  return a->dtype == b->dtype && plm_tensor_Nbytes(a) == plm_tensor_Nbytes(b) &&
+         memcmp(a->data, b->data, plm_tensor_Nbytes(a)) == 0;
+}
+
+static int
+outputs_identical(const plm_lm_output *a, const plm_lm_output *b)
+{
+  int ok = identical(a->tokens, b->tokens) && identical(a->logits, b->logits) &&
+           identical(a->attentions, b->attentions) && identical(a->contacts, b->contacts);
+  for (int k = 0; k <= PLM_LM_MAXLAYERS; k++) ok = ok && identical(a->repr[k], b->repr[k]);
+  return ok;
+}
+
+static void
+golden_model_test(plm_backend *be, const golden_model *gm)
+{
+  char            eb[PLM_ERRBUFSIZE], path[1024], label[128];
+  plm_lm         *m = NULL;
+  plm_json       *index = NULL;
+  const plm_json *seqs;
+  char           *text = NULL;
+  size_t          len;
+  errstat         tok = { 0 }, logits = { 0 }, repr = { 0 }, att = { 0 }, con = { 0 };
+
+  snprintf(label, sizeof label, "golden %s", gm->file);
+  snprintf(path, sizeof path, "%s/fixtures/golden/%s/index.json", test_shared(), gm->golden);
+  if ((text = slurp(path, &len)) == NULL) { test_skip("%s: %s absent", label, path); return; }
+  if (plm_json_Parse(text, len, &index, eb) != PLM_OK || !(seqs = plm_json_Get(index, "sequences"))) {
+    TEST(0, "%s: index.json: %s", label, eb); goto DONE;
+  }
+  snprintf(path, sizeof path, "%s/fixtures/models/%s", test_shared(), gm->file);
+  if (plm_lm_Open(path, be, &m, eb) != PLM_OK) { TEST(0, "%s: open: %s", label, eb); goto DONE; }
+  TEST(m->has_contacts && m->has_lmhead, "%s: opened as %s, %d layers x %d heads, dim %d, LM head and contact head",
+       label, m->arch, m->nlayers, m->nheads, m->dim);
+
+  for (int s = 0; s < seqs->n; s++) {
+    const plm_json *name = plm_json_Get(seqs->kids[s], "name"), *seq = plm_json_Get(seqs->kids[s], "sequence");
+    plm_lm_output   out;
+    char            base[900];
+
+    snprintf(base, sizeof base, "%s/fixtures/golden/%s/%s", test_shared(), gm->golden, name->value);
+    if (run_all(m, seq->value, &out, eb) != PLM_OK) { TEST(0, "%s %s: %s", label, name->value, eb); continue; }
+    snprintf(path, sizeof path, "%s.tokens.npy", base);
+    compare(out.tokens, path, 1e-300, 0, &tok);
+    snprintf(path, sizeof path, "%s.logits.npy", base);
+    compare(out.logits, path, 0, 1e-4, &logits);
+    for (int k = 0; k <= m->nlayers; k++) {
+      snprintf(path, sizeof path, "%s.repr%d.npy", base, k);
+      compare(out.repr[k], path, 0, 1e-4, &repr);
+    }
+    snprintf(path, sizeof path, "%s.attentions.npy", base);
+    if (access(path, R_OK) == 0) compare(out.attentions, path, 1e-5, 0, &att);
+    snprintf(path, sizeof path, "%s.contacts.npy", base);
+    compare(out.contacts, path, 1e-5, 0, &con);
+    plm_lmout_Clear(&out);
+  }
+  report(label, "tokens", &tok, "");
+  report(label, "logits", &logits, "");
+  report(label, "representations", &repr, "");
+  report(label, "attentions", &att, "");
+  report(label, "contacts", &con, "");
+
+DONE:
+  plm_lm_Close(m);
+  plm_json_Free(index);
+  free(text);
+}
+
+/* the .pt and the HuggingFace copy of the same weights: bit-identical outputs on every sequence */
+static void
+pt_vs_hf(plm_backend *be)
+{
+  char            eb[PLM_ERRBUFSIZE], path[1024];
+  plm_lm         *pt = NULL, *hf = NULL;
+  plm_json       *index = NULL;
+  const plm_json *seqs;
+  char           *text = NULL;
+  size_t          len;
+  int             n = 0, same = 0;
+
+  snprintf(path, sizeof path, "%s/fixtures/golden/esm2_t3_tiny_random/index.json", test_shared());
+  if ((text = slurp(path, &len)) == NULL) { test_skip("esm2_t3_tiny_random .pt vs .hf: %s absent", path); return; }
+  snprintf(path, sizeof path, "%s/fixtures/models/esm2_t3_tiny_random.pt", test_shared());
+  if (plm_lm_Open(path, be, &pt, eb) != PLM_OK) { TEST(0, ".pt vs .hf: %s", eb); goto DONE; }
+  snprintf(path, sizeof path, "%s/fixtures/models/esm2_t3_tiny_random.hf", test_shared());
+  if (plm_lm_Open(path, be, &hf, eb) != PLM_OK) { TEST(0, ".pt vs .hf: %s", eb); goto DONE; }
+  if (plm_json_Parse(text, len, &index, eb) != PLM_OK || !(seqs = plm_json_Get(index, "sequences"))) { TEST(0, "index.json: %s", eb); goto DONE; }
+  for (int s = 0; s < seqs->n; s++) {
+    const char   *seq = plm_json_Get(seqs->kids[s], "sequence")->value;
+    plm_lm_output a, b;
+    if (run_all(pt, seq, &a, eb) != PLM_OK || run_all(hf, seq, &b, eb) != PLM_OK) { TEST(0, ".pt vs .hf: %s", eb); goto DONE; }
+    n++;
+    same += outputs_identical(&a, &b);
+    plm_lmout_Clear(&a);
+    plm_lmout_Clear(&b);
+  }
+  TEST(n > 0 && same == n, "esm2_t3_tiny_random .pt and .hf: identical tokens, logits, representations, attentions, contacts on %d/%d sequences", same, n);
+DONE:
+  plm_lm_Close(pt);
+  plm_lm_Close(hf);
+  plm_json_Free(index);
+  free(text);
+}
+
+int
+main(void)
+{
+  char         eb[PLM_ERRBUFSIZE];
+  plm_backend *be;
+
+  if (plm_backend_Create("cpu", 2, &be, eb) != PLM_OK) { TEST(0, "cpu backend: %s", eb); return test_done(); }
+  for (int i = 0; i < NMODELS; i++) golden_model_test(be, &models[i]);
+  pt_vs_hf(be);
+  plm_backend_Destroy(be);
+  return test_done();
+}

@@ -1,0 +1,320 @@
+/* attn.c: run a protein language model over a record stream; add attention maps, representations,
+ * logits and contacts to each record.
+ *
+ *   seqread prots.fasta | attn -m esm2_t33_650M_UR50D.pt --contacts > contacts.tsr
+ *
+ * The model runs one record at a time (libcore/lm.h); what each record gains is chosen by options.
+ * man/man1/attn.1 is the contract: tensor names, shapes and metadata.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "backend.h"
+#include "cli.h"
+#include "error.h"
+#include "lm.h"
+#include "record.h"
+#include "stream.h"
+
+#define TOOL "attn"
+
+static const char usage_text[] =
+  "Usage: attn -m MODEL [options] [FILE...]\n"
+  "Run a protein language model on every record of a stream (FILEs or stdin) and add tensors.\n"
+  "\n"
+  "  -m, --model PATH      fair-esm .pt (merges PATH-stem-contact-regression.pt beside it),\n"
+  "                        HuggingFace folder, or .safetensors\n"
+  "      --attentions      add 'attentions' [layers x heads x T x T], BOS/EOS included\n"
+  "      --layers LIST     only these layers, 1-based, e.g. 1,3-5 (implies --attentions)\n"
+  "      --heads LIST      only these heads, 1-based (implies --attentions)\n"
+  "      --attn-dtype T    f32 (default) or f16\n"
+  "      --repr LIST       add 'repr<K>' [T x D]: K = 0 embeddings .. N last layer; 'all'\n"
+  "      --logits          add 'logits' [T x 33]\n"
+  "      --contacts        add 'contacts' [L x L], the model's own contact head\n"
+  "      --mean            add 'mean<K>' [D], the mean over residues of repr<K>\n"
+  "      --bos             add 'bos<K>' [D], the BOS row of repr<K>\n"
+  "                        (--mean/--bos: the --repr layers, else the last layer)\n"
+  "      --long POLICY     proteins over the model's limit: error (default), truncate,\n"
+  "                        window:W:S (windows of W residues every S, averaged)\n"
+  "      --threads N       threads (default: the online CPUs)\n"
+  "      --backend NAME    compute backend (default cpu)\n"
+  "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
+  "  -h, --help            this text\n"
+  "      --version         version\n"
+  "\n"
+  "Every record also gains 'tokens' [T] (i32) and the metadata model, model_path, model_arch and\n"
+  "special_tokens=bos,eos (token 0 is BOS, token T-1 is EOS, residue i is token i). To get .npy\n"
+  "files: attn ... | plmstream npy -o DIR. See attn(1).\n";
+
+enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
+       OPT_BOS, OPT_LONG, OPT_THREADS, OPT_BACKEND, OPT_VERSION };
+
+typedef struct opts {
+  const char *model, *layers, *heads, *repr, *backend;
+  int         attentions, logits, contacts, mean, bos, threads, zlevel;
+  plm_dtype   adtype;
+  plm_long    lp;
+  char      **files;
+  int         nfiles;
+} opts;
+
+static void
+parse_options(int argc, char **argv, opts *o)
+{
+  static const struct option longopts[] = {
+    { "model", required_argument, 0, 'm' },          { "attentions", no_argument, 0, OPT_ATTN },
+    { "layers", required_argument, 0, OPT_LAYERS },  { "heads", required_argument, 0, OPT_HEADS },
+    { "attn-dtype", required_argument, 0, OPT_ADTYPE }, { "repr", required_argument, 0, OPT_REPR },
+    { "logits", no_argument, 0, OPT_LOGITS },        { "contacts", no_argument, 0, OPT_CONTACTS },
+    { "mean", no_argument, 0, OPT_MEAN },            { "bos", no_argument, 0, OPT_BOS },
+    { "long", required_argument, 0, OPT_LONG },      { "threads", required_argument, 0, OPT_THREADS },
+    { "backend", required_argument, 0, OPT_BACKEND }, { "compress", required_argument, 0, 'z' },
+    { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
+    { 0, 0, 0, 0 }
+  };
+  char errbuf[PLM_ERRBUFSIZE];
+  long n;
+  char *end;
+  int  c;
+
+  memset(o, 0, sizeof *o);
+  o->backend = "cpu";
+  o->adtype  = PLM_F32;
+  o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (o->threads < 1) o->threads = 1;
+  while ((c = getopt_long(argc, argv, "m:z:h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'm':          o->model = optarg; break;
+    case OPT_ATTN:     o->attentions = 1; break;
+    case OPT_LAYERS:   o->layers = optarg; o->attentions = 1; break;
+    case OPT_HEADS:    o->heads = optarg; o->attentions = 1; break;
+    case OPT_ADTYPE:
+      if      (strcmp(optarg, "f32") == 0) o->adtype = PLM_F32;
+      else if (strcmp(optarg, "f16") == 0) o->adtype = PLM_F16;
+      else plm_cli_Usage(TOOL, "--attn-dtype is f32 or f16, not '%s'", optarg);
+      break;
+    case OPT_REPR:     o->repr = optarg; break;
+    case OPT_LOGITS:   o->logits = 1; break;
+    case OPT_CONTACTS: o->contacts = 1; break;
+    case OPT_MEAN:     o->mean = 1; break;
+    case OPT_BOS:      o->bos = 1; break;
+    case OPT_LONG:
+      if (plm_lm_ParseLong(optarg, &o->lp, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "%s", errbuf);
+      break;
+    case OPT_THREADS:
+      n = strtol(optarg, &end, 10);
+      if (end == optarg || *end || n < 1 || n > 1024) plm_cli_Usage(TOOL, "--threads wants 1 to 1024, not '%s'", optarg);
+      o->threads = (int)n;
+      break;
+    case OPT_BACKEND:  o->backend = optarg; break;
+    case 'z':
+      if (optarg[0] < '0' || optarg[0] > '9' || optarg[1]) plm_cli_Usage(TOOL, "--compress wants a level 0 to 9, not '%s'", optarg);
+      o->zlevel = optarg[0] - '0';
+      break;
+    case 'h':          fputs(usage_text, stdout); exit(0);
+    case OPT_VERSION:  plm_cli_Version(TOOL);
+    default:           plm_cli_Usage(TOOL, "unknown option");
+    }
+  }
+  if (!o->model) plm_cli_Usage(TOOL, "no model: give -m MODEL");
+  o->files  = argv + optind;
+  o->nfiles = argc - optind;
+}
+
+/* "1,3-5" or "all", numbers lo..hi -> flags[number - lo] */
+static int
+parse_list(const char *s, int lo, int hi, uint8_t *flags, char *errbuf)
+{
+  const char *p = s;
+
+  if (strcmp(s, "all") == 0) { for (int i = lo; i <= hi; i++) flags[i - lo] = 1; return PLM_OK; }
+  while (*p) {
+    char *end;
+    long  a = strtol(p, &end, 10), b = a;
+    if (end == p) break;
+    if (*end == '-') { p = end + 1; b = strtol(p, &end, 10); if (end == p) break; }
+    if (a < lo || b > hi || a > b) return plm_Fail(errbuf, PLM_EINVAL, "'%s': %ld-%ld is outside %d-%d", s, a, b, lo, hi);
+    for (long i = a; i <= b; i++) flags[i - lo] = 1;
+    p = end;
+    if (*p == ',') p++;
+    else if (*p) break;
+  }
+  if (*p || p == s) return plm_Fail(errbuf, PLM_EINVAL, "cannot read the list '%s' (e.g. 1,3-5)", s);
+  return PLM_OK;
+}
+
+/* "1,2,5" from flags[0..n-1], as 1-based numbers */
+static void
+list_string(const uint8_t *flags, int n, char *buf, size_t size)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < n && used < size; i++)
+    if (!flags || flags[i]) used += (size_t)snprintf(buf + used, size - used, "%s%d", used ? "," : "", i + 1);
+}
+
+/* what the model computes for every record, from the options */
+typedef struct plan {
+  plm_lm_request req;
+  uint8_t        repr[PLM_LM_MAXLAYERS + 1];   /* computed */
+  uint8_t        keep[PLM_LM_MAXLAYERS + 1];   /* added to the record as repr<K> */
+  uint8_t        layers[PLM_LM_MAXLAYERS], heads[1024];
+  char           layer_list[4096], head_list[4096];
+} plan;
+
+static void
+make_plan(const opts *o, const plm_lm *m, plan *pl)
+{
+  char errbuf[PLM_ERRBUFSIZE];
+
+  memset(pl, 0, sizeof *pl);
+  if (m->nheads > (int)sizeof pl->heads) plm_cli_Die(TOOL, "%s: %d heads is more than attn handles", m->path, m->nheads);
+  if (o->repr && parse_list(o->repr, 0, m->nlayers, pl->keep, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "--repr %s", errbuf);
+  memcpy(pl->repr, pl->keep, sizeof pl->repr);
+  if ((o->mean || o->bos) && !o->repr) pl->repr[m->nlayers] = 1;
+  if (o->attentions) {
+    if (parse_list(o->layers ? o->layers : "all", 1, m->nlayers, pl->layers, errbuf) != PLM_OK)
+      plm_cli_Usage(TOOL, "--layers %s", errbuf);
+    if (parse_list(o->heads ? o->heads : "all", 1, m->nheads, pl->heads, errbuf) != PLM_OK)
+      plm_cli_Usage(TOOL, "--heads %s", errbuf);
+    list_string(pl->layers, m->nlayers, pl->layer_list, sizeof pl->layer_list);
+    list_string(pl->heads, m->nheads, pl->head_list, sizeof pl->head_list);
+    pl->req.attn_layers = pl->layers;
+    pl->req.attn_heads  = pl->heads;
+  }
+  pl->req.logits     = o->logits;
+  pl->req.contacts   = o->contacts;
+  pl->req.repr       = pl->repr;
+  pl->req.attn_dtype = o->adtype;
+}
+
+/* move one output tensor into the record, which owns it from then on, even when adding fails */
+static int
+give(plm_record *rec, plm_tensor **t, char *errbuf)
+{
+  int status = PLM_OK;
+  if (*t) { status = plm_record_AddTensor(rec, *t, errbuf); *t = NULL; }
+  return status;
+}
+
+/* mean<K> over the residue rows 1..T-2 and bos<K> (row 0) of a T x D representation */
+static int
+add_pooled(plm_record *rec, const plm_tensor *r, int K, int mean, int bos, char *errbuf)
+{
+  plm_tensor *t = NULL;
+  int64_t     T = r->shape[0], D = r->shape[1];
+  const float *x = r->data;
+  char        name[32];
+  int         status;
+
+  if (mean) {
+    snprintf(name, sizeof name, "mean%d", K);
+    PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 1, &D, &t, errbuf));
+    for (int64_t d = 0; d < D; d++) {
+      double s = 0.0;
+      for (int64_t i = 1; i < T - 1; i++) s += x[i * D + d];
+      ((float *)t->data)[d] = T > 2 ? (float)(s / (double)(T - 2)) : 0.0f;
+    }
+    PLM_XCHECK(give(rec, &t, errbuf));
+  }
+  if (bos) {
+    snprintf(name, sizeof name, "bos%d", K);
+    PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 1, &D, &t, errbuf));
+    memcpy(t->data, x, sizeof(float) * (size_t)D);
+    PLM_XCHECK(give(rec, &t, errbuf));
+  }
+  return PLM_OK;
+
+ERROR:
+  plm_tensor_Destroy(t);
+  return status;
+}
+
+static int
+annotate(plm_record *rec, plm_lm *m, const opts *o, const plan *pl, plm_lm_output *out, char *errbuf)
+{
+  int status;
+
+  PLM_XCHECK(give(rec, &out->tokens, errbuf));
+  PLM_XCHECK(give(rec, &out->logits, errbuf));
+  PLM_XCHECK(give(rec, &out->contacts, errbuf));
+  if (out->attentions) {
+    PLM_XCHECK(give(rec, &out->attentions, errbuf));
+    PLM_XCHECK(plm_record_SetMeta(rec, "attention_layers", pl->layer_list, errbuf));
+    PLM_XCHECK(plm_record_SetMeta(rec, "attention_heads", pl->head_list, errbuf));
+  }
+  for (int k = 0; k <= m->nlayers; k++) {
+    if (!out->repr[k]) continue;
+    PLM_XCHECK(add_pooled(rec, out->repr[k], k, o->mean, o->bos, errbuf));
+    if (pl->keep[k]) PLM_XCHECK(give(rec, &out->repr[k], errbuf));
+  }
+  PLM_XCHECK(plm_record_SetMeta(rec, "model", m->name, errbuf));
+  PLM_XCHECK(plm_record_SetMeta(rec, "model_path", m->path, errbuf));
+  PLM_XCHECK(plm_record_SetMeta(rec, "model_arch", m->arch, errbuf));
+  PLM_XCHECK(plm_record_SetMeta(rec, "special_tokens", m->special_tokens, errbuf));
+  if (out->note[0]) PLM_XCHECK(plm_record_SetMeta(rec, "attn_note", out->note, errbuf));
+  return PLM_OK;
+
+ERROR:
+  return status;
+}
+
+int
+main(int argc, char **argv)
+{
+  char              errbuf[PLM_ERRBUFSIZE];
+  opts              o;
+  plan              pl;
+  plm_backend      *be = NULL;
+  plm_lm           *m = NULL;
+  plm_streamwriter *w = NULL;
+  static char      *stdin_only[] = { "-" };
+  char            **files;
+  int               nfiles;
+
+  plm_cli_Init();
+  parse_options(argc, argv, &o);
+  files  = o.nfiles ? o.files : stdin_only;
+  nfiles = o.nfiles ? o.nfiles : 1;
+
+  if (plm_backend_Create(o.backend, o.threads, &be, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (plm_lm_Open(o.model, be, &m, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (m->note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, m->note);
+  if (o.contacts && !m->has_contacts)
+    plm_cli_Die(TOOL, "%s has no contact regression weights: --contacts is unavailable%s", m->path,
+                m->note[0] ? " (see the warning above)" : "");
+  if (o.logits && !m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: --logits is unavailable", m->path);
+  make_plan(&o, m, &pl);
+  if (plm_stream_OpenWrite("-", o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+
+  for (int f = 0; f < nfiles; f++) {
+    plm_streamreader *r;
+    plm_record       *rec;
+    int               status;
+    long long         nrec = 0;
+
+    if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+    while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
+      plm_lm_output out;
+      char          cause[PLM_ERRBUFSIZE];
+      nrec++;
+      if ((status = plm_lm_Run(m, rec->seq, &pl.req, &o.lp, &out, cause)) == PLM_OK) {
+        if (out.note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, files[f], nrec, rec->id, out.note);
+        status = annotate(rec, m, &o, &pl, &out, cause);
+        plm_lmout_Clear(&out);
+      }
+      if (status == PLM_OK) status = plm_stream_Write(w, rec, cause);
+      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", files[f], nrec, rec->id, cause);
+      plm_record_Destroy(rec);
+      if (status != PLM_OK) break;
+    }
+    plm_stream_CloseRead(r);
+    if (status != PLM_EOF) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+  }
+  if (plm_stream_CloseWrite(w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  plm_lm_Close(m);
+  plm_backend_Destroy(be);
+  return 0;
+}
