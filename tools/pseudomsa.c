@@ -1,0 +1,455 @@
+/* pseudomsa.c: pseudo-MSAs sampled from a masked language model (Rao et al. 2021, Algorithm 1).
+ *
+ *   seqread query.fasta | pseudomsa -m esm2_t6_8M_UR50D.pt -n 10000 > pseudo.a3m
+ *
+ * For every input record: start from its sequence, then repeatedly mask a fraction of
+ * the positions, redraw them from the model's logits (libcore/gibbs.h) and write the
+ * result as one alignment row; after each row a chain goes back to the query with the
+ * restart probability. Output is A3M (query first), or records on the stream.
+ * man/man1/pseudomsa.1 is the contract.
+ *
+ *   main()             options, model, the record loop
+ *   setup_tokens()     the mask token and the 20 amino acids in the model's vocabulary
+ *   sample_record()    one pseudo-MSA
+ *   model_logits()     the gibbs callback: one forward pass
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "backend.h"
+#include "cli.h"
+#include "error.h"
+#include "gibbs.h"
+#include "lm.h"
+#include "record.h"
+#include "rng.h"
+#include "stream.h"
+#include "vocab.h"
+
+#define TOOL "pseudomsa"
+#define AMINO "ACDEFGHIKLMNPQRSTVWY"
+#define NAMINO 20
+
+static const char usage_text[] =
+  "Usage: pseudomsa -m MODEL [options] [FILE...]\n"
+  "Sample a pseudo-MSA from a masked language model for every record of a stream (FILEs\n"
+  "or stdin): mask a fraction of positions, redraw them from the logits, write the row,\n"
+  "now and then restart from the query (Rao et al. 2021, Algorithm 1). A3M on stdout.\n"
+  "\n"
+  "  -m, --model PATH      a model with an LM head (as attn -m)\n"
+  "  -n, --iterations N    rows sampled per query (default 10000)\n"
+  "      --fraction X      fraction of the free positions masked per iteration (default 0.2)\n"
+  "      --restart P       probability of restarting from the query after a row (default 0.1)\n"
+  "      --argmax          take the most likely amino acid instead of sampling\n"
+  "      --temperature T   sampling temperature (default 1; 0 is --argmax)\n"
+  "      --top-k K         sample among the K most likely amino acids (default 0: all 20)\n"
+  "      --fixed LIST      1-based positions never masked, e.g. 1,10-20\n"
+  "      --chains C        chains advancing together, rows interleaved (default 1)\n"
+  "      --seed S          random seed (default 1): same seed, model, options -> same output\n"
+  "      --stream          write records on the stream (query first) instead of A3M\n"
+  "  -z, --compress LEVEL  with --stream: zlib level 0 (default) to 9\n"
+  "      --threads N       threads (default: the online CPUs)\n"
+  "      --backend NAME    compute backend (default cpu)\n"
+  "  -h, --help            this text\n"
+  "      --version         version\n"
+  "\n"
+  "Draws range over the 20 standard amino acids only. Rows are named ID_sample_K, K = 1..N.\n"
+  "Progress goes to stderr when it is a terminal. See pseudomsa(1).\n";
+
+enum { OPT_FRACTION = 256, OPT_RESTART, OPT_ARGMAX, OPT_TEMP, OPT_TOPK, OPT_FIXED, OPT_CHAINS,
+       OPT_SEED, OPT_STREAM, OPT_THREADS, OPT_BACKEND, OPT_VERSION };
+
+typedef struct opts {
+  const char    *model, *backend, *fixed;
+  plm_gibbs_opts g;
+  long           rows;
+  int            chains, stream, zlevel, threads;
+  uint64_t       seed;
+  char         **files;
+  int            nfiles;
+} opts;
+
+/* a number in [lo, hi] from an option argument, or a usage error */
+static double
+number_arg(const char *opt, const char *s, double lo, double hi)
+{
+  char  *end;
+  double x = strtod(s, &end);
+  if (end == s || *end || !(x >= lo && x <= hi)) plm_cli_Usage(TOOL, "%s wants a number from %g to %g, not '%s'", opt, lo, hi, s);
+  return x;
+}
+
+static long
+integer_arg(const char *opt, const char *s, long lo, long hi)
+{
+  char *end;
+  long  n = strtol(s, &end, 10);
+  if (end == s || *end || n < lo || n > hi) plm_cli_Usage(TOOL, "%s wants an integer from %ld to %ld, not '%s'", opt, lo, hi, s);
+  return n;
+}
+
+static void
+parse_options(int argc, char **argv, opts *o)
+{
+  static const struct option longopts[] = {
+    { "model", required_argument, 0, 'm' },            { "iterations", required_argument, 0, 'n' },
+    { "fraction", required_argument, 0, OPT_FRACTION }, { "restart", required_argument, 0, OPT_RESTART },
+    { "argmax", no_argument, 0, OPT_ARGMAX },          { "temperature", required_argument, 0, OPT_TEMP },
+    { "top-k", required_argument, 0, OPT_TOPK },       { "fixed", required_argument, 0, OPT_FIXED },
+    { "chains", required_argument, 0, OPT_CHAINS },    { "seed", required_argument, 0, OPT_SEED },
+    { "stream", no_argument, 0, OPT_STREAM },          { "compress", required_argument, 0, 'z' },
+    { "threads", required_argument, 0, OPT_THREADS },  { "backend", required_argument, 0, OPT_BACKEND },
+    { "help", no_argument, 0, 'h' },                   { "version", no_argument, 0, OPT_VERSION },
+    { 0, 0, 0, 0 }
+  };
+  int argmax = 0, c;
+
+  memset(o, 0, sizeof *o);
+  o->backend       = "cpu";
+  o->rows          = 10000;
+  o->g.fraction    = 0.2;
+  o->g.restart     = 0.1;
+  o->g.temperature = 1.0;
+  o->chains        = 1;
+  o->seed          = 1;
+  o->threads       = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (o->threads < 1) o->threads = 1;
+  while ((c = getopt_long(argc, argv, "m:n:z:h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'm':          o->model = optarg; break;
+    case 'n':          o->rows = integer_arg("--iterations", optarg, 1, 100000000L); break;
+    case OPT_FRACTION:
+      o->g.fraction = number_arg("--fraction", optarg, 0.0, 1.0);
+      if (o->g.fraction == 0.0) plm_cli_Usage(TOOL, "--fraction must be above 0");
+      break;
+    case OPT_RESTART:  o->g.restart = number_arg("--restart", optarg, 0.0, 1.0); break;
+    case OPT_ARGMAX:   argmax = 1; break;
+    case OPT_TEMP:     o->g.temperature = number_arg("--temperature", optarg, 0.0, 1e6); break;
+    case OPT_TOPK:     o->g.top_k = (int)integer_arg("--top-k", optarg, 0, NAMINO); break;
+    case OPT_FIXED:    o->fixed = optarg; break;
+    case OPT_CHAINS:   o->chains = (int)integer_arg("--chains", optarg, 1, 4096); break;
+    case OPT_SEED:     o->seed = (uint64_t)integer_arg("--seed", optarg, 0, 0x7fffffffffffffffL); break;
+    case OPT_STREAM:   o->stream = 1; break;
+    case 'z':          o->zlevel = (int)integer_arg("--compress", optarg, 0, 9); break;
+    case OPT_THREADS:  o->threads = (int)integer_arg("--threads", optarg, 1, 1024); break;
+    case OPT_BACKEND:  o->backend = optarg; break;
+    case 'h':          fputs(usage_text, stdout); exit(0);
+    case OPT_VERSION:  plm_cli_Version(TOOL);
+    default:           plm_cli_Usage(TOOL, "unknown option");
+    }
+  }
+  if (argmax) o->g.temperature = 0.0;
+  if (!o->model) plm_cli_Usage(TOOL, "no model: give -m MODEL");
+  o->files  = argv + optind;
+  o->nfiles = argc - optind;
+}
+
+/* ---------------------------------------------------------------------------
+ * the model
+ */
+
+/* how the model spells what the sampler needs */
+typedef struct tokens {
+  int     lead, trail;          /* special tokens before and after the residues */
+  int32_t mask;
+  int32_t amino[NAMINO];        /* AMINO[a] -> token id */
+} tokens;
+
+/* the one residue token of a one-residue text */
+static int
+residue_token(plm_lm *m, const tokens *tk, const char *text, int32_t *ret_id, char *errbuf)
+{
+  int32_t *ids = NULL;
+  int      T, status;
+
+  PLM_XCHECK(m->tokenize(m, text, &ids, &T, errbuf));
+  if (T != tk->lead + 1 + tk->trail) PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: '%s' is not one token", m->path, text);
+  *ret_id = ids[tk->lead];
+  free(ids);
+  return PLM_OK;
+
+ERROR:
+  free(ids);
+  return status;
+}
+
+static int
+setup_tokens(plm_lm *m, tokens *tk, char *errbuf)
+{
+  char letter[2] = { 0, 0 };
+  int  status;
+
+  PLM_XCHECK(plm_vocab_SpecialSpan(m->special_tokens, &tk->lead, &tk->trail, errbuf));
+  PLM_XCHECK(residue_token(m, tk, "<mask>", &tk->mask, errbuf));
+  for (int a = 0; a < NAMINO; a++) {
+    letter[0] = AMINO[a];
+    PLM_XCHECK(residue_token(m, tk, letter, &tk->amino[a], errbuf));
+  }
+  return PLM_OK;
+
+ERROR:
+  return status;
+}
+
+/* one query's forward passes: the token buffer with its special tokens in place */
+typedef struct lmctx {
+  plm_lm        *m;
+  const tokens  *tk;
+  int32_t       *ids;
+  int            T;
+  plm_lm_request req;
+  plm_lm_output  out;
+} lmctx;
+
+/* the gibbs callback; token dropout scaling follows the masked fraction inside the forward */
+static int
+model_logits(void *ctx, const int32_t *chain, int L, const float **ret_logits, int *ret_V, char *errbuf)
+{
+  lmctx *c = ctx;
+  int    status;
+
+  plm_lmout_Clear(&c->out);
+  memcpy(c->ids + c->tk->lead, chain, sizeof *chain * (size_t)L);
+  PLM_XCHECK(c->m->forward(c->m, c->ids, c->T, &c->req, &c->out, errbuf));
+  *ret_V      = (int)c->out.logits->shape[1];
+  *ret_logits = (const float *)c->out.logits->data + (size_t)c->tk->lead * *ret_V;
+  return PLM_OK;
+
+ERROR:
+  return status;
+}
+
+/* ---------------------------------------------------------------------------
+ * output
+ */
+
+typedef struct sink {
+  plm_streamwriter *w;          /* --stream, or NULL: A3M on stdout */
+  const plm_lm     *m;
+} sink;
+
+/* one alignment row; k = 0 is the query itself */
+static int
+write_row(sink *s, const char *qid, long k, const char *row, char *errbuf)
+{
+  plm_record *rec = NULL;
+  char        id[PLM_ERRBUFSIZE], num[32];
+  int         status;
+
+  if (k == 0) snprintf(id, sizeof id, "%s", qid);
+  else        snprintf(id, sizeof id, "%s_sample_%ld", qid, k);
+  if (!s->w) {
+    if (printf(">%s\n%s\n", id, row) < 0) PLM_XFAIL(PLM_EIO, errbuf, "writing stdout failed");
+    return PLM_OK;
+  }
+  snprintf(num, sizeof num, "%ld", k);
+  PLM_XCHECK(plm_record_Create(id, row, &rec, errbuf));
+  PLM_XCHECK(plm_record_SetAligned(rec, row, errbuf));
+  PLM_XCHECK(plm_record_SetMeta(rec, "pseudomsa_query", qid, errbuf));
+  PLM_XCHECK(plm_record_SetMeta(rec, "pseudomsa_row", num, errbuf));
+  PLM_XCHECK(plm_record_SetMeta(rec, "model", s->m->name, errbuf));
+  PLM_XCHECK(plm_stream_Write(s->w, rec, errbuf));
+  plm_record_Destroy(rec);
+  return PLM_OK;
+
+ERROR:
+  plm_record_Destroy(rec);
+  return status;
+}
+
+/* ---------------------------------------------------------------------------
+ * one pseudo-MSA
+ */
+
+/* what one query's sampling holds */
+typedef struct job {
+  int        L;
+  char      *qtext;              /* the query's residues, one letter each */
+  int32_t   *query;              /* L residue tokens */
+  int32_t   *chain;              /* chains x L */
+  uint64_t  *rng;                /* one per chain */
+  uint8_t   *fixed;              /* L */
+  char      *row;                /* L + 1 */
+  plm_gibbs *g;
+  lmctx      lc;
+} job;
+
+static void
+job_Clear(job *j)
+{
+  free(j->qtext); free(j->query); free(j->chain); free(j->rng); free(j->fixed); free(j->row);
+  plm_gibbs_Destroy(j->g);
+  free(j->lc.ids);
+  plm_lmout_Clear(&j->lc.out);
+  memset(j, 0, sizeof *j);
+}
+
+/* the query's tokens and letters; refuses what the sampler could not write back as letters */
+static int
+job_Query(job *j, plm_lm *m, const tokens *tk, const char *seq, char *errbuf)
+{
+  int n = 0, status;
+
+  PLM_XCHECK(m->tokenize(m, seq, &j->lc.ids, &j->lc.T, errbuf));
+  j->L = j->lc.T - tk->lead - tk->trail;
+  if (m->max_tokens && j->lc.T > m->max_tokens)
+    PLM_XFAIL(PLM_ELIMIT, errbuf, "%d residues exceed %s's limit of %d", j->L, m->name, m->max_tokens - tk->lead - tk->trail);
+  if ((j->qtext = malloc(strlen(seq) + 1)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (const char *p = seq; *p; p++)
+    if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') j->qtext[n++] = *p;
+  j->qtext[n] = '\0';
+  if (n != j->L || strchr(j->qtext, '<'))
+    PLM_XFAIL(PLM_EUNSUP, errbuf, "inline special tokens (\"<mask>\", ...) in a query are not supported");
+  if ((j->query = malloc(sizeof *j->query * (size_t)(j->L + 1))) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  memcpy(j->query, j->lc.ids + tk->lead, sizeof *j->query * (size_t)j->L);
+  return PLM_OK;
+
+ERROR:
+  return status;
+}
+
+static int
+job_Create(job *j, plm_lm *m, const tokens *tk, const opts *o, const char *seq, uint64_t *master, char *errbuf)
+{
+  int status;
+
+  memset(j, 0, sizeof *j);
+  PLM_XCHECK(job_Query(j, m, tk, seq, errbuf));
+  if ((j->chain = malloc(sizeof *j->chain * (size_t)o->chains * (size_t)(j->L + 1))) == NULL ||
+      (j->rng = malloc(sizeof *j->rng * (size_t)o->chains)) == NULL ||
+      (j->fixed = calloc((size_t)j->L + 1, 1)) == NULL ||
+      (j->row = malloc((size_t)j->L + 1)) == NULL)
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  if (o->fixed) PLM_XCHECK(plm_gibbs_ParsePositions(o->fixed, j->L, j->fixed, errbuf));
+  PLM_XCHECK(plm_gibbs_Create(j->L, j->fixed, tk->amino, NAMINO, &o->g, &j->g, errbuf));
+  /* a generator per chain, so a chain's draws do not depend on the order chains run in */
+  for (int c = 0; c < o->chains; c++) {
+    j->rng[c] = plm_rng_Next(master);
+    memcpy(j->chain + (size_t)c * j->L, j->query, sizeof *j->query * (size_t)j->L);
+  }
+  j->lc.m = m;
+  j->lc.tk = tk;
+  j->lc.req.logits = 1;
+  return PLM_OK;
+
+ERROR:
+  job_Clear(j);
+  return status;
+}
+
+/* a chain's tokens as letters: the query's own letter where the query's token stands */
+static const char *
+row_text(job *j, const tokens *tk, const int32_t *chain)
+{
+  for (int p = 0; p < j->L; p++) {
+    j->row[p] = j->qtext[p];
+    if (chain[p] != j->query[p])
+      for (int a = 0; a < NAMINO; a++)
+        if (chain[p] == tk->amino[a]) j->row[p] = AMINO[a];
+  }
+  j->row[j->L] = '\0';
+  return j->row;
+}
+
+static double
+now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void
+progress(const char *id, long k, long n, double t0, double *last)
+{
+  double t = now();
+  if (k < n && t - *last < 0.5) return;
+  *last = t;
+  fprintf(stderr, "\r%s: %.40s: %ld/%ld rows, %.1f rows/s", TOOL, id, k, n, (double)k / (t - t0 + 1e-9));
+  if (k == n) fputc('\n', stderr);
+}
+
+static int
+sample_record(plm_lm *m, const tokens *tk, const opts *o, const plm_record *rec, uint64_t *master,
+              sink *s, char *errbuf)
+{
+  job    j;
+  long   k = 0;
+  int    show = isatty(STDERR_FILENO), status;
+  double t0 = now(), last = t0;
+
+  PLM_XCHECK(job_Create(&j, m, tk, o, rec->seq, master, errbuf));
+  PLM_XCHECK(write_row(s, rec->id, 0, j.qtext, errbuf));
+  while (k < o->rows) {
+    /* the chains advance in turn; a batched forward would run this loop's passes at once */
+    for (int c = 0; c < o->chains && k < o->rows; c++) {
+      int32_t *chain = j.chain + (size_t)c * j.L;
+      PLM_XCHECK(plm_gibbs_Step(j.g, chain, tk->mask, model_logits, &j.lc, &j.rng[c], errbuf));
+      PLM_XCHECK(write_row(s, rec->id, ++k, row_text(&j, tk, chain), errbuf));
+      if (plm_gibbs_Restart(j.g, &j.rng[c])) memcpy(chain, j.query, sizeof *chain * (size_t)j.L);
+    }
+    if (show) progress(rec->id, k, o->rows, t0, &last);
+  }
+  job_Clear(&j);
+  return PLM_OK;
+
+ERROR:
+  if (show) fputc('\n', stderr);
+  job_Clear(&j);
+  return status;
+}
+
+int
+main(int argc, char **argv)
+{
+  char              errbuf[PLM_ERRBUFSIZE];
+  opts              o;
+  tokens            tk;
+  sink              s = { NULL, NULL };
+  plm_backend      *be = NULL;
+  plm_lm           *m = NULL;
+  static char      *stdin_only[] = { "-" };
+  char            **files;
+  int               nfiles;
+  uint64_t          master;
+
+  plm_cli_Init();
+  parse_options(argc, argv, &o);
+  files  = o.nfiles ? o.files : stdin_only;
+  nfiles = o.nfiles ? o.nfiles : 1;
+  master = o.seed;
+
+  if (plm_backend_Create(o.backend, o.threads, &be, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (plm_lm_Open(o.model, be, &m, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (!m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: pseudomsa needs the model's logits", m->path);
+  if (setup_tokens(m, &tk, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  s.m = m;
+  if (o.stream && plm_stream_OpenWrite("-", o.zlevel, &s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+
+  for (int f = 0; f < nfiles; f++) {
+    plm_streamreader *r;
+    plm_record       *rec;
+    int               status;
+    long long         nrec = 0;
+
+    if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { if (s.w) plm_stream_AbortWrite(s.w); plm_cli_Die(TOOL, "%s", errbuf); }
+    while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
+      char cause[PLM_ERRBUFSIZE];
+      nrec++;
+      status = sample_record(m, &tk, &o, rec, &master, &s, cause);
+      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", files[f], nrec, rec->id, cause);
+      plm_record_Destroy(rec);
+      if (status != PLM_OK) break;
+    }
+    plm_stream_CloseRead(r);
+    if (status != PLM_EOF) { if (s.w) plm_stream_AbortWrite(s.w); plm_cli_Die(TOOL, "%s", errbuf); }
+  }
+  if (s.w && plm_stream_CloseWrite(s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (fflush(stdout) != 0 || ferror(stdout)) plm_cli_Die(TOOL, "writing stdout failed");
+  plm_lm_Close(m);
+  plm_backend_Destroy(be);
+  return 0;
+}
