@@ -13,6 +13,7 @@
 #include "annot.h"
 #include "error.h"
 #include "jsonread.h"
+#include "vocab.h"
 
 /* one JSONL line may hold a long chain and its numbering; more is not an annotation */
 #define ANNOT_MAXLINE ((size_t)64 << 20)
@@ -251,12 +252,13 @@ plm_annot_LoadSpec(const char *spec, const char *const *dirs, int ndirs, plm_plu
   return status;
 }
 
-/* where the residues sit on the token axis: bos/cls lead, eos/sep trail */
+/* where the residues sit on the token axis: the leading bos/cls run before them, the rest after (vocab.h) */
 int
 plm_annot_ResidueSpan(const plm_record *rec, const char *special, int T, int *ret_lead, int *ret_L, char *errbuf)
 {
-  const char *meta = plm_record_GetMeta(rec, "special_tokens"), *p;
-  int         L = plm_esm_ResidueCount(rec->seq), lead = 0, trail = 0;
+  const char *meta = plm_record_GetMeta(rec, "special_tokens");
+  int         L = plm_esm_ResidueCount(rec->seq), lead, trail;
+  char        why[PLM_ERRBUFSIZE];
 
   if (!meta) meta = special;
   if (L < 0) return plm_Fail(errbuf, PLM_EFORMAT, "record %s: sequence has invalid characters", rec->id);
@@ -264,13 +266,7 @@ plm_annot_ResidueSpan(const plm_record *rec, const char *special, int T, int *re
     if (T != L) return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d tokens for %d residues and no special_tokens metadata (give --special)", rec->id, T, L);
     meta = "none";
   }
-  for (p = meta; *p; p += strspn(p, ",")) {
-    size_t n = strcspn(p, ",");
-    if ((n == 3 && !strncmp(p, "bos", 3)) || (n == 3 && !strncmp(p, "cls", 3))) lead++;
-    else if ((n == 3 && !strncmp(p, "eos", 3)) || (n == 3 && !strncmp(p, "sep", 3))) trail++;
-    else if (!(n == 4 && !strncmp(p, "none", 4))) return plm_Fail(errbuf, PLM_EINVAL, "record %s: special token '%.*s' unknown", rec->id, (int)n, p);
-    p += n;
-  }
+  if (plm_vocab_SpecialSpan(meta, &lead, &trail, why) != PLM_OK) return plm_Fail(errbuf, PLM_EINVAL, "record %s: %s", rec->id, why);
   if (lead + L + trail != T)
     return plm_Fail(errbuf, PLM_EINVAL, "record %s: %d tokens, but %d residues + %d special (%s)", rec->id, T, L, lead + trail, meta);
   *ret_lead = lead;

@@ -1,9 +1,10 @@
 /* backend.c: choosing a backend by name, and the calls every backend shares (see backend.h).
  *
- *   plm_backend_Create() / plm_backend_Destroy() / plm_backend_Sync() / plm_backend_Names()
+ *   plm_backend_Create() / plm_backend_CreateOrCpu() / plm_backend_Destroy() / plm_backend_Sync() / plm_backend_Names()
  *   plm_buf_Create() / plm_buf_Wrap() / plm_buf_Destroy()
  */
 #include "config.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "error.h"
@@ -20,26 +21,48 @@ const char *plm_backend_Names(void) { return "cpu"; }
 #endif
 #define NBACKENDS (int)(sizeof backends / sizeof backends[0])
 
+/* spec is NAME or NAME:DEVICE; the backend's open reads DEVICE (be->device) */
 int
-plm_backend_Create(const char *name, int nthreads, plm_backend **ret_be, char *errbuf)
+plm_backend_Create(const char *spec, int nthreads, plm_backend **ret_be, char *errbuf)
 {
   plm_backend *be = NULL;
+  size_t       n = strcspn(spec, ":");
   int          status, i;
 
   *ret_be = NULL;
-  for (i = 0; i < NBACKENDS; i++) if (strcmp(backends[i]->name, name) == 0) break;
-  if (i == NBACKENDS) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "no backend '%s' (available: %s)", name, plm_backend_Names());
+  for (i = 0; i < NBACKENDS; i++) if (strlen(backends[i]->name) == n && strncmp(backends[i]->name, spec, n) == 0) break;
+  /* unavailable rather than unknown, so that CreateOrCpu falls back */
+  if (i == NBACKENDS && n == 6 && strncmp(spec, "opencl", 6) == 0)
+    PLM_XFAIL(PLM_EUNSUP, errbuf, "plmscope was built without OpenCL (./configure found no OpenCL ICD loader or CLBlast)");
+  if (i == NBACKENDS) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "no backend '%.*s' (available: %s)", (int)n, spec, plm_backend_Names());
+  if (spec[n] && backends[i] == &plm_backend_cpu_ops) PLM_XFAIL(PLM_EINVAL, errbuf, "backend 'cpu' takes no device ('%s')", spec);
   if (nthreads < 1 || nthreads > 1024) PLM_XFAIL(PLM_EINVAL, errbuf, "thread count %d out of range 1..1024", nthreads);
   if ((be = calloc(1, sizeof *be)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   be->ops      = backends[i];
   be->nthreads = nthreads;
+  be->device   = spec[n] ? spec + n + 1 : NULL;
   PLM_XCHECK(be->ops->open(be, errbuf));
+  be->device   = NULL;
   *ret_be = be;
   return PLM_OK;
 
 ERROR:
   free(be);
   return status;
+}
+
+/* PLM_EUNSUP is "cannot run here" (no platform or device, kernels that do not build, a build
+ * without OpenCL): the CPU can still do the work. Any other failure (an unknown name, a
+ * malformed device) is the user's to fix, so it stays an error. note: "" or why the CPU runs */
+int
+plm_backend_CreateOrCpu(const char *spec, int nthreads, plm_backend **ret_be, char *note, char *errbuf)
+{
+  int status;
+
+  note[0] = '\0';
+  if ((status = plm_backend_Create(spec, nthreads, ret_be, errbuf)) != PLM_EUNSUP) return status;
+  snprintf(note, PLM_ERRBUFSIZE, "%.400s; using the CPU backend", errbuf);
+  return plm_backend_Create("cpu", nthreads, ret_be, errbuf);
 }
 
 void

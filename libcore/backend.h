@@ -21,7 +21,9 @@
  * the same time (openblas_set_num_threads is process-wide: a program that
  * uses OpenBLAS itself should do so between operators).
  *
- *   plm_backend_Create()  by name: "cpu" (and "opencl" once it exists)
+ *   plm_backend_Create()  by name: "cpu", "opencl", or "opencl:P:D" (a device, as --list-devices numbers it)
+ *   plm_backend_CreateOrCpu()  the same, but the CPU backend (and a note why) where the named one is
+ *                         unavailable here: what a tool's --backend wants
  *   plm_backend_Destroy()
  *   plm_backend_Sync()    finish queued work; the first error since the last sync
  *   plm_buf_Create()      n floats, zeroed
@@ -114,12 +116,14 @@ typedef struct plm_backend_ops {
 struct plm_backend {
   const plm_backend_ops *ops;
   int    nthreads;
+  const char *device;             /* what followed "NAME:" in Create's spec, or NULL; valid during open only */
   int    status;                  /* first failure since the last sync */
   char   errmsg[PLM_ERRBUFSIZE];
   void  *priv;
 };
 
-int   plm_backend_Create(const char *name, int nthreads, plm_backend **ret_be, char *errbuf);
+int   plm_backend_Create(const char *spec, int nthreads, plm_backend **ret_be, char *errbuf);
+int   plm_backend_CreateOrCpu(const char *spec, int nthreads, plm_backend **ret_be, char *note, char *errbuf);
 void  plm_backend_Destroy(plm_backend *be);
 int   plm_backend_Sync(plm_backend *be, char *errbuf);
 const char *plm_backend_Names(void);

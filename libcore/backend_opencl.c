@@ -732,7 +732,7 @@ make_kernels(ocl *o, cl_device_id dev, char *errbuf)
 static int
 ocl_open(plm_backend *be, char *errbuf)
 {
-  const char  *spec = getenv(PLM_OPENCL_DEVICE_ENV);
+  const char  *spec = be->device ? be->device : getenv(PLM_OPENCL_DEVICE_ENV);
   cl_device_id dev;
   ocl         *o;
   int          status;

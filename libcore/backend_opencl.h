@@ -1,9 +1,9 @@
 /* backend_opencl.h: what the OpenCL backend offers beyond backend.h: its devices.
  *
- * The backend itself is plm_backend_Create("opencl", ...). Its device is
- * PLMSCOPE_OPENCL_DEVICE="P:D" (platform P, device D, numbered as
- * plm_opencl_Devices() lists them), else the first GPU, else the first device
- * of any kind. One context, queue and set of compiled kernels serve the whole
+ * The backend itself is plm_backend_Create("opencl", ...). Its device is the
+ * one named in the spec, "opencl:P:D", else PLMSCOPE_OPENCL_DEVICE="P:D"
+ * (platform P, device D, numbered as plm_opencl_Devices() lists them), else
+ * the first GPU, else the first device of any kind. One context, queue and set of compiled kernels serve the whole
  * process (CLBlast compiles its kernels on first use, seconds on some
  * drivers), so every OpenCL backend of a process uses the same device.
  *

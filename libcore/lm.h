@@ -2,12 +2,14 @@
  *
  * A model is opened from any published file layout (checkpoint.h); its
  * architecture comes from the checkpoint's configuration, never from the file
- * name. Each architecture (esm.c now; BERT, ALBERT, XLNet beside it later)
- * fills a plm_lm and its two function pointers. One forward pass computes
- * what a plm_lm_request asks for and hands back tensors ready for a record:
+ * name. Each architecture (esm.c: ESM-2, ESM-1b; bert.c: BERT, ALBERT;
+ * xlnet.c: XLNet) fills a plm_lm and its two function pointers. One forward
+ * pass computes what a plm_lm_request asks for and hands back tensors ready
+ * for a record:
  *
- *   tokens       i32  T            T = BOS + L residues + EOS ("special_tokens" = "bos,eos")
- *   logits       f32  T x V
+ *   tokens       i32  T            L residues and the model's special tokens, laid out as
+ *                                  m->special_tokens says (vocab.h: plm_vocab_SpecialSpan)
+ *   logits       f32  T x V        V = m->vocab
  *   repr<K>      f32  T x D        K = 0 (embedding output) .. nlayers (after the final LayerNorm)
  *   attentions   f32|f16  nl x nh x T x T   the asked layers x heads, post-softmax
  *   contacts     f32  L x L        the model's own contact head
@@ -54,14 +56,15 @@ typedef struct plm_long { int mode; int W, S; } plm_long;
 
 typedef struct plm_lm plm_lm;
 struct plm_lm {
-  const char     *arch;           /* "esm2", "esm1b" */
+  const char     *arch;           /* "esm2", "esm1b", "bert", "albert", "xlnet" */
   char           *path;
   char           *name;           /* file or folder name without ".pt" */
   int             nlayers, nheads, dim, vocab;
   int             max_tokens;     /* hard limit on T (learned positions), 0 if none */
   int             trained_tokens; /* beyond this T a note warns (rotary models), 0 if none */
   int             has_lmhead, has_contacts;
-  const char     *special_tokens; /* layout of the token axis, e.g. "bos,eos" */
+  const char     *special_tokens; /* layout of the token axis: "bos,eos" (ESM: BOS residues EOS),
+                                     "cls,sep" (BERT, ALBERT), "sep,cls" (XLNet: residues <sep> <cls>) */
   char            note[PLM_ERRBUFSIZE];  /* a warning from opening, or "" */
   plm_backend    *be;
   plm_checkpoint *ck;

@@ -50,6 +50,7 @@ plm_lmout_Attention(plm_backend *be, const plm_buf *att, int H, int li, int T, c
     else {
       const float *p   = plm_buf_Map(be, att, (size_t)h * TT, TT);
       uint16_t    *dst = (uint16_t *)attentions->data + slot;
+      if (!p) return;   /* a device failure: the backend noted it, and the model's sync reports it */
       for (size_t i = 0; i < TT; i++) dst[i] = plm_f32_to_f16(p[i]);
       plm_buf_Unmap(be, att, p);
     }

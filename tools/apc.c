@@ -4,9 +4,10 @@
  *   ... | apc --top-heads heads.txt --top-k 5 > contacts.tsr
  *
  * Each record's 'attentions' (f32 or f16 [layers, heads, T, T]) loses its
- * special-token rows and columns as fair-esm's contact head does (inline
- * <eos> zeroed, then EOS, then BOS cut; the layout from 'special_tokens'
- * metadata, else inferred from T), and every map becomes
+ * special-token rows and columns as fair-esm's contact head does (for ESM,
+ * inline <eos> zeroed, then EOS, then BOS cut; BERT's cls,sep and XLNet's
+ * sep,cls likewise; the layout from 'special_tokens' metadata, else inferred
+ * from T), and every map becomes
  * APC(A + A^T) (libcore/apc.h). Default output: 'apc' f32 [C, L, L],
  * C = layers x heads, layer-major, with metadata layers/heads for lrfit.
  * Averaging mode (--average / --top-heads): 'contacts' f32 [L, L], the mean
@@ -31,6 +32,7 @@
 #include "record.h"
 #include "stream.h"
 #include "tensor.h"
+#include "vocab.h"
 
 #define TOOL      "apc"
 #define MAXPICK   4096
@@ -47,15 +49,19 @@ typedef struct opts {
 
 /* ------------------------------------------------------------ token layout */
 
-/* first residue row and residue count L of a T-token axis: 'special_tokens'
- * metadata ("bos,eos", "bos", "eos", "none"; --special overrides), else
- * inferred from T and the sequence's token count */
+/* first residue row, residue count L, and whether the tokens are ESM's (whose inline <eos>
+ * fair-esm zeroes) of a T-token axis: 'special_tokens' metadata ("bos,eos", "cls,sep",
+ * "sep,cls", ... as vocab.h reads them; --special overrides), else inferred from T and the
+ * sequence's token count. A layout leaving more residue rows than the sequence has residues is
+ * wrong; fewer is a truncated protein (attn --long truncate). */
 static int
-layout_Resolve(const plm_record *rec, const char *special, int64_t T, int64_t *ret_off, int64_t *ret_L, char *errbuf)
+layout_Resolve(const plm_record *rec, const char *special, int64_t T, int64_t *ret_off, int64_t *ret_L, int *ret_esm,
+               char *errbuf)
 {
   const char *s = special ? special : plm_record_GetMeta(rec, "special_tokens");
   int64_t     n = plm_esm_ResidueCount(rec->seq);
-  int         bos, eos;
+  int         lead, trail;
+  char        why[PLM_ERRBUFSIZE];
 
   if (!s) {
     if      (n >= 0 && T == n + 2) s = "bos,eos";
@@ -63,13 +69,15 @@ layout_Resolve(const plm_record *rec, const char *special, int64_t T, int64_t *r
     else return plm_Fail(errbuf, PLM_EFORMAT, "record \"%s\": %lld tokens for %lld residues and no special_tokens metadata",
                          rec->id, (long long)T, (long long)n);
   }
-  bos = !strcmp(s, "bos,eos") || !strcmp(s, "bos");
-  eos = !strcmp(s, "bos,eos") || !strcmp(s, "eos");
-  if (!bos && !eos && strcmp(s, "none"))
-    return plm_Fail(errbuf, PLM_EINVAL, "record \"%s\": special_tokens '%s' is not bos,eos, bos, eos or none", rec->id, s);
-  *ret_off = bos;
-  *ret_L   = T - bos - eos;
+  if (plm_vocab_SpecialSpan(s, &lead, &trail, why) != PLM_OK)
+    return plm_Fail(errbuf, PLM_EINVAL, "record \"%s\": special_tokens: %s", rec->id, why);
+  *ret_off = lead;
+  *ret_L   = T - lead - trail;
+  *ret_esm = !strstr(s, "cls") && !strstr(s, "sep");
   if (*ret_L < 1) return plm_Fail(errbuf, PLM_EFORMAT, "record \"%s\": no residues among %lld tokens", rec->id, (long long)T);
+  if (n >= 0 && *ret_L > n)
+    return plm_Fail(errbuf, PLM_EFORMAT, "record \"%s\": special_tokens '%s' leaves %lld of %lld tokens as residues, but the sequence has %lld",
+                    rec->id, s, (long long)*ret_L, (long long)T, (long long)n);
   return PLM_OK;
 }
 
@@ -250,14 +258,14 @@ process(plm_record *rec, const opts *o, char *errbuf)
   uint8_t    *eos = NULL;
   int        *idx = NULL;
   int64_t     T, off = 0, L = 0;
-  int         nl, nh, nmaps, status;
+  int         nl, nh, nmaps, esm = 0, status;
 
   if (!att) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "record \"%s\" has no tensor \"%s\"", rec->id, o->input);
   if (att->rank != 4 || (att->dtype != PLM_F32 && att->dtype != PLM_F16) || att->shape[2] != att->shape[3])
     PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": \"%s\" must be f32 or f16 [layers, heads, T, T]", rec->id, o->input);
   nl = (int)att->shape[0]; nh = (int)att->shape[1]; T = att->shape[2];
-  PLM_XCHECK(layout_Resolve(rec, o->special, T, &off, &L, errbuf));
-  PLM_XCHECK(inline_eos(rec, T, off, L, &eos, errbuf));
+  PLM_XCHECK(layout_Resolve(rec, o->special, T, &off, &L, &esm, errbuf));
+  if (esm) PLM_XCHECK(inline_eos(rec, T, off, L, &eos, errbuf));
   nmaps = o->npick ? o->npick : nl * nh;
   if (!(idx = malloc(sizeof(int) * (size_t)nmaps)) || !(wk.block = malloc(sizeof(float) * (size_t)(L * L))) ||
       !(wk.r = malloc(sizeof(double) * (size_t)L)))
@@ -326,8 +334,9 @@ static const char usage[] =
   "Symmetrize and APC-correct every attention map, as fair-esm's contact head does (see apc(1)).\n"
   "      --input NAME       attention tensor, f32/f16 [layers, heads, T, T] (default attentions)\n"
   "      --output NAME      output tensor (default apc [C, L, L]; averaging: contacts [L, L])\n"
-  "      --special LAYOUT   token layout: bos,eos | bos | eos | none (default: the record's\n"
-  "                         special_tokens metadata, else inferred from T)\n"
+  "      --special LAYOUT   token layout: bos,eos | cls,sep | sep,cls | bos | eos | none\n"
+  "                         (default: the record's special_tokens metadata, else inferred\n"
+  "                         from T)\n"
   "      --keep-attentions  pass the attention tensor on (default: consumed)\n"
   "      --plmc-apc         plmc/CCMpred APC (off-diagonal means, diagonal 0) instead\n"
   "      --average LIST     average the APC maps of heads LAYER:HEAD,... (1-based) into contacts\n"

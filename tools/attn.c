@@ -12,11 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 #include "backend.h"
+#include "backend_opencl.h"
 #include "cli.h"
 #include "error.h"
 #include "lm.h"
 #include "record.h"
 #include "stream.h"
+#include "vocab.h"
 
 #define TOOL "attn"
 
@@ -26,34 +28,39 @@ static const char usage_text[] =
   "\n"
   "  -m, --model PATH      fair-esm .pt (merges PATH-stem-contact-regression.pt beside it),\n"
   "                        HuggingFace folder, or .safetensors\n"
-  "      --attentions      add 'attentions' [layers x heads x T x T], BOS/EOS included\n"
+  "      --attentions      add 'attentions' [layers x heads x T x T], special tokens included\n"
   "      --layers LIST     only these layers, 1-based, e.g. 1,3-5 (implies --attentions)\n"
   "      --heads LIST      only these heads, 1-based (implies --attentions)\n"
   "      --attn-dtype T    f32 (default) or f16\n"
   "      --repr LIST       add 'repr<K>' [T x D]: K = 0 embeddings .. N last layer; 'all'\n"
-  "      --logits          add 'logits' [T x 33]\n"
+  "      --logits          add 'logits' [T x V], V the model's vocabulary (33 for ESM)\n"
   "      --contacts        add 'contacts' [L x L], the model's own contact head\n"
   "      --mean            add 'mean<K>' [D], the mean over residues of repr<K>\n"
-  "      --bos             add 'bos<K>' [D], the BOS row of repr<K>\n"
+  "      --bos             add 'bos<K>' [D], the leading special token's row of repr<K>\n"
+  "                        (BOS, [CLS]; XLNet: its trailing <cls>)\n"
   "                        (--mean/--bos: the --repr layers, else the last layer)\n"
   "      --long POLICY     proteins over the model's limit: error (default), truncate,\n"
   "                        window:W:S (windows of W residues every S, averaged)\n"
   "      --threads N       threads (default: the online CPUs)\n"
-  "      --backend NAME    compute backend (default cpu)\n"
+  "      --backend NAME    compute backend: cpu (default), opencl, or opencl:P:D for\n"
+  "                        device D of platform P; where OpenCL cannot run, a warning\n"
+  "                        and the CPU\n"
+  "      --list-devices    list the OpenCL platforms and devices, then exit\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
   "\n"
   "Every record also gains 'tokens' [T] (i32) and the metadata model, model_path, model_arch and\n"
-  "special_tokens=bos,eos (token 0 is BOS, token T-1 is EOS, residue i is token i). To get .npy\n"
-  "files: attn ... | plmstream npy -o DIR. See attn(1).\n";
+  "special_tokens, the token layout, which depends on the model: bos,eos for ESM (token 0 is BOS,\n"
+  "token T-1 is EOS, residue i is token i), cls,sep for BERT and ALBERT, sep,cls for XLNet.\n"
+  "To get .npy files: attn ... | plmstream npy -o DIR. See attn(1).\n";
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
-       OPT_BOS, OPT_LONG, OPT_THREADS, OPT_BACKEND, OPT_VERSION };
+       OPT_BOS, OPT_LONG, OPT_THREADS, OPT_BACKEND, OPT_DEVICES, OPT_VERSION };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
-  int         attentions, logits, contacts, mean, bos, threads, zlevel;
+  int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices;
   plm_dtype   adtype;
   plm_long    lp;
   char      **files;
@@ -70,7 +77,8 @@ parse_options(int argc, char **argv, opts *o)
     { "logits", no_argument, 0, OPT_LOGITS },        { "contacts", no_argument, 0, OPT_CONTACTS },
     { "mean", no_argument, 0, OPT_MEAN },            { "bos", no_argument, 0, OPT_BOS },
     { "long", required_argument, 0, OPT_LONG },      { "threads", required_argument, 0, OPT_THREADS },
-    { "backend", required_argument, 0, OPT_BACKEND }, { "compress", required_argument, 0, 'z' },
+    { "backend", required_argument, 0, OPT_BACKEND }, { "list-devices", no_argument, 0, OPT_DEVICES },
+    { "compress", required_argument, 0, 'z' },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
   };
@@ -109,6 +117,7 @@ parse_options(int argc, char **argv, opts *o)
       o->threads = (int)n;
       break;
     case OPT_BACKEND:  o->backend = optarg; break;
+    case OPT_DEVICES:  o->list_devices = 1; break;
     case 'z':
       if (optarg[0] < '0' || optarg[0] > '9' || optarg[1]) plm_cli_Usage(TOOL, "--compress wants a level 0 to 9, not '%s'", optarg);
       o->zlevel = optarg[0] - '0';
@@ -118,7 +127,7 @@ parse_options(int argc, char **argv, opts *o)
     default:           plm_cli_Usage(TOOL, "unknown option");
     }
   }
-  if (!o->model) plm_cli_Usage(TOOL, "no model: give -m MODEL");
+  if (!o->model && !o->list_devices) plm_cli_Usage(TOOL, "no model: give -m MODEL");
   o->files  = argv + optind;
   o->nfiles = argc - optind;
 }
@@ -162,6 +171,7 @@ typedef struct plan {
   uint8_t        keep[PLM_LM_MAXLAYERS + 1];   /* added to the record as repr<K> */
   uint8_t        layers[PLM_LM_MAXLAYERS], heads[1024];
   char           layer_list[4096], head_list[4096];
+  int            lead, trail;                  /* special tokens before and after the residues */
 } plan;
 
 static void
@@ -170,6 +180,7 @@ make_plan(const opts *o, const plm_lm *m, plan *pl)
   char errbuf[PLM_ERRBUFSIZE];
 
   memset(pl, 0, sizeof *pl);
+  if (plm_vocab_SpecialSpan(m->special_tokens, &pl->lead, &pl->trail, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", m->path, errbuf);
   if (m->nheads > (int)sizeof pl->heads) plm_cli_Die(TOOL, "%s: %d heads is more than attn handles", m->path, m->nheads);
   if (o->repr && parse_list(o->repr, 0, m->nlayers, pl->keep, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "--repr %s", errbuf);
   memcpy(pl->repr, pl->keep, sizeof pl->repr);
@@ -199,12 +210,14 @@ give(plm_record *rec, plm_tensor **t, char *errbuf)
   return status;
 }
 
-/* mean<K> over the residue rows 1..T-2 and bos<K> (row 0) of a T x D representation */
+/* mean<K>, the mean of a T x D representation's residue rows lead .. T-trail-1, and bos<K>:
+ * the leading special token's row, or, for a model with none before the residues (XLNet), the
+ * last row, its <cls>, the one XLNet's sequence summary reads */
 static int
-add_pooled(plm_record *rec, const plm_tensor *r, int K, int mean, int bos, char *errbuf)
+add_pooled(plm_record *rec, const plm_tensor *r, int K, int mean, int bos, int lead, int trail, char *errbuf)
 {
   plm_tensor *t = NULL;
-  int64_t     T = r->shape[0], D = r->shape[1];
+  int64_t     T = r->shape[0], D = r->shape[1], L = T - lead - trail;
   const float *x = r->data;
   char        name[32];
   int         status;
@@ -214,21 +227,41 @@ add_pooled(plm_record *rec, const plm_tensor *r, int K, int mean, int bos, char 
     PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 1, &D, &t, errbuf));
     for (int64_t d = 0; d < D; d++) {
       double s = 0.0;
-      for (int64_t i = 1; i < T - 1; i++) s += x[i * D + d];
-      ((float *)t->data)[d] = T > 2 ? (float)(s / (double)(T - 2)) : 0.0f;
+      for (int64_t i = lead; i < lead + L; i++) s += x[i * D + d];
+      ((float *)t->data)[d] = L > 0 ? (float)(s / (double)L) : 0.0f;
     }
     PLM_XCHECK(give(rec, &t, errbuf));
   }
   if (bos) {
     snprintf(name, sizeof name, "bos%d", K);
     PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 1, &D, &t, errbuf));
-    memcpy(t->data, x, sizeof(float) * (size_t)D);
+    memcpy(t->data, x + (lead > 0 ? 0 : (T - 1) * D), sizeof(float) * (size_t)D);
     PLM_XCHECK(give(rec, &t, errbuf));
   }
   return PLM_OK;
 
 ERROR:
   plm_tensor_Destroy(t);
+  return status;
+}
+
+/* --list-devices: one line per OpenCL device, numbered as --backend opencl:P:D takes them */
+static int
+list_devices(char *errbuf)
+{
+  plm_opencl_device *dev;
+  int                n, status;
+
+  PLM_XCHECK(plm_opencl_Devices(&dev, &n, errbuf));
+  if (n == 0) puts("no OpenCL device (an OpenCL platform is installed, but it offers no device)");
+  for (int i = 0; i < n; i++)
+    printf("%d:%d\t%s\t%s\t%s\t%s\t%u compute units\t%.1f GiB\n", dev[i].platform, dev[i].device,
+           dev[i].platform_name, dev[i].name, dev[i].version, dev[i].is_gpu ? "GPU" : "not a GPU",
+           dev[i].compute_units, (double)dev[i].global_mem / (1024.0 * 1024.0 * 1024.0));
+  free(dev);
+  return PLM_OK;
+
+ERROR:
   return status;
 }
 
@@ -247,7 +280,7 @@ annotate(plm_record *rec, plm_lm *m, const opts *o, const plan *pl, plm_lm_outpu
   }
   for (int k = 0; k <= m->nlayers; k++) {
     if (!out->repr[k]) continue;
-    PLM_XCHECK(add_pooled(rec, out->repr[k], k, o->mean, o->bos, errbuf));
+    PLM_XCHECK(add_pooled(rec, out->repr[k], k, o->mean, o->bos, pl->lead, pl->trail, errbuf));
     if (pl->keep[k]) PLM_XCHECK(give(rec, &out->repr[k], errbuf));
   }
   PLM_XCHECK(plm_record_SetMeta(rec, "model", m->name, errbuf));
@@ -264,7 +297,7 @@ ERROR:
 int
 main(int argc, char **argv)
 {
-  char              errbuf[PLM_ERRBUFSIZE];
+  char              errbuf[PLM_ERRBUFSIZE], note[PLM_ERRBUFSIZE];
   opts              o;
   plan              pl;
   plm_backend      *be = NULL;
@@ -276,10 +309,15 @@ main(int argc, char **argv)
 
   plm_cli_Init();
   parse_options(argc, argv, &o);
+  if (o.list_devices) {
+    if (list_devices(errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+    return 0;
+  }
   files  = o.nfiles ? o.files : stdin_only;
   nfiles = o.nfiles ? o.nfiles : 1;
 
-  if (plm_backend_Create(o.backend, o.threads, &be, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (plm_backend_CreateOrCpu(o.backend, o.threads, &be, note, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, note);
   if (plm_lm_Open(o.model, be, &m, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (m->note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, m->note);
   if (o.contacts && !m->has_contacts)

@@ -52,7 +52,7 @@ static const char usage_text[] =
   "      --stream          write records on the stream (query first) instead of A3M\n"
   "  -z, --compress LEVEL  with --stream: zlib level 0 (default) to 9\n"
   "      --threads N       threads (default: the online CPUs)\n"
-  "      --backend NAME    compute backend (default cpu)\n"
+  "      --backend NAME    compute backend: cpu (default), opencl or opencl:P:D, as in attn(1)\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
   "\n"
@@ -405,7 +405,7 @@ ERROR:
 int
 main(int argc, char **argv)
 {
-  char              errbuf[PLM_ERRBUFSIZE];
+  char              errbuf[PLM_ERRBUFSIZE], note[PLM_ERRBUFSIZE];
   opts              o;
   tokens            tk;
   sink              s = { NULL, NULL };
@@ -422,7 +422,8 @@ main(int argc, char **argv)
   nfiles = o.nfiles ? o.nfiles : 1;
   master = o.seed;
 
-  if (plm_backend_Create(o.backend, o.threads, &be, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (plm_backend_CreateOrCpu(o.backend, o.threads, &be, note, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, note);
   if (plm_lm_Open(o.model, be, &m, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (!m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: pseudomsa needs the model's logits", m->path);
   if (setup_tokens(m, &tk, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);

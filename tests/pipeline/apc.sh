@@ -76,3 +76,26 @@ check_fails "a bad head list" 'is not LAYER:HEAD' "$BIN/apc" --average 1-2
 check_fails "--top-k without --top-heads" 'needs --top-heads' "$BIN/apc" --top-k 3
 check_fails "a wrong token layout" 'special_tokens' sh -c "'$BIN/apc' --special cls '$T/ubq.tsr' > /dev/null"
 check_fails "no attentions" 'has no tensor "attentions"' sh -c "'$BIN/apc' '$T/apc.tsr' > /dev/null"
+
+# BERT's cls,sep and XLNet's sep,cls: the special rows cut wherever they stand ([CLS] first and
+# [SEP] last; XLNet's <sep> <cls> both last), [C, L, L] with L the residues, checked by numpy
+M=$SHARED/fixtures/models
+printf '>b\nMKTAYIAKQRQISFVKSHF\n' > "$T/b.fa"
+for run in "tape_bert_t3_tiny_random cls,sep" "protxlnet_t3_tiny_random sep,cls"; do
+  set -- $run
+  if [ ! -d "$M/$1" ] || [ ! -x "$BIN/attn" ] || [ ! -x "$BIN/seqread" ]; then skip "apc on $1: model or attn absent"; continue; fi
+  if "$BIN/seqread" "$T/b.fa" | "$BIN/attn" -m "$M/$1" --attentions 2>"$T/err" | "$BIN/apc" --keep-attentions 2>>"$T/err" > "$T/b_$1.tsr" &&
+     "$BIN/plmstream" ls -l "$T/b_$1.tsr" > "$T/ls_$1" 2>>"$T/err" && "$BIN/plmstream" npy -o "$T/nb_$1" "$T/b_$1.tsr" 2>>"$T/err" &&
+     grep -q "special_tokens=$2" "$T/ls_$1" && grep -q 'apc:f32\[[0-9]*,19,19\]' "$T/ls_$1" &&
+     "$PYTHON" - "$T/nb_$1" "$2" <<'PY' 2>>"$T/err"
+import sys, numpy as np
+d, layout = sys.argv[1:3]
+a = np.load(f"{d}/b.attentions.npy").astype(np.float64)
+a = a[..., 1:-1, 1:-1] if layout == "cls,sep" else a[..., :-2, :-2]
+s = a + np.swapaxes(a, -1, -2); r = s.sum(-1, keepdims=True)
+f = (s - r * np.swapaxes(r, -1, -2) / s.sum((-1, -2), keepdims=True)).reshape(-1, 19, 19)
+sys.exit(0 if np.abs(np.load(f"{d}/b.apc.npy") - f).max() < 1e-5 else 1)
+PY
+  then pass "attn $1 | apc: $(grep -o 'apc:f32\[[0-9,]*\]' "$T/ls_$1") for 19 residues ($2), equal to numpy"
+  else fail "attn $1 | apc: $(head -c 300 "$T/err") $(head -c 200 "$T/ls_$1")"; fi
+done

@@ -72,3 +72,54 @@ cp "$M/esm2_t3_tiny_random.pt" "$T/alone.pt"
 check_fails "attn --contacts without the regression file" "no contact regression" \
   sh -c "'$BIN/seqread' '$T/a.fa' | '$BIN/attn' -m '$T/alone.pt' --contacts"
 check_fails "attn --layers outside the model" "outside 1-3" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --layers 4
+
+# pooling around other special-token layouts: mean<K> over the residue rows, bos<K> the leading
+# special token's row ([CLS]) or, with none leading (XLNet), the last row (its <cls>)
+cat > "$T/pooled.py" <<'EOF2'
+import sys, numpy as np
+d, lead, trail = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+r = np.load(f"{d}/a.repr3.npy"); T = r.shape[0]
+assert T == 10 + lead + trail, r.shape
+e = max(np.abs(np.load(f"{d}/a.mean3.npy") - r[lead:T - trail].mean(0)).max(),
+        np.abs(np.load(f"{d}/a.bos3.npy") - r[0 if lead else T - 1]).max())
+print(f"{e:.1e}"); sys.exit(0 if e < 1e-5 else 1)
+EOF2
+for run in "tape_bert_t3_tiny_random cls,sep 1 1" "protxlnet_t3_tiny_random sep,cls 0 2"; do
+  set -- $run
+  if out=$("$BIN/seqread" "$T/a.fa" | "$BIN/attn" -m "$M/$1" --repr 3 --mean --bos 2>&1 | "$BIN/plmstream" npy -o "$T/pool_$1" 2>&1 &&
+           "$PYTHON" "$T/pooled.py" "$T/pool_$1" "$3" "$4" 2>&1); then pass "attn --mean/--bos on $1 ($2): $out"
+  else fail "attn --mean/--bos on $1: $out"; fi
+done
+
+# OpenCL: the device list, the same numbers as the CPU (1e-5: absolute for attentions and contacts,
+# relative for logits and representations), and the CPU when OpenCL cannot run
+if "$BIN/attn" --list-devices > "$T/devs" 2>&1 && grep -q '^[0-9]*:[0-9]*	' "$T/devs"; then
+  pass "attn --list-devices: $(head -n 1 "$T/devs" | cut -f 1,4 | tr '\t' ' ')"
+  cat > "$T/same.py" <<'EOF2'
+import glob, os, sys, numpy as np
+a, b = sys.argv[1:3]; worst = 0.0
+for f in sorted(glob.glob(a + "/*.npy")):
+    x, y = np.load(f).astype(np.float64), np.load(os.path.join(b, os.path.basename(f))).astype(np.float64)
+    assert x.shape == y.shape, f
+    e = np.abs(x - y).max()
+    if ".logits." in f or ".repr" in f:   # relative to the largest magnitude, as test_esm_opencl
+        e /= max(np.abs(y).max(), 1e-30)
+    worst = max(worst, e)
+print(f"max opencl - cpu error {worst:.1e}"); sys.exit(0 if worst <= 1e-5 else 1)
+EOF2
+  "$BIN/seqread" "$T/a.fa" > "$T/a.tsr"
+  for be in cpu opencl; do
+    "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --backend $be --attentions --logits --contacts --repr all --threads 2 "$T/a.tsr" \
+      2>"$T/$be.err" | "$BIN/plmstream" npy -o "$T/be_$be"
+  done
+  if ! grep -q warning "$T/opencl.err" && out=$("$PYTHON" "$T/same.py" "$T/be_opencl" "$T/be_cpu" 2>&1); then pass "attn --backend opencl equals cpu: $out"
+  else fail "attn --backend opencl vs cpu: $(head -c 300 "$T/opencl.err") $out"; fi
+else
+  skip "attn OpenCL: no OpenCL device here ($(head -c 200 "$T/devs"))"
+fi
+if "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --backend opencl:9:9 --logits "$T/a.tsr" 2>"$T/fb.err" | "$BIN/plmstream" ls -l | tr '\t' '\n' > "$T/fb.ls" &&
+   [ "$(grep -c warning "$T/fb.err")" -eq 1 ] && grep -q 'using the CPU backend' "$T/fb.err" && grep -qx 'logits:f32\[12,33\]' "$T/fb.ls"
+then pass "attn falls back to the CPU with one warning: $(head -c 150 "$T/fb.err")"
+else fail "attn OpenCL fallback: $(head -c 300 "$T/fb.err")"; fi
+check_fails "attn --backend with a malformed device" "is not PLATFORM:DEVICE" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --backend opencl:x "$T/a.tsr"
+check_fails "attn --backend cpu with a device" "takes no device" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --backend cpu:0:0 "$T/a.tsr"
