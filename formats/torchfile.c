@@ -4,7 +4,7 @@
  *   tensors, config: is_contiguous(), add_tensor(), float_text(), config_text(), add_config(), collect()
  *   zip archives:    find_pickle(), check_byteorder(), zip_storages(), plm_torchfile_ReadZip()
  *   legacy streams:  plm_torchfile_IsLegacy(), next_pickle(), legacy_header(), first_storage(),
- *                    legacy_storages(), plm_torchfile_ReadLegacy()
+ *                    aligned_storage(), legacy_storages(), plm_torchfile_ReadLegacy()
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,10 +277,29 @@ first_storage(const plm_pickle *obj, const char *key)
   return NULL;
 }
 
+/* Legacy data follows pickles of any length, so it is seldom aligned for its elements. A
+ * misaligned storage gets one aligned copy that every tensor on it views, so tensors sharing a
+ * storage (ESM-1b ties embed_tokens and lm_head) share one pointer, as they do in a zip mapping. */
+static int
+aligned_storage(plm_checkpoint *ck, const uint8_t *data, uint64_t nbytes, size_t esz, const uint8_t **ret_data, char *errbuf)
+{
+  uint8_t *copy;
+  int      status;
+
+  *ret_data = data;
+  if ((uintptr_t)data % esz == 0) return PLM_OK;
+  if ((copy = malloc(nbytes ? (size_t)nbytes : 1)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory copying a storage");
+  memcpy(copy, data, (size_t)nbytes);
+  if ((status = plm_checkpoint_Hold(ck, copy, errbuf)) != PLM_OK) return status;
+  *ret_data = copy;
+  return PLM_OK;
+}
+
 /* the key list, then per key its element count and data; the element size comes from the
  * storage type the object pickle gave that key */
 static int
-legacy_storages(const uint8_t *buf, uint64_t len, uint64_t *pos, const plm_pickle *obj, storetab *tab, char *errbuf)
+legacy_storages(plm_checkpoint *ck, const uint8_t *buf, uint64_t len, uint64_t *pos, const plm_pickle *obj, storetab *tab,
+                char *errbuf)
 {
   plm_pickle *keys = NULL;
   int         status;
@@ -290,6 +309,7 @@ legacy_storages(const uint8_t *buf, uint64_t len, uint64_t *pos, const plm_pickl
   if ((tab->s = calloc(keys->root->n ? (size_t)keys->root->n : 1, sizeof *tab->s)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int j = 0; j < keys->root->n; j++) {
     const plm_pkobj *k = keys->root->items[j], *st;
+    const uint8_t   *data;
     uint64_t         numel;
     size_t           esz;
     if (k->kind != PLM_PK_STR)                     PLM_XFAIL(PLM_EFORMAT, errbuf, "storage key is a %s", plm_pickle_KindName(k->kind));
@@ -300,7 +320,8 @@ legacy_storages(const uint8_t *buf, uint64_t len, uint64_t *pos, const plm_pickl
     esz = plm_dtype_Size(st->dtype);
     if (numel > (len - *pos) / esz)
       PLM_XFAIL(PLM_EFORMAT, errbuf, "storage %s: %llu elements run past the end of the file (truncated?)", k->s, (unsigned long long)numel);
-    tab->s[tab->n++] = (stored){ st->s, buf + *pos, numel * esz };
+    PLM_XCHECK(aligned_storage(ck, buf + *pos, numel * esz, esz, &data, errbuf));
+    tab->s[tab->n++] = (stored){ st->s, data, numel * esz };
     *pos += numel * esz;
   }
   status = PLM_OK;
@@ -320,7 +341,7 @@ plm_torchfile_ReadLegacy(plm_checkpoint *ck, const uint8_t *buf, uint64_t len, c
 
   PLM_XCHECK(legacy_header(buf, len, &pos, errbuf));
   PLM_XCHECK(next_pickle(buf, len, &pos, &obj, errbuf));
-  PLM_XCHECK(legacy_storages(buf, len, &pos, obj, &tab, errbuf));
+  PLM_XCHECK(legacy_storages(ck, buf, len, &pos, obj, &tab, errbuf));
   PLM_XCHECK(collect(ck, obj->root, &tab, errbuf));
   status = PLM_OK;
 

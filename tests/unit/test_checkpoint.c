@@ -8,7 +8,7 @@
  *   test_pt_vs_hf()     the fair-esm .pt and its HuggingFace copy hold the same bytes
  *   test_merge()        the co-located contact-regression file
  *   test_deflated()     a torch archive rewritten with DEFLATE entries (needs Python)
- *   test_legacy_made()  legacy files built here: views, strides, short storages, os.system
+ *   test_legacy_made()  legacy files built here: views, tied storages, strides, short storages, os.system
  *   test_truncated()    fixture copies cut at many offsets all fail, naming the file
  *   test_bad_paths()    folders without config.json or weights, empty and foreign files
  */
@@ -329,11 +329,20 @@ legacy_file(uint8_t *buf, const char *obj, size_t objlen, uint64_t count)
   return n;
 }
 
-/* {'w': tensor over storage '0' (FloatStorage, 4 elements) with size (2, 2) and the given stride} */
-#define LEGACY_OBJ(stride) \
-  "\x80\x02}X\x01\x00\x00\x00w" "ctorch._utils\n_rebuild_tensor_v2\n" \
+/* a tensor over storage '0' (FloatStorage, 4 elements) at an element offset, with a size and stride */
+#define LEGACY_TENSOR(offset, size, stride) \
+  "ctorch._utils\n_rebuild_tensor_v2\n" \
   "((X\x07\x00\x00\x00storage" "ctorch\nFloatStorage\n" "X\x01\x00\x00\x00" "0" "X\x03\x00\x00\x00" "cpu" "K\x04N" "tQ" \
-  "K\x00" "K\x02K\x02\x86" stride "\x89" "ccollections\nOrderedDict\n)R" "tR" "s."
+  offset size stride "\x89" "ccollections\nOrderedDict\n)R" "tR"
+
+/* {'w': the whole storage as size (2, 2) with the given stride} */
+#define LEGACY_OBJ(stride) "\x80\x02}X\x01\x00\x00\x00w" LEGACY_TENSOR("K\x00", "K\x02K\x02\x86", stride) "s."
+
+/* {'a': the storage as (2, 2), 'b': its last three elements}: two tensors on one storage,
+ * as the ESM-1b file ties embed_tokens and lm_head */
+#define LEGACY_TIED \
+  "\x80\x02}(X\x01\x00\x00\x00" "a" LEGACY_TENSOR("K\x00", "K\x02K\x02\x86", "K\x02K\x01\x86") \
+  "X\x01\x00\x00\x00" "b" LEGACY_TENSOR("K\x01", "K\x03\x85", "K\x01\x85") "u."
 
 static int
 open_made(const char *name, const char *obj, size_t objlen, uint64_t count, plm_checkpoint **ret_ck, char *err)
@@ -352,16 +361,24 @@ test_legacy_made(void)
 {
   static const char good[] = LEGACY_OBJ("K\x02K\x01\x86"), transposed[] = LEGACY_OBJ("K\x01K\x02\x86");
   static const char evil[] = "\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00ls\x85R.";
+  static const char tied[] = LEGACY_TIED;
   static const float want[4] = { 1, 2, 3, 4 };
   char              err[PLM_ERRBUFSIZE] = "";
   plm_checkpoint   *ck;
-  plm_tensor       *t;
+  plm_tensor       *t, *a;
   int               status;
 
   status = open_made("good.pt", good, sizeof good - 1, 4, &ck, err);
   t = status == PLM_OK ? plm_checkpoint_Get(ck, "w") : NULL;
   TEST(t && t->rank == 2 && t->shape[0] == 2 && memcmp(t->data, want, 16) == 0 && (uintptr_t)t->data % 4 == 0,
        "legacy file built here: values, aligned (%s)", status ? err : "ok");
+  plm_checkpoint_Close(ck);
+  status = open_made("tied.pt", tied, sizeof tied - 1, 4, &ck, err);
+  a = status == PLM_OK ? plm_checkpoint_Get(ck, "a") : NULL;
+  t = status == PLM_OK ? plm_checkpoint_Get(ck, "b") : NULL;
+  TEST(a && t && t->rank == 1 && t->shape[0] == 3 && (float *)t->data == (float *)a->data + 1 &&
+       memcmp(t->data, want + 1, 12) == 0 && memcmp(a->data, want, 16) == 0 && (uintptr_t)a->data % 4 == 0,
+       "legacy tensors on one storage view one aligned copy (%s)", status ? err : "ok");
   plm_checkpoint_Close(ck);
   status = open_made("transposed.pt", transposed, sizeof transposed - 1, 4, &ck, err);
   TEST(status == PLM_EUNSUP && strstr(err, "tensor w: not contiguous"), "transposed tensor refused (%s)", err);
