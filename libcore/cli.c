@@ -35,3 +35,14 @@ plm_cli_Version(const char *tool)
   printf("%s (plmscope) %s\n", tool, PLM_VERSION);
   exit(0);
 }
+
+/* The whole argument must be the number: "3x" or "" is a typo, not 3 or 0. The range test is
+ * written so that NaN fails it; integer options pass integral bounds and truncate. */
+double
+plm_cli_Number(const char *tool, const char *opt, const char *arg, double lo, double hi)
+{
+  char  *end;
+  double x = strtod(arg, &end);
+  if (end == arg || *end || !(x >= lo && x <= hi)) plm_cli_Usage(tool, "%s wants a number in [%g, %g], not '%s'", opt, lo, hi, arg);
+  return x;
+}

@@ -19,6 +19,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,15 +77,6 @@ typedef struct args {
 
 enum { OPT_SVGC = 256, OPT_SVGG, OPT_MAXARCS, OPT_DIRECTED, OPT_RADIUS, OPT_MINSEP, OPT_PROP, OPT_PDIR, OPT_NGL };
 
-static double
-num_arg(const char *opt, const char *s, double lo)
-{
-  char  *end;
-  double v = strtod(s, &end);
-  if (*end || end == s || !(v >= lo)) plm_cli_Usage(tool, "%s %s: expected a number >= %g", opt, s, lo);
-  return v;
-}
-
 static void
 parse_args(int argc, char **argv, args *a)
 {
@@ -108,16 +100,16 @@ parse_args(int argc, char **argv, args *a)
     case 'i': a->id = optarg; break;
     case 'o': a->out = optarg; break;
     case 't': a->tensor = optarg; break;
-    case 'l': a->layer = (int)num_arg("--layer", optarg, 1); break;
-    case 'H': a->head = (int)num_arg("--head", optarg, 1); break;
-    case 'T': a->threshold = num_arg("--threshold", optarg, 0); break;
+    case 'l': a->layer = (int)plm_cli_Number(tool, "--layer", optarg, 1, 1e6); break;
+    case 'H': a->head = (int)plm_cli_Number(tool, "--head", optarg, 1, 1e6); break;
+    case 'T': a->threshold = plm_cli_Number(tool, "--threshold", optarg, 0, HUGE_VAL); break;
     case 'P': a->plugin = optarg; break;
     case OPT_SVGC: a->svg_contacts = optarg; break;
     case OPT_SVGG: a->svg_grid = optarg; break;
-    case OPT_MAXARCS: a->max_arcs = (int)num_arg("--max-arcs", optarg, 1); break;
+    case OPT_MAXARCS: a->max_arcs = (int)plm_cli_Number(tool, "--max-arcs", optarg, 1, 1e9); break;
     case OPT_DIRECTED: a->directed = 1; break;
-    case OPT_RADIUS: a->radius = num_arg("--radius", optarg, 0); break;
-    case OPT_MINSEP: a->minsep = (int)num_arg("--min-sep", optarg, 1); break;
+    case OPT_RADIUS: a->radius = plm_cli_Number(tool, "--radius", optarg, 0, HUGE_VAL); break;
+    case OPT_MINSEP: a->minsep = (int)plm_cli_Number(tool, "--min-sep", optarg, 1, 1e9); break;
     case OPT_PROP: a->prop = optarg; break;
     case OPT_PDIR: if (a->ndirs == MAXDIRS) plm_cli_Usage(tool, "at most %d plugin directories", MAXDIRS);
                    a->dirs[a->ndirs++] = optarg; break;

@@ -8,7 +8,7 @@
  * finds the residue block of each attention map and prints the report.
  * man/man1/headstat.1 is the contract.
  *
- *   options:   number_arg() parse_options()
+ *   options:   parse_options()
  *   input:     load_plugins() head_ids() create_state() add_record() accumulate()
  *              merge_partials()
  *   output:    print_num() print_heads() cmp_head() print_summary() aa_props() report() list_plugins()
@@ -88,15 +88,6 @@ typedef struct plugins {
   int64_t     skipped[MAXPLUG];
 } plugins;
 
-static double
-number_arg(const char *name, const char *s, double lo, double hi)
-{
-  char  *end;
-  double x = strtod(s, &end);
-  if (end == s || *end || !(x >= lo && x <= hi)) plm_cli_Usage(TOOL, "%s wants a number in [%g, %g], not '%s'", name, lo, hi, s);
-  return x;
-}
-
 static void
 parse_options(int argc, char **argv, opts *o)
 {
@@ -125,16 +116,16 @@ parse_options(int argc, char **argv, opts *o)
       if (o->ndirs == MAXDIRS) plm_cli_Usage(TOOL, "at most %d plugin directories", MAXDIRS);
       o->dirs[o->ndirs++] = optarg; break;
     case OPT_LIST:     o->list = 1; break;
-    case OPT_THETA:    o->theta = number_arg("--theta", optarg, 0.0, 0.999999); break;
+    case OPT_THETA:    o->theta = plm_cli_Number(TOOL, "--theta", optarg, 0.0, 0.999999); break;
     case OPT_NULL:     o->null_model = 1; break;
-    case OPT_SEED:     o->seed = (uint64_t)number_arg("--seed", optarg, 0.0, 9007199254740992.0); break;
+    case OPT_SEED:     o->seed = (uint64_t)plm_cli_Number(TOOL, "--seed", optarg, 0.0, 9007199254740992.0); break;
     case OPT_SPECIAL:  o->special = optarg; break;
     case 't':          o->tensor = optarg; break;
     case OPT_PARTIAL:  o->partial = optarg; break;
     case OPT_MERGE:    o->merge = 1; break;
-    case OPT_MINARCS:  o->min_arcs = (int64_t)number_arg("--min-arcs", optarg, 1.0, 1e18); break;
-    case OPT_ALPHA:    o->alpha = number_arg("--alpha", optarg, 1e-300, 0.5); break;
-    case OPT_TOP:      o->top = (int)number_arg("--top", optarg, 0.0, 1e6); break;
+    case OPT_MINARCS:  o->min_arcs = (int64_t)plm_cli_Number(TOOL, "--min-arcs", optarg, 1.0, 1e18); break;
+    case OPT_ALPHA:    o->alpha = plm_cli_Number(TOOL, "--alpha", optarg, 1e-300, 0.5); break;
+    case OPT_TOP:      o->top = (int)plm_cli_Number(TOOL, "--top", optarg, 0.0, 1e6); break;
     case OPT_FIGURES:  o->figures = optarg; break;
     case 'h':          fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:  plm_cli_Version(TOOL);

@@ -713,58 +713,43 @@ static const struct option long_opts[] = {
   { 0, 0, 0, 0 }
 };
 
-/* strict number parsing: the whole argument, within [lo, hi] */
-static int
-parse_num(const char *opt, const char *arg, double lo, double hi, double *ret, char *errbuf)
-{
-  char  *end;
-  double x = strtod(arg, &end);
-  if (end == arg || *end || !(x >= lo && x <= hi))
-    return plm_Fail(errbuf, PLM_EINVAL, "--%s: '%s' is not a number in [%g, %g]", opt, arg, lo, hi);
-  *ret = x;
-  return PLM_OK;
-}
-
 static int
 parse_args(int argc, char **argv, opts *o, char *errbuf)
 {
-  double x = 0;
-  int    c, li, tol_set = 0, iter_set = 0, feat_set = 0, label_set = 0, status = PLM_OK;
+  int c, tol_set = 0, iter_set = 0, feat_set = 0, label_set = 0;
 
   memset(o, 0, sizeof *o);
   plm_logreg_DefaultOpts(&o->lr);
   o->features = "apc"; o->label = "contacts_true"; o->minsep = 6; o->seed = 1;
   optind = 1;
-  while (status == PLM_OK && (li = -1, c = getopt_long(argc, argv, "o:w:z:h", long_opts, &li)) != -1) {
-    const char *on = li >= 0 ? long_opts[li].name : "";
+  while ((c = getopt_long(argc, argv, "o:w:z:h", long_opts, NULL)) != -1) {
     switch (c) {
-    case 'o': o->out = optarg; break;
-    case 'w': o->weights = optarg; break;
-    case 'z': if ((status = parse_num("zlevel", optarg, 0, 9, &x, errbuf)) == PLM_OK) o->zlevel = (int)x; break;
+    case 'o':        o->out = optarg; break;
+    case 'w':        o->weights = optarg; break;
+    case 'z':        o->zlevel = (int)plm_cli_Number(TOOL, "--zlevel", optarg, 0, 9); break;
     case O_FEATURES: o->features = optarg; feat_set = 1; break;
     case O_LABEL:    o->label = optarg; label_set = 1; break;
-    case O_MINSEP:   if ((status = parse_num(on, optarg, 1, 1e6, &x, errbuf)) == PLM_OK) o->minsep = (int)x; break;
+    case O_MINSEP:   o->minsep = (int)plm_cli_Number(TOOL, "--min-sep", optarg, 1, 1e6); break;
     case O_PENALTY:
       if (plm_logreg_PenaltyFromName(optarg, &o->lr.penalty) != PLM_OK)
-        status = plm_Fail(errbuf, PLM_EINVAL, "--penalty: '%s' is not l1, l2 or elasticnet", optarg);
+        return plm_Fail(errbuf, PLM_EINVAL, "--penalty: '%s' is not l1, l2 or elasticnet", optarg);
       break;
-    case O_C:        status = parse_num(on, optarg, 1e-300, 1e300, &o->lr.C, errbuf); break;
-    case O_L1RATIO:  status = parse_num(on, optarg, 0, 1, &o->lr.l1_ratio, errbuf); break;
-    case O_MAXPAIRS: if ((status = parse_num(on, optarg, 0, 1e12, &x, errbuf)) == PLM_OK) o->maxpairs = (int64_t)x; break;
-    case O_SEED:     if ((status = parse_num(on, optarg, 0, 1.8e19, &x, errbuf)) == PLM_OK) o->seed = (uint64_t)x; break;
-    case O_TOL:      status = parse_num(on, optarg, 0, 1, &o->lr.tol, errbuf); tol_set = 1; break;
-    case O_MAXITER:  if ((status = parse_num(on, optarg, 1, 1e7, &x, errbuf)) == PLM_OK) o->lr.max_iter = (int)x; iter_set = 1; break;
+    case O_C:        o->lr.C = plm_cli_Number(TOOL, "--C", optarg, 1e-300, 1e300); break;
+    case O_L1RATIO:  o->lr.l1_ratio = plm_cli_Number(TOOL, "--l1-ratio", optarg, 0, 1); break;
+    case O_MAXPAIRS: o->maxpairs = (int64_t)plm_cli_Number(TOOL, "--max-pairs-per-protein", optarg, 0, 1e12); break;
+    case O_SEED:     o->seed = (uint64_t)plm_cli_Number(TOOL, "--seed", optarg, 0, 1.8e19); break;
+    case O_TOL:      o->lr.tol = plm_cli_Number(TOOL, "--tol", optarg, 0, 1); tol_set = 1; break;
+    case O_MAXITER:  o->lr.max_iter = (int)plm_cli_Number(TOOL, "--max-iter", optarg, 1, 1e7); iter_set = 1; break;
     case O_MULTI:    o->multinomial = 1; break;
-    case O_CLASSES:  if ((status = parse_num(on, optarg, 2, 255, &x, errbuf)) == PLM_OK) o->classes = (int)x; break;
+    case O_CLASSES:  o->classes = (int)plm_cli_Number(TOOL, "--classes", optarg, 2, 255); break;
     case O_NAME:     o->name = optarg; break;
     case O_KEEP:     o->keep_features = 1; break;
-    case O_HEADS:    if ((status = parse_num(on, optarg, 1, 1e6, &x, errbuf)) == PLM_OK) o->heads = (int)x; break;
+    case O_HEADS:    o->heads = (int)plm_cli_Number(TOOL, "--heads", optarg, 1, 1e6); break;
     case O_VERSION:  plm_cli_Version(TOOL);
     case 'h':        fputs(usage, stdout); exit(0);
     default:         return plm_Fail(errbuf, PLM_EINVAL, "unknown option");
     }
   }
-  if (status != PLM_OK) return status;
   if (o->multinomial && !(feat_set && label_set))
     return plm_Fail(errbuf, PLM_EINVAL, "--multinomial needs --features and --label");
   if (o->multinomial && !tol_set)  o->lr.tol = 1e-6;    /* L-BFGS's relative gradient test */

@@ -93,15 +93,6 @@ set_preset(opts *o, const char *name)
   } else plm_cli_Usage(TOOL, "unknown preset '%s' (gremlin or plmc)", name);
 }
 
-static double
-parse_num(const char *s, const char *what, double lo, double hi)
-{
-  char  *end;
-  double v = strtod(s, &end);
-  if (end == s || *end || !(v >= lo && v <= hi)) plm_cli_Usage(TOOL, "%s: '%s' is not a number in [%g, %g]", what, s, lo, hi);
-  return v;
-}
-
 static int
 pick(const char *s, const char *what, const char *a, const char *b)
 {
@@ -137,18 +128,18 @@ parse_args(int argc, char **argv, opts *o)
     switch (c) {
     case 'p': break;
     case 'f': o->focus = optarg; break;
-    case 't': o->theta = parse_num(optarg, "--theta", 0, 1); break;
-    case O_LH: o->lambda_h = parse_num(optarg, "--lambda-h", 0, 1e12); break;
-    case O_LJ: o->lambda_J = parse_num(optarg, "--lambda-J", 0, 1e12); o->lambda_J_scaled = 0; break;
-    case O_LJS: o->lambda_J = parse_num(optarg, "--lambda-J-scaled", 0, 1e12); o->lambda_J_scaled = 1; break;
+    case 't': o->theta = plm_cli_Number(TOOL, "--theta", optarg, 0, 1); break;
+    case O_LH: o->lambda_h = plm_cli_Number(TOOL, "--lambda-h", optarg, 0, 1e12); break;
+    case O_LJ: o->lambda_J = plm_cli_Number(TOOL, "--lambda-J", optarg, 0, 1e12); o->lambda_J_scaled = 0; break;
+    case O_LJS: o->lambda_J = plm_cli_Number(TOOL, "--lambda-J-scaled", optarg, 0, 1e12); o->lambda_J_scaled = 1; break;
     case O_GAPS: o->gap_state = pick(optarg, "--gaps", "state", "ignore"); break;
     case O_UNK: o->unknown_gap = pick(optarg, "--unknown", "gap", "drop"); break;
-    case O_MAXG: o->max_gaps = parse_num(optarg, "--max-gaps", 0, 1); break;
+    case O_MAXG: o->max_gaps = plm_cli_Number(TOOL, "--max-gaps", optarg, 0, 1); break;
     case O_GAUGE: o->zero_sum = pick(optarg, "--gauge", "zero-sum", "none"); break;
     case O_APC: o->apc_diag = pick(optarg, "--apc", "full", "offdiag"); break;
-    case 'm': o->iters = (int)parse_num(optarg, "--iters", 0, 1e6); break;
-    case O_EPS: o->eps = parse_num(optarg, "--eps", 0, 1); break;
-    case 'j': o->threads = (int)parse_num(optarg, "--threads", 1, 64); break;
+    case 'm': o->iters = (int)plm_cli_Number(TOOL, "--iters", optarg, 0, 1e6); break;
+    case O_EPS: o->eps = plm_cli_Number(TOOL, "--eps", optarg, 0, 1); break;
+    case 'j': o->threads = (int)plm_cli_Number(TOOL, "--threads", optarg, 1, 64); break;
     case 'o': o->output = optarg; break;
     case O_TSV: o->tsv = optarg; break;
     case O_MAT: o->matrix = optarg; break;

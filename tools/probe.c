@@ -11,7 +11,7 @@
  * features, metrics) live in libcore/probe.h, the trainer in libcore/logreg.h.
  * man/man1/probe.1 is the contract.
  *
- *   options:   number_arg() parse_options()
+ *   options:   parse_options()
  *   input:     repr_layers() task_of() labels_of() keep_repr() keep_attn() add_protein() read_all() free_data()
  *   probes:    features() pair_kept() fill_rows() train() score_protein() evaluate() run_probe()
  *   output:    metric_name() figure() report()
@@ -91,15 +91,6 @@ typedef struct view { int attn, layer, dim; } view;   /* the features of one pro
 
 typedef struct result { double value; int64_t ntrain; int nval; } result;
 
-static double
-number_arg(const char *name, const char *s, double lo, double hi)
-{
-  char  *end;
-  double x = strtod(s, &end);
-  if (end == s || *end || !(x >= lo && x <= hi)) plm_cli_Usage(TOOL, "%s wants a number in [%g, %g], not '%s'", name, lo, hi, s);
-  return x;
-}
-
 static void
 parse_options(int argc, char **argv, opts *o)
 {
@@ -121,11 +112,11 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_PDIR:
       if (o->ndirs == MAXDIRS) plm_cli_Usage(TOOL, "at most %d plugin directories", MAXDIRS);
       o->dirs[o->ndirs++] = optarg; break;
-    case OPT_FRAC:    o->frac = number_arg("--val-frac", optarg, 0.01, 0.99); break;
-    case OPT_SEED:    o->seed = (uint64_t)number_arg("--seed", optarg, 0.0, 9007199254740992.0); break;
-    case 'C':         o->C = number_arg("--C", optarg, 1e-12, 1e12); break;
-    case OPT_MINSEP:  o->minsep = (int)number_arg("--minsep", optarg, 1.0, 1e6); break;
-    case OPT_NEG:     o->negratio = number_arg("--neg-ratio", optarg, 0.01, 1e9); break;
+    case OPT_FRAC:    o->frac = plm_cli_Number(TOOL, "--val-frac", optarg, 0.01, 0.99); break;
+    case OPT_SEED:    o->seed = (uint64_t)plm_cli_Number(TOOL, "--seed", optarg, 0.0, 9007199254740992.0); break;
+    case 'C':         o->C = plm_cli_Number(TOOL, "--C", optarg, 1e-12, 1e12); break;
+    case OPT_MINSEP:  o->minsep = (int)plm_cli_Number(TOOL, "--minsep", optarg, 1.0, 1e6); break;
+    case OPT_NEG:     o->negratio = plm_cli_Number(TOOL, "--neg-ratio", optarg, 0.01, 1e9); break;
     case OPT_SPECIAL: o->special = optarg; break;
     case OPT_FIGURE:  o->figure = optarg; break;
     case 'h':         fputs(usage_text, stdout); exit(0);
