@@ -1,9 +1,11 @@
 /* figure.c: figures as lists of marks, written as SVG and PNG (see figure.h).
  *
  *   marks:    fig_Add() plm_fig_Create() plm_fig_Destroy() plm_fig_Rect() plm_fig_Line() plm_fig_Text()
+ *             plm_fig_Image() fig_Box()
  *   colour:   plm_fig_Color()
  *   plots:    plm_fig_Grid() plm_fig_Bars() axis_Range() plm_fig_Lines() plm_fig_ColorBar()
- *   writers:  plm_fig_WriteSVG() raster_Rect() raster_Text() raster_Line() plm_fig_WritePNG()
+ *   attnview: plm_fig_ContactMap() plm_fig_HeadGrid()
+ *   writers:  plm_fig_WriteSVG() raster_Rect() raster_Text() raster_Line() raster_Image() plm_fig_WritePNG()
  */
 #include <errno.h>
 #include <math.h>
@@ -17,7 +19,8 @@
 #include "png.h"
 #include "svg.h"
 
-static const uint8_t BLACK[3] = { 0, 0, 0 }, GREY[3] = { 200, 200, 200 }, MID[3] = { 120, 120, 120 };
+static const uint8_t BLACK[3] = { 0, 0, 0 }, GREY[3] = { 200, 200, 200 }, MID[3] = { 120, 120, 120 },
+                     FRAME[3] = { 153, 153, 153 };
 
 /* ------------------------------------------------------------------ marks */
 
@@ -48,7 +51,7 @@ void
 plm_fig_Destroy(plm_fig *fig)
 {
   if (!fig) return;
-  for (size_t i = 0; i < fig->n; i++) free(fig->m[i].text);
+  for (size_t i = 0; i < fig->n; i++) { free(fig->m[i].text); free(fig->m[i].px); }
   free(fig->m);
   free(fig);
 }
@@ -63,6 +66,28 @@ plm_fig_Text(plm_fig *fig, double x, double y, char anchor, double size, const c
   if (!m) return;
   m->anchor = anchor;
   if ((m->text = strdup(text)) == NULL) { fig->n--; fig->failed = 1; }
+}
+
+/* the pixels are copied, so the caller may reuse its buffer for the next image */
+void
+plm_fig_Image(plm_fig *fig, double x, double y, double w, double h, const uint8_t *rgb, int pw, int ph)
+{
+  plm_fig_mark *m = fig_Add(fig, 'i', x, y, w, h, BLACK);
+  if (!m) return;
+  if (pw < 1 || ph < 1 || (m->px = malloc((size_t)pw * ph * 3)) == NULL) { fig->n--; fig->failed = 1; return; }
+  memcpy(m->px, rgb, (size_t)pw * ph * 3);
+  m->pw = pw;
+  m->ph = ph;
+}
+
+/* a 1-pixel outline just inside the box */
+static void
+fig_Box(plm_fig *fig, double x, double y, double w, double h, const uint8_t rgb[3])
+{
+  plm_fig_Rect(fig, x, y, w, 1, rgb);
+  plm_fig_Rect(fig, x, y + h - 1, w, 1, rgb);
+  plm_fig_Rect(fig, x, y, 1, h, rgb);
+  plm_fig_Rect(fig, x + w - 1, y, 1, h, rgb);
 }
 
 /* sequential: white (0) to ColorBrewer's darkest blue (1), as svg.h's heat;
@@ -192,6 +217,100 @@ plm_fig_ColorBar(plm_fig *fig, double x0, double y0, double w, double vmin, doub
   plm_fig_Text(fig, x0 + w, y0 + 22, 'e', 10, lab);
 }
 
+/* ------------------------------------------------------- attnview figures */
+
+/* One panel, not svg.h's two: each residue pair is s x s pixels, s a whole
+ * number so every cell is alike, small proteins scaled up to about MAPSIDE.
+ * Above the diagonal the predicted probabilities (grey without a contacts
+ * tensor), top-L pairs outlined; on and below it the true contacts. */
+#define MAPSIDE 480
+
+int
+plm_fig_ContactMap(const float *pred, const uint8_t *truth, int L, int minsep, plm_fig **ret_fig, char *errbuf)
+{
+  int      s = L < MAPSIDE ? MAPSIDE / L : 1, side, *pairs = NULL, n = 0, ntrue = 0, status;
+  double   x0 = 20, y0 = 34;
+  uint8_t *rgb = NULL, col[3];
+  plm_fig *fig = NULL;
+  char     line[128];
+
+  *ret_fig = NULL;
+  if (L < 1) return plm_Fail(errbuf, PLM_EINVAL, "contact map of no residues");
+  side = L * s;
+  PLM_XCHECK(plm_fig_Create(2 * x0 + (side > 400 ? side : 400), y0 + side + 30, &fig, errbuf));
+  if ((rgb = malloc((size_t)L * L * 3)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (int i = 0; i < L; i++)
+    for (int j = 0; j < L; j++) {
+      uint8_t *px = rgb + 3 * ((size_t)i * L + j);
+      if (j <= i)    plm_svg_TruthColor(truth ? truth[(size_t)i * L + j] : 255, px);
+      else if (pred) plm_svg_Heat(pred[(size_t)i * L + j], px);
+      else           memcpy(px, GREY, 3);
+    }
+  plm_fig_Image(fig, x0, y0, side, side, rgb, L, L);
+  if (pred) PLM_XCHECK(plm_svg_TopPairs(pred, L, minsep, L, &pairs, &n, errbuf));
+  for (int k = 0; k < n; k++) {
+    int     i = pairs[2 * k], j = pairs[2 * k + 1];
+    uint8_t t = truth ? truth[(size_t)i * L + j] : 255;
+    ntrue += t == 1;
+    plm_svg_MarkColor(t, col);
+    fig_Box(fig, x0 + j * s, y0 + i * s, s, s, col);
+  }
+  fig_Box(fig, x0 - 1, y0 - 1, side + 2, side + 2, BLACK);
+  plm_fig_Text(fig, x0, 20, 's', 12, pred ? "above: predicted (contacts), top-L boxed; below: true"
+                                          : "above: no contacts tensor; below: true contacts");
+  if (pred && truth) snprintf(line, sizeof line, "top-L (L=%d, |i-j|>=%d): %d of %d true (green), false red", L, minsep, ntrue, n);
+  else               snprintf(line, sizeof line, "L=%d", L);
+  plm_fig_Text(fig, x0, y0 + side + 20, 's', 12, line);
+  *ret_fig = fig;
+  fig = NULL;
+  status = PLM_OK;
+ ERROR:
+  plm_fig_Destroy(fig);
+  free(rgb);
+  free(pairs);
+  return status;
+}
+
+/* thumbnails of PLM_SVG_THUMB pixels at most, each map pixel a whole number of figure pixels */
+int
+plm_fig_HeadGrid(const float *att, int nl, int nh, int L, const int *layer_ids, const int *head_ids,
+                 plm_fig **ret_fig, char *errbuf)
+{
+  int      p = L < PLM_SVG_THUMB ? L : PLM_SVG_THUMB, side, status;
+  double   x0 = 30, y0 = 24, pitch;
+  uint8_t *rgb = NULL;
+  plm_fig *fig = NULL;
+  char     lab[32];
+
+  *ret_fig = NULL;
+  if (L < 1 || nl < 1 || nh < 1) return plm_Fail(errbuf, PLM_EINVAL, "head grid of no maps");
+  side  = p * (PLM_SVG_THUMB / p);
+  pitch = side + 6;
+  PLM_XCHECK(plm_fig_Create(x0 + nh * pitch + 10, y0 + nl * pitch + 10, &fig, errbuf));
+  if ((rgb = malloc((size_t)p * p * 3)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (int h = 0; h < nh; h++) {
+    snprintf(lab, sizeof lab, "H%d", head_ids[h]);
+    plm_fig_Text(fig, x0 + (h + 0.5) * pitch, y0 - 8, 'm', 11, lab);
+  }
+  for (int l = 0; l < nl; l++) {
+    snprintf(lab, sizeof lab, "L%d", layer_ids[l]);
+    plm_fig_Text(fig, x0 - 4, y0 + (l + 0.5) * pitch + 4, 'e', 11, lab);
+    for (int h = 0; h < nh; h++) {
+      double x = x0 + h * pitch + 3, y = y0 + l * pitch + 3;
+      plm_svg_Thumb(att + ((size_t)l * nh + h) * (size_t)L * L, L, p, rgb);
+      plm_fig_Image(fig, x, y, side, side, rgb, p, p);
+      fig_Box(fig, x - 1, y - 1, side + 2, side + 2, FRAME);
+    }
+  }
+  *ret_fig = fig;
+  fig = NULL;
+  status = PLM_OK;
+ ERROR:
+  plm_fig_Destroy(fig);
+  free(rgb);
+  return status;
+}
+
 /* ---------------------------------------------------------------- writers */
 
 int
@@ -204,7 +323,8 @@ plm_fig_WriteSVG(const plm_fig *fig, const char *path, char *errbuf)
   if ((fp = fopen(path, "w")) == NULL) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
   plm_svg_Begin(fp, fig->width, fig->height, 1);
   fputs("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", fp);
-  for (size_t i = 0; i < fig->n; i++) {
+  status = PLM_OK;
+  for (size_t i = 0; i < fig->n && status == PLM_OK; i++) {
     const plm_fig_mark *m = &fig->m[i];
     if (m->kind == 'r')
       fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"#%02x%02x%02x\"/>\n", m->x, m->y, m->w, m->h,
@@ -212,9 +332,10 @@ plm_fig_WriteSVG(const plm_fig *fig, const char *path, char *errbuf)
     else if (m->kind == 'l')
       fprintf(fp, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#%02x%02x%02x\"/>\n", m->x, m->y, m->w, m->h,
               m->rgb[0], m->rgb[1], m->rgb[2]);
+    else if (m->kind == 'i') status = plm_svg_Image(fp, m->x, m->y, m->w, m->h, m->px, m->pw, m->ph, errbuf);
     else plm_svg_Text(fp, m->x, m->y, m->anchor == 's' ? "start" : m->anchor == 'm' ? "middle" : "end", m->h, m->text);
   }
-  status = plm_svg_End(fp, errbuf);
+  if (status == PLM_OK) status = plm_svg_End(fp, errbuf);
   if (fclose(fp) != 0 && status == PLM_OK) status = plm_Fail(errbuf, PLM_EIO, "%s: write failed", path);
   return status;
 }
@@ -260,6 +381,17 @@ raster_Line(uint8_t *px, int W, int H, const plm_fig_mark *m)
   }
 }
 
+/* nearest pixel, so an image drawn at a whole multiple of its size is exact */
+static void
+raster_Image(uint8_t *px, int W, int H, const plm_fig_mark *m)
+{
+  int x0 = (int)floor(m->x + 0.5), w = (int)floor(m->x + m->w + 0.5) - x0;
+  int y0 = (int)floor(m->y + 0.5), h = (int)floor(m->y + m->h + 0.5) - y0;
+  for (int y = y0 > 0 ? y0 : 0; y < y0 + h && y < H; y++)
+    for (int x = x0 > 0 ? x0 : 0; x < x0 + w && x < W; x++)
+      memcpy(px + 3 * ((size_t)y * W + x), m->px + 3 * ((size_t)((y - y0) * m->ph / h) * m->pw + (x - x0) * m->pw / w), 3);
+}
+
 int
 plm_fig_WritePNG(const plm_fig *fig, const char *path, char *errbuf)
 {
@@ -274,6 +406,7 @@ plm_fig_WritePNG(const plm_fig *fig, const char *path, char *errbuf)
   for (size_t i = 0; i < fig->n; i++) {
     if (fig->m[i].kind == 'r') raster_Rect(px, W, H, &fig->m[i]);
     else if (fig->m[i].kind == 'l') raster_Line(px, W, H, &fig->m[i]);
+    else if (fig->m[i].kind == 'i') raster_Image(px, W, H, &fig->m[i]);
     else raster_Text(px, W, H, &fig->m[i]);
   }
   PLM_XCHECK(plm_png_EncodeRGB(px, W, H, &png, &n, errbuf));

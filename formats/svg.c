@@ -1,8 +1,9 @@
 /* svg.c: SVG primitives and figures (see svg.h).
  *
  *   primitives: plm_svg_Begin() plm_svg_End() plm_svg_Text() plm_svg_Image() plm_svg_Heat()
+ *   colours:    plm_svg_TruthColor() plm_svg_MarkColor() plm_svg_Thumb()
  *   contacts:   plm_svg_TopPairs() contact_Pixels() contact_Marks() plm_svg_ContactMaps()
- *   heads:      thumb_Pixels() plm_svg_HeadGrid()
+ *   heads:      plm_svg_HeadGrid()
  */
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,41 @@ plm_svg_Heat(float v, uint8_t rgb[3])
   for (int k = 0; k < 3; k++) rgb[k] = (uint8_t)(255.0f + (hi[k] - 255.0f) * v + 0.5f);
 }
 
+/* ---------------- colours of the figures ---------------- */
+
+/* contact dark grey, none white, unknown (255) light red */
+void
+plm_svg_TruthColor(uint8_t t, uint8_t rgb[3])
+{
+  if      (t == 1) rgb[0] = rgb[1] = rgb[2] = 90;
+  else if (t == 0) rgb[0] = rgb[1] = rgb[2] = 255;
+  else { rgb[0] = 250; rgb[1] = 220; rgb[2] = 220; }
+}
+
+/* green when a true contact, red when not, grey when unknown (ColorBrewer's RdYlGn ends) */
+void
+plm_svg_MarkColor(uint8_t t, uint8_t rgb[3])
+{
+  static const uint8_t col[3][3] = { { 0xd7, 0x19, 0x1c }, { 0x1a, 0x96, 0x41 }, { 0x88, 0x88, 0x88 } };
+  memcpy(rgb, col[t < 2 ? t : 2], 3);
+}
+
+/* max-pool an L x L map onto p x p pixels, scaled by the map's own maximum so
+ * every head's pattern is visible whatever its range */
+void
+plm_svg_Thumb(const float *a, int L, int p, uint8_t *rgb)
+{
+  float mx = 0.0f;
+  for (size_t c = 0; c < (size_t)L * L; c++) if (a[c] > mx) mx = a[c];
+  for (int y = 0; y < p; y++)
+    for (int x = 0; x < p; x++) {
+      float v = 0.0f;
+      for (int i = y * L / p; i < (y + 1) * L / p; i++)
+        for (int j = x * L / p; j < (x + 1) * L / p; j++) if (a[(size_t)i * L + j] > v) v = a[(size_t)i * L + j];
+      plm_svg_Heat(mx > 0.0f ? v / mx : 0.0f, rgb + 3 * ((size_t)y * p + x));
+    }
+}
+
 /* ---------------- contact maps ---------------- */
 
 typedef struct { float s; int i, j; } scored;
@@ -113,31 +149,26 @@ plm_svg_TopPairs(const float *score, int L, int minsep, int n, int **ret_pairs, 
   return status;
 }
 
-/* the L x L map as pixels: predicted probabilities as heat, or true contacts shaded
- * (contact dark grey, none white, unknown light red) */
+/* the L x L map as pixels: predicted probabilities as heat, or true contacts shaded */
 static void
 contact_Pixels(const float *pred, const uint8_t *truth, int L, uint8_t *rgb)
 {
-  for (size_t c = 0; c < (size_t)L * L; c++) {
-    uint8_t *px = rgb + 3 * c;
-    if (pred) { plm_svg_Heat(pred[c], px); continue; }
-    if      (truth[c] == 1) px[0] = px[1] = px[2] = 90;
-    else if (truth[c] == 0) px[0] = px[1] = px[2] = 255;
-    else { px[0] = 250; px[1] = 220; px[2] = 220; }
-  }
+  for (size_t c = 0; c < (size_t)L * L; c++)
+    if (pred) plm_svg_Heat(pred[c], rgb + 3 * c);
+    else      plm_svg_TruthColor(truth[c], rgb + 3 * c);
 }
 
-/* top-L pairs as circles, green when a true contact, red when not, grey when unknown */
+/* top-L pairs as circles coloured by plm_svg_MarkColor() */
 static void
 contact_Marks(FILE *fp, double x0, double y0, const int *pairs, int n, const uint8_t *truth, int L)
 {
-  double s = PANEL / L, r = s * 0.45 > 1.5 ? s * 0.45 : 1.5;
+  double  s = PANEL / L, r = s * 0.45 > 1.5 ? s * 0.45 : 1.5;
+  uint8_t col[3];
   for (int k = 0; k < n; k++) {
-    int         i = pairs[2 * k], j = pairs[2 * k + 1];
-    uint8_t     t = truth ? truth[(size_t)i * L + j] : 255;
-    const char *col = t == 1 ? "#1a9641" : (t == 0 ? "#d7191c" : "#888888");
-    fprintf(fp, "<circle class=\"topl\" cx=\"%.2f\" cy=\"%.2f\" r=\"%.2f\" fill=\"none\" stroke=\"%s\" stroke-width=\"1\"/>\n",
-            x0 + (j + 0.5) * s, y0 + (i + 0.5) * s, r, col);
+    int i = pairs[2 * k], j = pairs[2 * k + 1];
+    plm_svg_MarkColor(truth ? truth[(size_t)i * L + j] : 255, col);
+    fprintf(fp, "<circle class=\"topl\" cx=\"%.2f\" cy=\"%.2f\" r=\"%.2f\" fill=\"none\" stroke=\"#%02x%02x%02x\" stroke-width=\"1\"/>\n",
+            x0 + (j + 0.5) * s, y0 + (i + 0.5) * s, r, col[0], col[1], col[2]);
   }
 }
 
@@ -190,22 +221,6 @@ plm_svg_ContactMaps(FILE *fp, const float *pred, const uint8_t *truth, int L, in
 
 /* ---------------- head grid ---------------- */
 
-/* max-pool an L x L map onto p x p pixels, scaled by the map's own maximum so
- * every head's pattern is visible whatever its range */
-static void
-thumb_Pixels(const float *a, int L, int p, uint8_t *rgb)
-{
-  float mx = 0.0f;
-  for (size_t c = 0; c < (size_t)L * L; c++) if (a[c] > mx) mx = a[c];
-  for (int y = 0; y < p; y++)
-    for (int x = 0; x < p; x++) {
-      float v = 0.0f;
-      for (int i = y * L / p; i < (y + 1) * L / p; i++)
-        for (int j = x * L / p; j < (x + 1) * L / p; j++) if (a[(size_t)i * L + j] > v) v = a[(size_t)i * L + j];
-      plm_svg_Heat(mx > 0.0f ? v / mx : 0.0f, rgb + 3 * ((size_t)y * p + x));
-    }
-}
-
 int
 plm_svg_HeadGrid(FILE *fp, const float *att, int nl, int nh, int L, const int *layer_ids, const int *head_ids,
                  int standalone, char *errbuf)
@@ -230,7 +245,7 @@ plm_svg_HeadGrid(FILE *fp, const float *att, int nl, int nh, int L, const int *l
       double x = MARGIN + h * CELL + 3, y = MARGIN + l * CELL + 3, s = CELL - 6;
       fprintf(fp, "<g class=\"head\" data-layer=\"%d\" data-head=\"%d\"><title>layer %d head %d</title>\n",
               l, h, layer_ids[l], head_ids[h]);
-      thumb_Pixels(att + ((size_t)l * nh + h) * (size_t)L * L, L, p, rgb);
+      plm_svg_Thumb(att + ((size_t)l * nh + h) * (size_t)L * L, L, p, rgb);
       status = plm_svg_Image(fp, x, y, s, s, rgb, p, p, errbuf);
       fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\"/></g>\n",
               x, y, s, s);

@@ -11,6 +11,10 @@
  *   plm_svg_Text()                   a label, XML-escaped
  *   plm_svg_Image()                  w x h RGB pixels as an embedded PNG
  *   plm_svg_Heat()                   the colour of a value in [0, 1] (white to dark blue)
+ * Colours of the figures, shared with their PNG versions (figure.h):
+ *   plm_svg_TruthColor()             a true-contact cell: contact, no contact, unknown
+ *   plm_svg_MarkColor()              a top-L mark: true contact, false, unknown
+ *   plm_svg_Thumb()                  an L x L map max-pooled onto p x p pixels
  * Figures:
  *   plm_svg_TopPairs()               the n highest-scoring pairs i < j with j - i >= minsep
  *   plm_svg_ContactMaps()            predicted map (top-L marked) beside the true map (shaded)
@@ -28,6 +32,9 @@ int  plm_svg_End(FILE *fp, char *errbuf);
 void plm_svg_Text(FILE *fp, double x, double y, const char *anchor, double size, const char *text);
 int  plm_svg_Image(FILE *fp, double x, double y, double w, double h, const uint8_t *rgb, int pw, int ph, char *errbuf);
 void plm_svg_Heat(float v, uint8_t rgb[3]);
+void plm_svg_TruthColor(uint8_t t, uint8_t rgb[3]);
+void plm_svg_MarkColor(uint8_t t, uint8_t rgb[3]);
+void plm_svg_Thumb(const float *a, int L, int p, uint8_t *rgb);
 
 int  plm_svg_TopPairs(const float *score, int L, int minsep, int n, int **ret_pairs, int *ret_n, char *errbuf);
 int  plm_svg_ContactMaps(FILE *fp, const float *pred, const uint8_t *truth, int L, int minsep, int standalone,

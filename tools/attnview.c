@@ -1,10 +1,11 @@
-/* attnview: a record's attention on its 3D structure, as one offline HTML page and SVG figures.
+/* attnview: a record's attention on its 3D structure, as one offline HTML page and SVG/PNG figures.
  *
  * Reads a record stream (attn --attentions), takes one record (--id, else the
  * first), aligns its sequence to a structure's chain and writes the page of
  * formats/attnpage.h: NGL with Calpha-Calpha attention cylinders, contact maps,
  * the layer x head grid. --svg-contacts / --svg-grid write the same figures
- * standalone (formats/svg.h). man/man1/attnview.1 is the contract.
+ * standalone (formats/svg.h), --png-contacts / --png-grid as PNG in the same
+ * colours (formats/figure.h). man/man1/attnview.1 is the contract.
  *
  *   parse_args()   options
  *   slurp()        a whole file, gzip or not
@@ -14,7 +15,8 @@
  *   map_structure() residue numbers and CA coordinates of the aligned residues
  *   contact_maps() predicted (contacts) and true (contacts_true, else from the structure) maps
  *   colour_by()    a property plugin's answer for the residues
- *   write_svg()    one standalone figure
+ *   write_svg()    one standalone SVG figure
+ *   write_png()    one PNG figure
  */
 #include <getopt.h>
 #include <libgen.h>
@@ -33,6 +35,7 @@
 #include "config.h"
 #include "contactmap.h"
 #include "error.h"
+#include "figure.h"
 #include "plugin.h"
 #include "resattn.h"
 #include "stream.h"
@@ -44,13 +47,15 @@ static const char *tool = "attnview";
 static const char *usage =
   "Usage: attnview --pdb FILE [OPTIONS] [STREAM]  (default: stdin)\n"
   "Show a record's attention on its structure: one self-contained HTML page (NGL, contact maps,\n"
-  "layer x head grid; works offline from file://) and/or standalone SVG figures.\n"
+  "layer x head grid; works offline from file://) and/or standalone SVG and PNG figures.\n"
   "  -p, --pdb FILE          the structure, PDB or mmCIF (.gz too)\n"
   "  -c, --chain ID          chain (default: the first amino-acid chain)\n"
   "  -i, --id ID             the record to show (default: the first)\n"
-  "  -o, --output FILE       the HTML page (default: stdout, unless only SVGs are asked for)\n"
+  "  -o, --output FILE       the HTML page (default: stdout, unless only figures are asked for)\n"
   "      --svg-contacts FILE predicted vs true contact map, standalone SVG\n"
   "      --svg-grid FILE     layer x head attention thumbnails, standalone SVG\n"
+  "      --png-contacts FILE one contact map as PNG: predicted above the diagonal, top-L boxed, true below\n"
+  "      --png-grid FILE     layer x head attention thumbnails as PNG\n"
   "  -t, --tensor NAME       attention tensor (default attentions)\n"
   "  -l, --layer N           layer shown first, 1-based model number (default: the last)\n"
   "  -H, --head N            head shown first, 1-based (default 1)\n"
@@ -69,20 +74,21 @@ static const char *usage =
 #define MAXDIRS 16
 
 typedef struct args {
-  const char *pdb, *chain, *id, *out, *svg_contacts, *svg_grid, *tensor, *plugin, *prop, *ngl, *in;
+  const char *pdb, *chain, *id, *out, *svg_contacts, *svg_grid, *png_contacts, *png_grid, *tensor, *plugin, *prop, *ngl, *in;
   const char *dirs[MAXDIRS];
   int         ndirs, layer, head, max_arcs, directed, minsep, html;
   double      threshold, radius;
 } args;
 
-enum { OPT_SVGC = 256, OPT_SVGG, OPT_MAXARCS, OPT_DIRECTED, OPT_RADIUS, OPT_MINSEP, OPT_PROP, OPT_PDIR, OPT_NGL };
+enum { OPT_SVGC = 256, OPT_SVGG, OPT_PNGC, OPT_PNGG, OPT_MAXARCS, OPT_DIRECTED, OPT_RADIUS, OPT_MINSEP, OPT_PROP, OPT_PDIR, OPT_NGL };
 
 static void
 parse_args(int argc, char **argv, args *a)
 {
   static const struct option longopts[] = {
     {"pdb", 1, 0, 'p'}, {"chain", 1, 0, 'c'}, {"id", 1, 0, 'i'}, {"output", 1, 0, 'o'},
-    {"svg-contacts", 1, 0, OPT_SVGC}, {"svg-grid", 1, 0, OPT_SVGG}, {"tensor", 1, 0, 't'},
+    {"svg-contacts", 1, 0, OPT_SVGC}, {"svg-grid", 1, 0, OPT_SVGG},
+    {"png-contacts", 1, 0, OPT_PNGC}, {"png-grid", 1, 0, OPT_PNGG}, {"tensor", 1, 0, 't'},
     {"layer", 1, 0, 'l'}, {"head", 1, 0, 'H'}, {"threshold", 1, 0, 'T'}, {"max-arcs", 1, 0, OPT_MAXARCS},
     {"directed", 0, 0, OPT_DIRECTED}, {"radius", 1, 0, OPT_RADIUS}, {"min-sep", 1, 0, OPT_MINSEP},
     {"plugin", 1, 0, 'P'}, {"prop", 1, 0, OPT_PROP}, {"plugin-dir", 1, 0, OPT_PDIR}, {"ngl", 1, 0, OPT_NGL},
@@ -106,6 +112,8 @@ parse_args(int argc, char **argv, args *a)
     case 'P': a->plugin = optarg; break;
     case OPT_SVGC: a->svg_contacts = optarg; break;
     case OPT_SVGG: a->svg_grid = optarg; break;
+    case OPT_PNGC: a->png_contacts = optarg; break;
+    case OPT_PNGG: a->png_grid = optarg; break;
     case OPT_MAXARCS: a->max_arcs = (int)plm_cli_Number(tool, "--max-arcs", optarg, 1, 1e9); break;
     case OPT_DIRECTED: a->directed = 1; break;
     case OPT_RADIUS: a->radius = plm_cli_Number(tool, "--radius", optarg, 0, HUGE_VAL); break;
@@ -123,7 +131,7 @@ parse_args(int argc, char **argv, args *a)
   if (a->max_arcs > 1000000) plm_cli_Usage(tool, "--max-arcs: at most 1000000");
   if (optind + 1 < argc) plm_cli_Usage(tool, "at most one input stream");
   a->in   = optind < argc ? argv[optind] : "-";
-  a->html = a->out || (!a->svg_contacts && !a->svg_grid);
+  a->html = a->out || (!a->svg_contacts && !a->svg_grid && !a->png_contacts && !a->png_grid);
   if (!a->out) a->out = "-";
 }
 
@@ -364,6 +372,20 @@ write_svg(const char *path, const plm_resattn *att, const float *pred, const uin
   if (status != PLM_OK) plm_cli_Die(tool, "%s: %s", path, eb);
 }
 
+static void
+write_png(const char *path, const plm_resattn *att, const float *pred, const uint8_t *truth, int minsep, int grid)
+{
+  char     eb[PLM_ERRBUFSIZE];
+  plm_fig *fig = NULL;
+  int      status;
+
+  if (grid) status = plm_fig_HeadGrid(att->w, att->nl, att->nh, att->L, att->layer_ids, att->head_ids, &fig, eb);
+  else      status = plm_fig_ContactMap(pred, truth, att->L, minsep, &fig, eb);
+  if (status != PLM_OK) plm_cli_Die(tool, "%s: %s", path, eb);
+  if (plm_fig_WritePNG(fig, path, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);   /* eb names the file */
+  plm_fig_Destroy(fig);
+}
+
 /* the index of the label asked for (0 means the default, dflt) */
 static int
 pick(const int *ids, int n, int want, int dflt, const char *what)
@@ -438,6 +460,8 @@ main(int argc, char **argv)
   }
   if (a.svg_contacts) write_svg(a.svg_contacts, att, pred ? pred->data : NULL, truth, a.minsep, 0);
   if (a.svg_grid)     write_svg(a.svg_grid, att, NULL, NULL, a.minsep, 1);
+  if (a.png_contacts) write_png(a.png_contacts, att, pred ? pred->data : NULL, truth, a.minsep, 0);
+  if (a.png_grid)     write_png(a.png_grid, att, NULL, NULL, a.minsep, 1);
   if (a.html) write_page(&a, rec, letters, att, pred, truth, s, text, ntext, &m, prop, propname);
   resmap_Free(&m);
   plm_tensor_Destroy(pred);

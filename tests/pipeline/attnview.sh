@@ -1,9 +1,10 @@
-# attnview.sh: attnview's page and SVG figures, checked against the golden files.
+# attnview.sh: attnview's page and SVG/PNG figures, checked against the golden files.
 #
 # A record is built from esm2_t3_tiny_random's golden ubq attention and contacts
 # (plmstream from-npy: no special_tokens metadata, so T = L + 2 is read as
 # BOS + residues + EOS) and shown on 7HVP; attnview_oracle.py decodes the page's
-# embedded attention and the SVGs' images and compares them with the npy files.
+# embedded attention and the SVGs' images and compares them with the npy files;
+# the PNG figures are drawn with a contacts_true the oracle writes and decoded by it.
 # Then errors: missing options, unknown head, absent tensor or record, NGL absent.
 . tests/lib.sh
 AV="$BIN/attnview"
@@ -24,6 +25,14 @@ if need_python "attnview oracle"; then
   "$PYTHON" tests/pipeline/attnview_oracle.py "$T/ubq.html" "$T/c.svg" "$T/g.svg" "$G/ubq.attentions.npy" "$G/ubq.contacts.npy" 6 ||
     echo "FAIL attnview oracle exited with an error"
 fi
+if need_python "attnview PNG figures"; then
+  check "attnview PNGs (contacts_true from the oracle)" sh -c "'$PYTHON' tests/pipeline/attnview_oracle.py truth '$G/ubq.contacts.npy' 6 '$T/truth.npy' &&
+    '$BIN/plmstream' from-npy --id ubq --seq '$UBQ' attentions='$G/ubq.attentions.npy' contacts='$G/ubq.contacts.npy' \
+    contacts_true='$T/truth.npy' | '$AV' --pdb '$P' --png-contacts '$T/c.png' --png-grid '$T/g.png' > '$T/none.png' && [ ! -s '$T/none.png' ]"
+  "$PYTHON" tests/pipeline/attnview_oracle.py png "$T/c.png" "$T/g.png" "$G/ubq.attentions.npy" "$G/ubq.contacts.npy" 6 ||
+    echo "FAIL attnview PNG oracle exited with an error"
+fi
+check_fails "unwritable PNG" "/nonexistent/c.png" "$AV" --pdb "$P" --png-contacts /nonexistent/c.png "$T/ubq.tsr"
 check "SVGs only: no page on stdout" sh -c "'$AV' --pdb '$P' --svg-grid '$T/g2.svg' '$T/ubq.tsr' > '$T/none' && [ ! -s '$T/none' ] && cmp -s '$T/g.svg' '$T/g2.svg'"
 check "gzipped structure, --layer/--head/--directed" sh -c "gzip -c '$P' > '$T/7hvp.pdb.gz' && '$BIN/plmstream' from-npy --id ubq --seq '$UBQ' \
   attentions='$G/ubq.attentions.npy' > '$T/u.tsr' && '$AV' --pdb '$T/7hvp.pdb.gz' --ngl '$NGL' --head 2 --layer 1 --directed '$T/u.tsr' > '$T/u.html' &&

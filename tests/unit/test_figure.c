@@ -1,9 +1,10 @@
 /* test_figure.c: unit tests of formats/figure.c.
  *
- *   a figure of two rectangles, a line and text, written as PNG, decoded by
- *   tests/unit/figure_oracle.py (python's zlib and struct: signature, CRCs,
- *   IHDR, filter bytes): size and the pixels inside, outside and on the line,
- *   and a pixel of the first glyph where the bitmap font has it;
+ *   a figure of two rectangles, a line, text and a 2 x 1 image drawn 4 x 2, written
+ *   as PNG, decoded by tests/unit/figure_oracle.py (python's zlib and struct:
+ *   signature, CRCs, IHDR, filter bytes): size and the pixels inside, outside and
+ *   on the line, a pixel of the first glyph where the bitmap font has it, and
+ *   both image pixels stretched;
  *   the same figure as SVG holds the rectangles, the line and the escaped text;
  *   plm_fig_Color() at its ends; a grid of 3 x 5 cells of any shape is 15 rectangles;
  *   figures larger than PLM_FIG_MAXSIDE and unwritable paths are refused.
@@ -20,6 +21,7 @@
 #define ORACLE "tests/unit/figure_oracle.py"
 
 static const uint8_t RED[3] = { 255, 0, 0 }, BLUE[3] = { 0, 0, 255 }, GREEN[3] = { 0, 128, 0 };
+static const uint8_t IMG[6] = { 10, 20, 30, 40, 50, 60 };
 
 static plm_fig *
 small_figure(void)
@@ -31,6 +33,7 @@ small_figure(void)
   plm_fig_Rect(fig, 30, 20, 20, 20, BLUE);   /* clipped at the edges */
   plm_fig_Line(fig, 0, 15, 39, 15, GREEN);
   plm_fig_Text(fig, 5, 25, 's', 10, "a<b&c");
+  plm_fig_Image(fig, 14, 3, 4, 2, IMG, 2, 1);   /* x 14..17, y 3..4 */
   return fig;
 }
 
@@ -50,15 +53,15 @@ test_png(plm_fig *fig)
   if (fd >= 0) close(fd);
   TEST(fd >= 0 && plm_fig_WritePNG(fig, path, eb) == PLM_OK, "PNG written");
   if (!py || !*py || access(ORACLE, R_OK) != 0) { test_skip("PNG decoded by python: no PYTHON"); unlink(path); return; }
-  snprintf(cmd, sizeof cmd, "%s %s png %s 2,3 11,7 12,7 35,25 39,29 20,15 20,16 %d,%d 2>&1", py, ORACLE, path, gx, gy);
+  snprintf(cmd, sizeof cmd, "%s %s png %s 2,3 11,7 12,7 35,25 39,29 20,15 20,16 %d,%d 15,4 16,3 2>&1", py, ORACLE, path, gx, gy);
   if ((p = popen(cmd, "r")) != NULL) {
     size_t n = fread(out, 1, sizeof out - 1, p);
     out[n] = '\0';
     pclose(p);
   }
   for (char *c = out; *c; c++) if (*c == '\n') *c = ' ';
-  TEST(!strcmp(out, "40 30 255 0 0 255 0 0 255 255 255 0 0 255 0 0 255 0 128 0 255 255 255 0 0 0 "),
-       "PNG decoded by python's zlib: 40 x 30, rectangle, edge, clipped rectangle, line, text pixels right (%s)", out);
+  TEST(!strcmp(out, "40 30 255 0 0 255 0 0 255 255 255 0 0 255 0 0 255 0 128 0 255 255 255 0 0 0 10 20 30 40 50 60 "),
+       "PNG decoded by python's zlib: 40 x 30, rectangle, edge, clipped rectangle, line, text, image pixels right (%s)", out);
   unlink(path);
 }
 
@@ -75,7 +78,8 @@ test_svg(plm_fig *fig)
   if ((fp = fopen(path, "r")) != NULL) { n = fread(buf, 1, sizeof buf - 1, fp); fclose(fp); }
   buf[n] = '\0';
   TEST(strstr(buf, "width=\"40\"") && strstr(buf, "fill=\"#ff0000\"") && strstr(buf, "<line x1=\"0.00\" y1=\"15.00\"") &&
-       strstr(buf, "a&lt;b&amp;c") && strstr(buf, "</svg>"), "SVG holds the rectangles, the line and the escaped text");
+       strstr(buf, "a&lt;b&amp;c") && strstr(buf, "data:image/png;base64,") && strstr(buf, "</svg>"),
+       "SVG holds the rectangles, the line, the escaped text and the image");
   unlink(path);
 }
 
