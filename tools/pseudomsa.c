@@ -73,15 +73,6 @@ typedef struct opts {
 } opts;
 
 /* a number in [lo, hi] from an option argument, or a usage error */
-static double
-number_arg(const char *opt, const char *s, double lo, double hi)
-{
-  char  *end;
-  double x = strtod(s, &end);
-  if (end == s || *end || !(x >= lo && x <= hi)) plm_cli_Usage(TOOL, "%s wants a number from %g to %g, not '%s'", opt, lo, hi, s);
-  return x;
-}
-
 static long
 integer_arg(const char *opt, const char *s, long lo, long hi)
 {
@@ -122,12 +113,12 @@ parse_options(int argc, char **argv, opts *o)
     case 'm':          o->model = optarg; break;
     case 'n':          o->rows = integer_arg("--iterations", optarg, 1, 100000000L); break;
     case OPT_FRACTION:
-      o->g.fraction = number_arg("--fraction", optarg, 0.0, 1.0);
+      o->g.fraction = plm_cli_Number(TOOL, "--fraction", optarg, 0.0, 1.0);
       if (o->g.fraction == 0.0) plm_cli_Usage(TOOL, "--fraction must be above 0");
       break;
-    case OPT_RESTART:  o->g.restart = number_arg("--restart", optarg, 0.0, 1.0); break;
+    case OPT_RESTART:  o->g.restart = plm_cli_Number(TOOL, "--restart", optarg, 0.0, 1.0); break;
     case OPT_ARGMAX:   argmax = 1; break;
-    case OPT_TEMP:     o->g.temperature = number_arg("--temperature", optarg, 0.0, 1e6); break;
+    case OPT_TEMP:     o->g.temperature = plm_cli_Number(TOOL, "--temperature", optarg, 0.0, 1e6); break;
     case OPT_TOPK:     o->g.top_k = (int)integer_arg("--top-k", optarg, 0, NAMINO); break;
     case OPT_FIXED:    o->fixed = optarg; break;
     case OPT_CHAINS:   o->chains = (int)integer_arg("--chains", optarg, 1, 4096); break;
