@@ -730,8 +730,7 @@ esm_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm
 
   if (req->logits) {
     lmhead_forward(be, e, T);
-    PLM_XCHECK(new_output("logits", PLM_F32, 2, T, e->V, 0, 0, &out->logits, errbuf));
-    plm_buf_Read(be, e->logits, 0, out->logits->data, (size_t)T * e->V);
+    PLM_XCHECK(plm_lmout_Logits(be, e->logits, T, e->V, out, errbuf));
   }
   if (req->contacts) {
     PLM_XCHECK(new_output("contacts", PLM_F32, 2, L, L, 0, 0, &out->contacts, errbuf));

@@ -17,22 +17,30 @@ plm_lmout_CountFlags(const uint8_t *flags, int n)
   return c;
 }
 
+/* a T x C matrix tensor read back from a backend buffer */
+static int
+read_matrix(plm_backend *be, const plm_buf *b, const char *name, int T, int C, plm_tensor **ret_t, char *errbuf)
+{
+  int64_t shape[2] = { T, C };
+  int     status = plm_tensor_Create(name, PLM_F32, 2, shape, ret_t, errbuf);
+  if (status == PLM_OK) plm_buf_Read(be, b, 0, (*ret_t)->data, (size_t)T * C);
+  return status;
+}
+
 int
 plm_lmout_Repr(plm_backend *be, const plm_buf *x, int K, int T, int D, const plm_lm_request *req,
                plm_lm_output *out, char *errbuf)
 {
-  char    name[32];
-  int64_t shape[2] = { T, D };
-  int     status;
-
+  char name[32];
   if (!req->repr || !req->repr[K]) return PLM_OK;
   snprintf(name, sizeof name, "repr%d", K);
-  PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 2, shape, &out->repr[K], errbuf));
-  plm_buf_Read(be, x, 0, out->repr[K]->data, (size_t)T * D);
-  return PLM_OK;
+  return read_matrix(be, x, name, T, D, &out->repr[K], errbuf);
+}
 
-ERROR:
-  return status;
+int
+plm_lmout_Logits(plm_backend *be, const plm_buf *logits, int T, int V, plm_lm_output *out, char *errbuf)
+{
+  return read_matrix(be, logits, "logits", T, V, &out->logits, errbuf);
 }
 
 void

@@ -375,10 +375,8 @@ xlnet_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, p
     PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
   }
   if (req->logits) {
-    int64_t shape[2] = { T, e->V };
     plm_op_Linear(be, e->x, T, e->D, e->lm_w.buf, e->lm_b.buf, e->V, e->logits);
-    PLM_XCHECK(plm_tensor_Create("logits", PLM_F32, 2, shape, &out->logits, errbuf));
-    plm_buf_Read(be, e->logits, 0, out->logits->data, (size_t)T * e->V);
+    PLM_XCHECK(plm_lmout_Logits(be, e->logits, T, e->V, out, errbuf));
   }
   PLM_XCHECK(plm_backend_Sync(be, errbuf));
   return PLM_OK;
