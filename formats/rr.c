@@ -123,6 +123,23 @@ is_header(const char *w, size_t n)
   return 0;
 }
 
+/* FreeContact's own layout, "i A j B raw corrected": 1 if the line is one, with the
+ * corrected (last) column as the score, which is what its CASP RR output ranks by */
+static int
+rr_FreeContactLine(const char *s, int64_t *ret_i, int64_t *ret_j, float *ret_p)
+{
+  long long i, j;
+  char      a, b;
+  double    raw, cn;
+  int       used = 0;
+
+  if (sscanf(s, "%lld %c %lld %c %lf %lf %n", &i, &a, &j, &b, &raw, &cn, &used) != 6 || s[used] != '\0') return 0;
+  if (!isalpha((unsigned char)a) || !isalpha((unsigned char)b) || i < 1 || j < 1 || i > 10000000 || j > 10000000 ||
+      i == j || !isfinite(cn)) return 0;
+  *ret_i = i - 1; *ret_j = j - 1; *ret_p = (float)cn;
+  return 1;
+}
+
 /* one line, trailing newline removed; *ret_end set at END */
 static int
 rr_ParseLine(rr_reader *r, char *line, int64_t lineno, const char *path, int *ret_end, char *errbuf)
@@ -147,6 +164,10 @@ rr_ParseLine(rr_reader *r, char *line, int64_t lineno, const char *path, int *re
       if (!isalpha((unsigned char)s[k])) return plm_Fail(errbuf, PLM_EFORMAT, "%s: line %lld: not a sequence line", path, (long long)lineno);
     return rr_AppendSeq(r, s, n) == PLM_OK ? PLM_OK : plm_Fail(errbuf, PLM_EMEM, "out of memory");
   }
+  int64_t fi, fj;
+  float   fp;
+  if (rr_FreeContactLine(s, &fi, &fj, &fp))
+    return rr_AddPair(r, fi, fj, fp) == PLM_OK ? PLM_OK : plm_Fail(errbuf, PLM_EMEM, "%s: out of memory for the pairs", path);
   for (e = s; nf < 5 && *(e += strspn(e, " \t\r")); nf++) {
     char *end;
     f[nf] = strtod(e, &end);
@@ -156,7 +177,7 @@ rr_ParseLine(rr_reader *r, char *line, int64_t lineno, const char *path, int *re
   e += strspn(e, " \t\r");
   if ((nf != 3 && nf != 5) || *e || f[0] != (int64_t)f[0] || f[1] != (int64_t)f[1] || f[0] < 1 || f[1] < 1 ||
       f[0] > 1e7 || f[1] > 1e7 || f[0] == f[1] || !isfinite(f[nf - 1]))
-    return plm_Fail(errbuf, PLM_EFORMAT, "%s: line %lld: expected \"i j p\" or \"i j dmin dmax p\" (1-based, i != j)",
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: line %lld: expected \"i j p\", \"i j dmin dmax p\" or FreeContact's \"i A j B raw score\" (1-based, i != j)",
                     path, (long long)lineno);
   if (rr_AddPair(r, (int64_t)f[0] - 1, (int64_t)f[1] - 1, (float)f[nf - 1]) != PLM_OK)
     return plm_Fail(errbuf, PLM_EMEM, "%s: out of memory for the pairs", path);

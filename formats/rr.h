@@ -10,7 +10,8 @@
  * and FreeContact outputs as DNCON2 collects them): optional header records
  * (PFRMAT TARGET AUTHOR METHOD REMARK MODEL; END stops), sequence lines of
  * letters only, and one pair per line, "i j p" or "i j dmin dmax p", 1-based
- * in either order. The first line of a pair wins (files list best first).
+ * in either order, or FreeContact's own "i A j B raw corrected" lines (scored by
+ * the corrected column). The first line of a pair wins (files list best first).
  *
  *   plm_rr_Read()     the sequence ("" if none), TARGET ("" if none) and pairs
  *   plm_rr_ToMatrix() pairs -> symmetric L x L scores, NaN where none is given

@@ -101,3 +101,15 @@ printf '0 1\n1 0 2\n' > "$T/bad.mat"
 check_fails "a ragged matrix" 'line 2 has 3 numbers' "$BIN/contactimport" --mat "$T/bad.mat" --seq MK
 check_fails "a matrix of the wrong size" '75 x 75 matrix for 5 residues' "$BIN/contactimport" --mat "$E/1atzA.apc.mat" --seq MKTAY
 check_fails "RR without a sequence" 'no sequence' "$BIN/contactimport" --rr "$T/bad.rr"
+
+# FreeContact's own output ("i A j B raw corrected") reads as its CASP RR form does: same scores
+FC=$D/output/T0866-2017-Oct-23
+if [ -f "$FC/freecontact/T0866.freecontact.rr" ]; then
+  seq=$(sed -n 1p "$FC/predictions/T0866.freecontact.rr")
+  "$BIN/contactimport" --rr "$FC/freecontact/T0866.freecontact.rr" --seq "$seq" --id T0866 | "$BIN/plmstream" tsv -t contacts > "$T/native.tsv"
+  "$BIN/contactimport" --rr "$FC/predictions/T0866.freecontact.rr" --id T0866 | "$BIN/plmstream" tsv -t contacts > "$T/casp.tsv"
+  n=$(awk 'NR == FNR { v[$2" "$3] = $4; next } $4 != "nan" { n++; d = $4 - v[$2" "$3]; if (d < 0) d = -d; if (d > 1e-5) bad++ }
+           END { print n + 0, bad + 0 }' "$T/native.tsv" "$T/casp.tsv")
+  [ "${n% *}" -gt 100 ] && [ "${n#* }" = 0 ] && pass "FreeContact native output: the CASP RR file's ${n% *} pair scores equal its corrected column" \
+    || fail "FreeContact native vs CASP RR: pairs, mismatches = $n"
+fi
