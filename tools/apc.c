@@ -342,7 +342,7 @@ static const char usage[] =
   "      --average LIST     average the APC maps of heads LAYER:HEAD,... (1-based) into contacts\n"
   "      --top-heads FILE   the same with heads from a file, one LAYER:HEAD per line, best first\n"
   "      --top-k K          with --top-heads: only the first K (default all)\n"
-  "  -z, --zlevel N         zlib level of the output, 0 (default) to 9\n"
+  "  -z, --compress N         zlib level of the output, 0 (default) to 9\n"
   "  -h, --help / --version\n";
 
 enum { O_INPUT = 256, O_OUTPUT, O_SPECIAL, O_KEEP, O_PLMC, O_AVERAGE, O_TOPHEADS, O_TOPK, O_VERSION };
@@ -353,7 +353,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
   static const struct option lo[] = {
     { "input", 1, 0, O_INPUT }, { "output", 1, 0, O_OUTPUT }, { "special", 1, 0, O_SPECIAL },
     { "keep-attentions", 0, 0, O_KEEP }, { "plmc-apc", 0, 0, O_PLMC }, { "average", 1, 0, O_AVERAGE },
-    { "top-heads", 1, 0, O_TOPHEADS }, { "top-k", 1, 0, O_TOPK }, { "zlevel", 1, 0, 'z' },
+    { "top-heads", 1, 0, O_TOPHEADS }, { "top-k", 1, 0, O_TOPK }, { "compress", 1, 0, 'z' },
     { "help", 0, 0, 'h' }, { "version", 0, 0, O_VERSION }, { 0, 0, 0, 0 }
   };
   const char *average = NULL, *topheads = NULL;
@@ -377,7 +377,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
       break;
     case 'z':
       o->zlevel = (int)strtol(optarg, &end, 10);
-      if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--zlevel: '%s' is not 0-9", optarg);
+      if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--compress: '%s' is not 0-9", optarg);
       break;
     case 'h':        fputs(usage, stdout); exit(0);
     case O_VERSION:  plm_cli_Version(TOOL);

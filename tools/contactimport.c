@@ -42,7 +42,7 @@ static const char usage[] =
   "      --chain ID     with --pdb: the chain (default the first amino-acid chain)\n"
   "      --id ID        record id (default: the RR TARGET, else the file name stem)\n"
   "      --name NAME    the scores tensor (default contacts)\n"
-  "  -z, --zlevel N     zlib level of the output, 0 (default) to 9\n"
+  "  -z, --compress N     zlib level of the output, 0 (default) to 9\n"
   "  -h, --help / --version\n";
 
 /* the one sequence the options and the file agree on; *ret_seq is the caller's to free */
@@ -125,7 +125,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
 {
   static const struct option lo[] = {
     { "rr", 1, 0, 'r' }, { "mat", 1, 0, 'm' }, { "seq", 1, 0, 's' }, { "pdb", 1, 0, 'p' }, { "chain", 1, 0, 'c' },
-    { "id", 1, 0, 'i' }, { "name", 1, 0, 'n' }, { "zlevel", 1, 0, 'z' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
+    { "id", 1, 0, 'i' }, { "name", 1, 0, 'n' }, { "compress", 1, 0, 'z' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
     { 0, 0, 0, 0 }
   };
   char *end;
@@ -144,7 +144,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     case 'n': o->name = optarg; break;
     case 'z':
       o->zlevel = (int)strtol(optarg, &end, 10);
-      if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--zlevel: '%s' is not 0-9", optarg);
+      if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--compress: '%s' is not 0-9", optarg);
       break;
     case 'h': fputs(usage, stdout); exit(0);
     case 'V': plm_cli_Version(TOOL);

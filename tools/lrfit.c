@@ -694,7 +694,7 @@ static const char usage[] =
   "                           X-contact-regression.pt (over --features, default apc)\n"
   "      --name NAME          output tensor (default contacts; probes: probe)\n"
   "      --keep-features      pass the feature tensor on (default: consumed)\n"
-  "  -z, --zlevel N           zlib level of the output, 0 (default) to 9\n"
+  "  -z, --compress N           zlib level of the output, 0 (default) to 9\n"
   "rank:\n"
   "  -w, --weights FILE       a contact head; prints LAYER:HEAD and weight, largest first\n"
   "      --heads N            heads per layer (default: the head file's 'heads')\n"
@@ -704,7 +704,7 @@ enum { O_FEATURES = 256, O_LABEL, O_MINSEP, O_PENALTY, O_C, O_L1RATIO, O_MAXPAIR
        O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION };
 
 static const struct option long_opts[] = {
-  { "output", 1, 0, 'o' }, { "weights", 1, 0, 'w' }, { "zlevel", 1, 0, 'z' }, { "help", 0, 0, 'h' },
+  { "output", 1, 0, 'o' }, { "weights", 1, 0, 'w' }, { "compress", 1, 0, 'z' }, { "help", 0, 0, 'h' },
   { "features", 1, 0, O_FEATURES }, { "label", 1, 0, O_LABEL }, { "min-sep", 1, 0, O_MINSEP },
   { "penalty", 1, 0, O_PENALTY }, { "C", 1, 0, O_C }, { "l1-ratio", 1, 0, O_L1RATIO },
   { "max-pairs-per-protein", 1, 0, O_MAXPAIRS }, { "seed", 1, 0, O_SEED }, { "tol", 1, 0, O_TOL },
@@ -726,7 +726,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     switch (c) {
     case 'o':        o->out = optarg; break;
     case 'w':        o->weights = optarg; break;
-    case 'z':        o->zlevel = (int)plm_cli_Number(TOOL, "--zlevel", optarg, 0, 9); break;
+    case 'z':        o->zlevel = (int)plm_cli_Number(TOOL, "--compress", optarg, 0, 9); break;
     case O_FEATURES: o->features = optarg; feat_set = 1; break;
     case O_LABEL:    o->label = optarg; label_set = 1; break;
     case O_MINSEP:   o->minsep = (int)plm_cli_Number(TOOL, "--min-sep", optarg, 1, 1e6); break;

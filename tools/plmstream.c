@@ -695,7 +695,7 @@ static const command commands[] = {
     "Usage: plmstream ls [-l] [FILE...]\n"
     "One TSV line per record: index (from 1), id, residues, then NAME:DTYPE[SHAPE] per tensor.\n"
     "  -l, --long          also the metadata, as KEY=VALUE columns\n" },
-  { "select", "id,ids,first,index,keep-tensor,drop-tensor,zlevel", 0, -1, run_select, NULL,
+  { "select", "id,ids,first,index,keep-tensor,drop-tensor,compress", 0, -1, run_select, NULL,
     "Usage: plmstream select [options] [FILE...] > out.tsr\n"
     "Keep the records that pass every filter given; write them as a stream.\n"
     "      --id ID         keep this id (repeatable)\n"
@@ -704,7 +704,7 @@ static const command commands[] = {
     "      --first N       stop after writing N records\n"
     "      --keep-tensor NAME,...   keep only these tensors\n"
     "      --drop-tensor NAME,...   remove these tensors\n"
-    "  -z, --zlevel N      zlib level of the output, 0 (stored, default) to 9\n" },
+    "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
   { "npy", "output,tensor", 0, -1, NULL, npy_record,
     "Usage: plmstream npy -o DIR [--tensor NAME,...] [FILE...]\n"
     "Write each tensor of each record to DIR/ID.NAME.npy (DIR is made if missing).\n"
@@ -717,16 +717,16 @@ static const command commands[] = {
     "(floats with %.9g: the exact value). The last index runs fastest.\n"
     "  -t, --tensor NAME   the tensor (required)\n"
     "  -m, --matrix        rank 2 only: a line '# ID', then the matrix rows\n" },
-  { "cat", "zlevel", 0, -1, run_select, NULL,
+  { "cat", "compress", 0, -1, run_select, NULL,
     "Usage: plmstream cat [-z N] [FILE...] > out.tsr\n"
     "Concatenate streams into one, checking every record and framing it anew.\n"
-    "  -z, --zlevel N      zlib level of the output, 0 (stored, default) to 9\n" },
-  { "merge", "zlevel", 2, 2, run_merge, NULL,
+    "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
+  { "merge", "compress", 2, 2, run_merge, NULL,
     "Usage: plmstream merge [-z N] A B > out.tsr\n"
     "Add the tensors, metadata (and aligned row, if A lacks one) of each record of B\n"
     "to the record of A at the same position; B's win where names clash. The two\n"
     "records must have the same id and sequence, and the streams the same length.\n"
-    "  -z, --zlevel N      zlib level of the output, 0 (stored, default) to 9\n" },
+    "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
   { "rr", "tensor,min-sep,top,top-l,output", 0, -1, NULL, rr_record,
     "Usage: plmstream rr [-t contacts] [-s 6] [--top N | --top-l F] [-o DIR] [FILE...]\n"
     "Print a square tensor as CASP RR: pairs i < j (from 1), j - i >= min-sep,\n"
@@ -741,12 +741,12 @@ static const command commands[] = {
     "Print records as FASTA; inline tokens such as <mask> are kept and never split.\n"
     "  -a, --aligned       the aligned row, where the record has one\n"
     "  -w, --width N       residues per line (default 60; 0: one line)\n" },
-  { "from-npy", "id,seq,zlevel", 1, -1, run_from_npy, NULL,
+  { "from-npy", "id,seq,compress", 1, -1, run_from_npy, NULL,
     "Usage: plmstream from-npy --id ID --seq SEQ NAME=FILE.npy... > out.tsr\n"
     "Make a one-record stream of .npy files (i64 becomes i32, f64 becomes f32).\n"
     "      --id ID         the record id (required)\n"
     "      --seq SEQ       the sequence (required)\n"
-    "  -z, --zlevel N      zlib level of the output, 0 (stored, default) to 9\n" },
+    "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
 
@@ -759,7 +759,7 @@ static const struct option long_opts[] = {
   { "keep-tensor", required_argument, 0, OPT_KEEP },  { "drop-tensor", required_argument, 0, OPT_DROP },
   { "top",         required_argument, 0, OPT_TOP },   { "top-l",       required_argument, 0, OPT_TOPL },
   { "seq",         required_argument, 0, OPT_SEQ },   { "long",        no_argument,       0, 'l' },
-  { "zlevel",      required_argument, 0, 'z' },       { "output",      required_argument, 0, 'o' },
+  { "compress",      required_argument, 0, 'z' },       { "output",      required_argument, 0, 'o' },
   { "tensor",      required_argument, 0, 't' },       { "matrix",      no_argument,       0, 'm' },
   { "min-sep",     required_argument, 0, 's' },       { "aligned",     no_argument,       0, 'a' },
   { "width",       required_argument, 0, 'w' },
@@ -821,7 +821,7 @@ parse_option(int c, const char *arg, opts *o, char *errbuf)
   case 'o': o->outdir = arg;          return PLM_OK;
   case 's': return parse_int(arg, "--min-sep", 1, INT64_MAX, &o->minsep, errbuf);
   case 'w': return parse_int(arg, "--width", 0, INT64_MAX, &o->width, errbuf);
-  case 'z': return parse_int(arg, "--zlevel", 0, 9, &o->zlevel, errbuf);
+  case 'z': return parse_int(arg, "--compress", 0, 9, &o->zlevel, errbuf);
   case OPT_TOPL:
     o->topl = strtod(arg, &end);
     if (end == arg || *end || !(o->topl >= 0 && o->topl < 1e6)) return plm_Fail(errbuf, PLM_EINVAL, "--top-l '%s' is not a number >= 0", arg);
