@@ -61,8 +61,8 @@ typedef struct esm_model {
   float     *inv_freq;                /* hd/2 rotary frequencies (host) */
   float    **owned;                   /* float32 copies we made (other dtypes, misaligned, written) */
   int        nowned;
-  /* workspace for one protein, regrown when a longer one comes */
-  int        capT;
+  /* workspace for B proteins of T tokens (B x T rows; attention maps for one T), regrown when more come */
+  int        capT, capRows;
   plm_buf   *x, *h, *q, *k, *v, *ctx, *att, *ff, *cos, *sin, *logits;
   plm_buf   *acc, *cu, *cv;             /* contact head: L x L sum, (layers x H) x L rank-one factors */
   float     *rope;                    /* host: cos then sin, T x hd/2 each */
@@ -508,38 +508,43 @@ free_workspace(plm_backend *be, esm_model *e)
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) { plm_buf_Destroy(be, *bufs[i]); *bufs[i] = NULL; }
   free(e->rope); e->rope = NULL;
   free(e->drop); e->drop = NULL;
-  e->capT = 0;
+  e->capT = e->capRows = 0;
 }
 
-/* buffers for proteins of up to T tokens; grown in steps so a run of similar lengths reallocates rarely */
+/* buffers for B proteins of up to T tokens each: row-wise ones hold B x T rows, the attention maps
+ * and the contact head one protein's; grown in steps so a run of similar sizes reallocates rarely */
 static int
-reserve_workspace(plm_backend *be, esm_model *e, int T, char *errbuf)
+reserve_workspace(plm_backend *be, esm_model *e, int B, int T, char *errbuf)
 {
-  size_t cT, tt;
+  size_t cT, cR, tt;
   int    status;
 
-  if (T <= e->capT) return PLM_OK;
+  if (T <= e->capT && (size_t)B * T <= (size_t)e->capRows) return PLM_OK;
+  cT = (size_t)((T > e->capT ? T : e->capT) + 63) / 64 * 64;
+  cR = (size_t)B * T > (size_t)e->capRows ? (size_t)B * T : (size_t)e->capRows;
+  cR = (cR + 63) / 64 * 64;
+  if (cR < cT) cR = cT;
   free_workspace(be, e);
-  cT = (size_t)(T + 63) / 64 * 64;
   tt = cT * cT;
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->x, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->h, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->q, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->k, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->v, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->ctx, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->x, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->h, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->q, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->k, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->v, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->ctx, errbuf));
   PLM_XCHECK(plm_buf_Create(be, tt * e->H, &e->att, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->F, &e->ff, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->V, &e->logits, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->F, &e->ff, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->V, &e->logits, errbuf));
   PLM_XCHECK(plm_buf_Create(be, tt, &e->acc, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cT * e->nl * e->H, &e->cu, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cT * e->nl * e->H, &e->cv, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * (e->hd / 2), &e->cos, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * (e->hd / 2), &e->sin, errbuf));
-  if ((e->rope = malloc(sizeof *e->rope * cT * (size_t)e->hd)) == NULL ||
+  PLM_XCHECK(plm_buf_Create(be, cR * (e->hd / 2), &e->cos, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * (e->hd / 2), &e->sin, errbuf));
+  if ((e->rope = malloc(sizeof *e->rope * cR * (size_t)e->hd)) == NULL ||
       (e->drop = malloc(cT)) == NULL)
     PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  e->capT = (int)cT;
+  e->capT    = (int)cT;
+  e->capRows = (int)cR;
   return PLM_OK;
 
 ERROR:
@@ -574,87 +579,108 @@ esm_destroy(plm_lm *m)
  * the forward pass, one function per step
  */
 
-/* embeddings: ids [T] -> x [T, D]
+/* embeddings: ids [B, T] -> x [B x T, D]
  * token dropout (trained with 15% x 80% masks): <mask> rows zeroed, the rest scaled by
- * 0.88 / (1 - masked fraction); ESM-1b adds positions t + padding_idx + 1 and a LayerNorm */
+ * 0.88 / (1 - masked fraction), the fraction of each protein's own tokens as fair-esm computes
+ * it per sequence; ESM-1b adds positions t + padding_idx + 1 and a LayerNorm. One protein
+ * gathers straight into x; more gather each into h and add onto a zeroed x (exact) */
 static void
-embeddings_forward(plm_backend *be, esm_model *e, const int32_t *ids, int T)
+embeddings_forward(plm_backend *be, esm_model *e, const int32_t *ids, int B, int T)
 {
-  int nmask = 0;
-  for (int t = 0; t < T; t++) nmask += ids[t] == PLM_ESM_MASK;
-  if (e->token_dropout)
-    plm_op_Embed(be, e->embed.buf, ids, T, e->D, PLM_ESM_MASK, 1.0f - 0.12f, 1.0f - (float)nmask / (float)T, e->x);
-  else
-    plm_op_Embed(be, e->embed.buf, ids, T, e->D, -1, 1.0f, 1.0f, e->x);
-  if (!e->rotary) plm_op_Add(be, e->x, 0, e->pos.buf, (size_t)(PLM_ESM_PAD + 1) * e->D, (size_t)T * e->D);
-  if (e->ln_before) plm_op_LayerNorm(be, e->x, e->x, T, e->D, e->lnb_g.buf, e->lnb_b.buf, e->eps);
+  size_t TD = (size_t)T * e->D;
+
+  if (B > 1) plm_op_Zero(be, e->x, (size_t)B * TD);
+  for (int b = 0; b < B; b++) {
+    const int32_t *id = ids + (size_t)b * T;
+    plm_buf       *dst = B > 1 ? e->h : e->x;
+    int            nmask = 0;
+    for (int t = 0; t < T; t++) nmask += id[t] == PLM_ESM_MASK;
+    if (e->token_dropout)
+      plm_op_Embed(be, e->embed.buf, id, T, e->D, PLM_ESM_MASK, 1.0f - 0.12f, 1.0f - (float)nmask / (float)T, dst);
+    else
+      plm_op_Embed(be, e->embed.buf, id, T, e->D, -1, 1.0f, 1.0f, dst);
+    if (B > 1) plm_op_Add(be, e->x, (size_t)b * TD, e->h, 0, TD);
+    if (!e->rotary) plm_op_Add(be, e->x, (size_t)b * TD, e->pos.buf, (size_t)(PLM_ESM_PAD + 1) * e->D, TD);
+  }
+  if (e->ln_before) plm_op_LayerNorm(be, e->x, e->x, B * T, e->D, e->lnb_g.buf, e->lnb_b.buf, e->eps);
 }
 
-/* rotary tables: cos, sin [T, hd/2] of angle t * inv_freq[i], the angle rounded to float as torch does */
+/* rotary tables: cos, sin [B x T, hd/2] of angle t * inv_freq[i] (t the position within its
+ * protein), the angle rounded to float as torch does */
 static void
-rotary_tables(plm_backend *be, esm_model *e, int T)
+rotary_tables(plm_backend *be, esm_model *e, int B, int T)
 {
   int    half = e->hd / 2;
-  float *c = e->rope, *s = e->rope + (size_t)T * half;
+  size_t n = (size_t)T * half;
+  float *c = e->rope, *s = e->rope + (size_t)B * n;
   for (int t = 0; t < T; t++)
     for (int i = 0; i < half; i++) {
       float a = (float)t * e->inv_freq[i];
       c[(size_t)t * half + i] = (float)cos(a);
       s[(size_t)t * half + i] = (float)sin(a);
     }
-  plm_buf_Write(be, e->cos, 0, c, (size_t)T * half);
-  plm_buf_Write(be, e->sin, 0, s, (size_t)T * half);
+  for (int b = 1; b < B; b++) {
+    memcpy(c + (size_t)b * n, c, sizeof *c * n);
+    memcpy(s + (size_t)b * n, s, sizeof *s * n);
+  }
+  plm_buf_Write(be, e->cos, 0, c, (size_t)B * n);
+  plm_buf_Write(be, e->sin, 0, s, (size_t)B * n);
 }
 
-/* self-attention block: x [T, D] += out_proj(softmax(q k^T) v) of LN(x), per head of hd columns;
- * q, k, v [T, D]; the probabilities stay in att [H, T, T] for whoever wants them */
+/* self-attention block over B proteins of T tokens: x [B x T, D] += out_proj(softmax(q k^T) v) of
+ * LN(x), per head of hd columns; the projections run over all B x T rows at once, the attention
+ * per protein over its own T x T; q, k, v [B x T, D]; the last protein's probabilities stay in
+ * att [H, T, T] for whoever wants them (B = 1: the one protein's) */
 static void
-attention_forward(plm_backend *be, esm_model *e, const esm_layer *w, int T)
+attention_forward(plm_backend *be, esm_model *e, const esm_layer *w, int B, int T)
 {
-  int    D = e->D, H = e->H, hd = e->hd;
+  int    D = e->D, H = e->H, hd = e->hd, R = B * T;
   size_t TT = (size_t)T * T;
 
-  plm_op_LayerNorm(be, e->x, e->h, T, D, w->ln1_g.buf, w->ln1_b.buf, e->eps);
-  plm_op_Linear(be, e->h, T, D, w->wq.buf, w->bq.buf, D, e->q);
-  plm_op_Linear(be, e->h, T, D, w->wk.buf, w->bk.buf, D, e->k);
-  plm_op_Linear(be, e->h, T, D, w->wv.buf, w->bv.buf, D, e->v);
-  plm_op_Scale(be, e->q, (size_t)T * D, e->scaling);          /* before rotary, as fair-esm */
+  plm_op_LayerNorm(be, e->x, e->h, R, D, w->ln1_g.buf, w->ln1_b.buf, e->eps);
+  plm_op_Linear(be, e->h, R, D, w->wq.buf, w->bq.buf, D, e->q);
+  plm_op_Linear(be, e->h, R, D, w->wk.buf, w->bk.buf, D, e->k);
+  plm_op_Linear(be, e->h, R, D, w->wv.buf, w->bv.buf, D, e->v);
+  plm_op_Scale(be, e->q, (size_t)R * D, e->scaling);          /* before rotary, as fair-esm */
   if (e->rotary) {
-    plm_op_Rotary(be, e->q, T, H, hd, D, e->cos, e->sin);
-    plm_op_Rotary(be, e->k, T, H, hd, D, e->cos, e->sin);
+    plm_op_Rotary(be, e->q, R, H, hd, D, e->cos, e->sin);
+    plm_op_Rotary(be, e->k, R, H, hd, D, e->cos, e->sin);
   }
-  plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T, .N = T, .K = hd, .batch = H, .alpha = 1.0f,
-                               .A = e->q, .lda = D, .strideA = (size_t)hd,
-                               .B = e->k, .ldb = D, .strideB = (size_t)hd,
-                               .C = e->att, .ldc = T, .strideC = TT });
-  plm_op_SoftmaxRows(be, e->att, H * T, T);
-  plm_op_Gemm(be, &(plm_gemm){ .M = T, .N = hd, .K = T, .batch = H, .alpha = 1.0f,
-                               .A = e->att, .lda = T, .strideA = TT,
-                               .B = e->v, .ldb = D, .strideB = (size_t)hd,
-                               .C = e->ctx, .ldc = D, .strideC = (size_t)hd });
-  plm_op_Linear(be, e->ctx, T, D, w->wo.buf, w->bo.buf, D, e->h);
-  plm_op_Add(be, e->x, 0, e->h, 0, (size_t)T * D);
+  for (int b = 0; b < B; b++) {
+    size_t off = (size_t)b * T * D;
+    plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T, .N = T, .K = hd, .batch = H, .alpha = 1.0f,
+                                 .A = e->q, .offA = off, .lda = D, .strideA = (size_t)hd,
+                                 .B = e->k, .offB = off, .ldb = D, .strideB = (size_t)hd,
+                                 .C = e->att, .ldc = T, .strideC = TT });
+    plm_op_SoftmaxRows(be, e->att, H * T, T);
+    plm_op_Gemm(be, &(plm_gemm){ .M = T, .N = hd, .K = T, .batch = H, .alpha = 1.0f,
+                                 .A = e->att, .lda = T, .strideA = TT,
+                                 .B = e->v, .offB = off, .ldb = D, .strideB = (size_t)hd,
+                                 .C = e->ctx, .offC = off, .ldc = D, .strideC = (size_t)hd });
+  }
+  plm_op_Linear(be, e->ctx, R, D, w->wo.buf, w->bo.buf, D, e->h);
+  plm_op_Add(be, e->x, 0, e->h, 0, (size_t)R * D);
 }
 
-/* feed-forward block: x [T, D] += fc2(gelu(fc1(LN(x)))), through ff [T, F] */
+/* feed-forward block: x [R, D] += fc2(gelu(fc1(LN(x)))), through ff [R, F]; R = B x T rows */
 static void
-ffn_forward(plm_backend *be, esm_model *e, const esm_layer *w, int T)
+ffn_forward(plm_backend *be, esm_model *e, const esm_layer *w, int R)
 {
-  plm_op_LayerNorm(be, e->x, e->h, T, e->D, w->ln2_g.buf, w->ln2_b.buf, e->eps);
-  plm_op_Linear(be, e->h, T, e->D, w->fc1_w.buf, w->fc1_b.buf, e->F, e->ff);
-  plm_op_Gelu(be, e->ff, (size_t)T * e->F);
-  plm_op_Linear(be, e->ff, T, e->F, w->fc2_w.buf, w->fc2_b.buf, e->D, e->h);
-  plm_op_Add(be, e->x, 0, e->h, 0, (size_t)T * e->D);
+  plm_op_LayerNorm(be, e->x, e->h, R, e->D, w->ln2_g.buf, w->ln2_b.buf, e->eps);
+  plm_op_Linear(be, e->h, R, e->D, w->fc1_w.buf, w->fc1_b.buf, e->F, e->ff);
+  plm_op_Gelu(be, e->ff, (size_t)R * e->F);
+  plm_op_Linear(be, e->ff, R, e->F, w->fc2_w.buf, w->fc2_b.buf, e->D, e->h);
+  plm_op_Add(be, e->x, 0, e->h, 0, (size_t)R * e->D);
 }
 
-/* LM head: x [T, D] -> logits [T, V] = LN(gelu(dense(x))) W^T + b, W tied to the embedding */
+/* LM head: x [R, D] -> logits [R, V] = LN(gelu(dense(x))) W^T + b, W tied to the embedding */
 static void
-lmhead_forward(plm_backend *be, esm_model *e, int T)
+lmhead_forward(plm_backend *be, esm_model *e, int R)
 {
-  plm_op_Linear(be, e->x, T, e->D, e->lm_dense_w.buf, e->lm_dense_b.buf, e->D, e->h);
-  plm_op_Gelu(be, e->h, (size_t)T * e->D);
-  plm_op_LayerNorm(be, e->h, e->q, T, e->D, e->lm_ln_g.buf, e->lm_ln_b.buf, e->eps);
-  plm_op_Linear(be, e->q, T, e->D, e->lm_w.buf, e->lm_b.buf, e->V, e->logits);
+  plm_op_Linear(be, e->x, R, e->D, e->lm_dense_w.buf, e->lm_dense_b.buf, e->D, e->h);
+  plm_op_Gelu(be, e->h, (size_t)R * e->D);
+  plm_op_LayerNorm(be, e->h, e->q, R, e->D, e->lm_ln_g.buf, e->lm_ln_b.buf, e->eps);
+  plm_op_Linear(be, e->q, R, e->D, e->lm_w.buf, e->lm_b.buf, e->V, e->logits);
 }
 
 /* contact head, one layer: the weighted sum of this layer's maps over residues 1..T-2 and each
@@ -695,42 +721,45 @@ new_output(const char *name, plm_dtype dt, int rank, int64_t d0, int64_t d1, int
   return plm_tensor_Create(name, dt, rank, shape, ret_t, errbuf);
 }
 
+/* B proteins of T tokens each (ids [B, T]) through the model; what req asks beyond logits
+ * (representations, attention maps, contacts) is for one protein only (B = 1); logits come
+ * back (B x T) x V */
 static int
-esm_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
+esm_run(plm_lm *m, const int32_t *ids, int B, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
 {
   esm_model   *e  = m->priv;
   plm_backend *be = m->be;
   int          nla = req->attn_layers ? plm_lmout_CountFlags(req->attn_layers, e->nl) : 0;
   int          nha = plm_lmout_CountFlags(req->attn_heads, e->H);
-  int          L = T - 2, li = 0, status;
+  int          L = T - 2, R = B * T, li = 0, status;
 
   if (req->logits && !m->has_lmhead)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no LM head (lm_head.*): logits are unavailable", m->path);
   if (req->contacts && !m->has_contacts)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no contact regression weights (contact_head.regression.*)%s%s", m->path,
               m->note[0] ? ": " : "", m->note);
-  PLM_XCHECK(reserve_workspace(be, e, T, errbuf));
+  PLM_XCHECK(reserve_workspace(be, e, B, T, errbuf));
   if (nla > 0 && nha > 0)
     PLM_XCHECK(new_output("attentions", req->attn_dtype, 4, nla, nha, T, T, &out->attentions, errbuf));
 
-  if (e->rotary) rotary_tables(be, e, T);
-  embeddings_forward(be, e, ids, T);
+  if (e->rotary) rotary_tables(be, e, B, T);
+  embeddings_forward(be, e, ids, B, T);
   PLM_XCHECK(plm_lmout_Repr(be, e->x, 0, T, e->D, req, out, errbuf));
   if (req->contacts) plm_op_Zero(be, e->acc, (size_t)L * L);
 
   for (int l = 0; l < e->nl; l++) {
-    attention_forward(be, e, &e->layer[l], T);
+    attention_forward(be, e, &e->layer[l], B, T);
     if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, req, out->attentions);
     if (req->contacts) contact_step(be, e, l, ids, T);
-    ffn_forward(be, e, &e->layer[l], T);
+    ffn_forward(be, e, &e->layer[l], R);
     if (l < e->nl - 1) PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
   }
-  plm_op_LayerNorm(be, e->x, e->x, T, e->D, e->lna_g.buf, e->lna_b.buf, e->eps);
+  plm_op_LayerNorm(be, e->x, e->x, R, e->D, e->lna_g.buf, e->lna_b.buf, e->eps);
   PLM_XCHECK(plm_lmout_Repr(be, e->x, e->nl, T, e->D, req, out, errbuf));
 
   if (req->logits) {
-    lmhead_forward(be, e, T);
-    PLM_XCHECK(plm_lmout_Logits(be, e->logits, T, e->V, out, errbuf));
+    lmhead_forward(be, e, R);
+    PLM_XCHECK(plm_lmout_Logits(be, e->logits, R, e->V, out, errbuf));
   }
   if (req->contacts) {
     PLM_XCHECK(new_output("contacts", PLM_F32, 2, L, L, 0, 0, &out->contacts, errbuf));
@@ -741,6 +770,20 @@ esm_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm
 
 ERROR:
   return status;
+}
+
+static int
+esm_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
+{
+  return esm_run(m, ids, 1, T, req, out, errbuf);
+}
+
+static int
+esm_forward_batch(plm_lm *m, const int32_t *ids, int B, int T, plm_lm_output *out, char *errbuf)
+{
+  plm_lm_request req = { .logits = 1 };
+  if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
+  return esm_run(m, ids, B, T, &req, out, errbuf);
 }
 
 /* fair-esm's tokenization with BOS and EOS; an inline <pad> would need a padding mask fair-esm
@@ -777,6 +820,7 @@ plm_esm_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbuf
   m->special_tokens = "bos,eos";
   m->tokenize = esm_tokenize;
   m->forward  = esm_forward;
+  m->forward_batch = esm_forward_batch;
   m->destroy  = esm_destroy;
   PLM_XCHECK(read_config(m, e, errbuf));
   PLM_XCHECK(load_weights(m, e, errbuf));

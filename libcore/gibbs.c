@@ -1,7 +1,7 @@
 /* gibbs.c: masking, drawing and restarting for pseudo-MSA chains (see gibbs.h).
  *
  *   plm_gibbs_Create() / plm_gibbs_Destroy() / plm_gibbs_ParsePositions()
- *   plm_gibbs_Mask() / plm_gibbs_Draw() / plm_gibbs_Step() / plm_gibbs_Restart()
+ *   plm_gibbs_Mask() / plm_gibbs_Draw() / plm_gibbs_Step() / plm_gibbs_StepBatch() / plm_gibbs_Restart()
  */
 #include <math.h>
 #include <stdlib.h>
@@ -63,6 +63,8 @@ plm_gibbs_Destroy(plm_gibbs *g)
   free(g->masked);
   free(g->allowed);
   free(g->p);
+  free(g->bpos);
+  free(g->bmasked);
   free(g);
 }
 
@@ -137,21 +139,63 @@ plm_gibbs_Draw(plm_gibbs *g, const float *row, uint64_t *rng)
   return g->allowed[best];   /* rounding left u at the end of the sum */
 }
 
+/* plm_gibbs_Step's model callback, seen as a batch of one */
+typedef struct one_chain { plm_gibbs_logits_fn fn; void *ctx; } one_chain;
+
+static int
+one_chain_logits(void *ctx, const int32_t *chains, int B, int L, const float **ret_logits, int *ret_V, char *errbuf)
+{
+  const one_chain *o = ctx;
+  (void)B;
+  return o->fn(o->ctx, chains, L, ret_logits, ret_V, errbuf);
+}
+
 int
 plm_gibbs_Step(plm_gibbs *g, int32_t *chain, int32_t mask_id, plm_gibbs_logits_fn fn, void *ctx,
                uint64_t *rng, char *errbuf)
 {
-  const float *logits;
-  int          V, n = plm_gibbs_Mask(g, rng), status;
+  one_chain o = { fn, ctx };
+  return plm_gibbs_StepBatch(g, chain, 1, mask_id, one_chain_logits, &o, rng, errbuf);
+}
 
-  if (n == 0) return PLM_OK;    /* every position is fixed */
-  memcpy(g->masked, chain, sizeof *chain * (size_t)g->L);
-  for (int i = 0; i < n; i++) g->masked[g->pos[i]] = mask_id;
-  PLM_XCHECK(fn(ctx, g->masked, g->L, &logits, &V, errbuf));
+/* each chain masks with its own rng, the model sees them all at once, each chain redraws with
+ * its own rng: a chain's draws do not depend on the others */
+int
+plm_gibbs_StepBatch(plm_gibbs *g, int32_t *chains, int B, int32_t mask_id, plm_gibbs_batch_fn fn,
+                    void *ctx, uint64_t *rngs, char *errbuf)
+{
+  const float *logits;
+  size_t       L = (size_t)g->L;
+  int          V, n = g->nmask, status;
+
+  if (n == 0 || B < 1) return PLM_OK;    /* every position is fixed */
+  if (B > g->bcap) {
+    int     *pos;
+    int32_t *masked;
+    if ((pos = realloc(g->bpos, sizeof *pos * (size_t)B * (size_t)n)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+    g->bpos = pos;
+    if ((masked = realloc(g->bmasked, sizeof *masked * (size_t)B * L)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+    g->bmasked = masked;
+    g->bcap = B;
+  }
+  for (int b = 0; b < B; b++) {
+    int     *pos    = g->bpos + (size_t)b * n;
+    int32_t *masked = g->bmasked + (size_t)b * L;
+    plm_gibbs_Mask(g, &rngs[b]);
+    memcpy(pos, g->pos, sizeof *pos * (size_t)n);
+    memcpy(masked, chains + (size_t)b * L, sizeof *masked * L);
+    for (int i = 0; i < n; i++) masked[pos[i]] = mask_id;
+  }
+  memcpy(g->masked, g->bmasked + (size_t)(B - 1) * L, sizeof *g->masked * L);   /* the last chain's, as before */
+  PLM_XCHECK(fn(ctx, g->bmasked, B, g->L, &logits, &V, errbuf));
   for (int i = 0; i < g->nallowed; i++)
     if (g->allowed[i] < 0 || g->allowed[i] >= V)
       PLM_XFAIL(PLM_EINVAL, errbuf, "allowed token %d is outside the model's %d logits", (int)g->allowed[i], V);
-  for (int i = 0; i < n; i++) chain[g->pos[i]] = plm_gibbs_Draw(g, logits + (size_t)g->pos[i] * V, rng);
+  for (int b = 0; b < B; b++) {
+    const int   *pos = g->bpos + (size_t)b * n;
+    const float *lb  = logits + (size_t)b * L * V;
+    for (int i = 0; i < n; i++) chains[(size_t)b * L + pos[i]] = plm_gibbs_Draw(g, lb + (size_t)pos[i] * V, &rngs[b]);
+  }
   return PLM_OK;
 
 ERROR:

@@ -19,6 +19,8 @@
  *   plm_gibbs_Mask()            the positions to mask in one step
  *   plm_gibbs_Draw()            one token from one logits row
  *   plm_gibbs_Step()            mask, run the model (a callback), redraw
+ *   plm_gibbs_StepBatch()       the same for B chains, each with its own rng, through one call
+ *                               of the model: chain b's draws equal plm_gibbs_Step's with rngs[b]
  *   plm_gibbs_Restart()         true with probability restart
  */
 #ifndef PLM_GIBBS_H
@@ -41,12 +43,19 @@ typedef struct plm_gibbs {
   int           *pos;                    /* this step's masked positions, the first nmask */
   int32_t       *masked;                 /* L: the chain as the model sees it */
   double        *p;                      /* nallowed: draw workspace */
+  int           *bpos;                   /* B x nmask: a batch's masked positions */
+  int32_t       *bmasked;                /* B x L: the batch as the model sees it */
+  int            bcap;                   /* chains those two hold */
 } plm_gibbs;
 
 /* the model: logits of the L residue positions of chain (masked ones = mask token), row-major
  * L x V, valid until the next call */
 typedef int (*plm_gibbs_logits_fn)(void *ctx, const int32_t *chain, int L,
                                    const float **ret_logits, int *ret_V, char *errbuf);
+
+/* the model over B chains at once: chains B x L, logits (B x L) x V */
+typedef int (*plm_gibbs_batch_fn)(void *ctx, const int32_t *chains, int B, int L,
+                                  const float **ret_logits, int *ret_V, char *errbuf);
 
 int     plm_gibbs_Create(int L, const uint8_t *fixed, const int32_t *allowed, int nallowed,
                          const plm_gibbs_opts *o, plm_gibbs **ret_g, char *errbuf);
@@ -56,6 +65,8 @@ int     plm_gibbs_Mask(plm_gibbs *g, uint64_t *rng);
 int32_t plm_gibbs_Draw(plm_gibbs *g, const float *row, uint64_t *rng);
 int     plm_gibbs_Step(plm_gibbs *g, int32_t *chain, int32_t mask_id, plm_gibbs_logits_fn fn, void *ctx,
                        uint64_t *rng, char *errbuf);
+int     plm_gibbs_StepBatch(plm_gibbs *g, int32_t *chains, int B, int32_t mask_id, plm_gibbs_batch_fn fn,
+                            void *ctx, uint64_t *rngs, char *errbuf);
 int     plm_gibbs_Restart(const plm_gibbs *g, uint64_t *rng);
 
 #endif

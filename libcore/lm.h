@@ -3,7 +3,7 @@
  * A model is opened from any published file layout (checkpoint.h); its
  * architecture comes from the checkpoint's configuration, never from the file
  * name. Each architecture (esm.c: ESM-2, ESM-1b; bert.c: BERT, ALBERT;
- * xlnet.c: XLNet) fills a plm_lm and its two function pointers. One forward
+ * xlnet.c: XLNet) fills a plm_lm and its function pointers. One forward
  * pass computes what a plm_lm_request asks for and hands back tensors ready
  * for a record:
  *
@@ -13,6 +13,11 @@
  *   repr<K>      f32  T x D        K = 0 (embedding output) .. nlayers (after the final LayerNorm)
  *   attentions   f32|f16  nl x nh x T x T   the asked layers x heads, post-softmax
  *   contacts     f32  L x L        the model's own contact head
+ *
+ * forward_batch (NULL where an architecture lacks it; ESM has it) runs B proteins of
+ * the same T tokens (ids B x T, no padding) at once, for logits only: out->logits is
+ * f32 (B x T) x V, each protein's rows equal to its own forward to float32 rounding.
+ * The position-wise layers run as single GEMMs over the B x T rows, attention per protein.
  *
  * Proteins longer than the model allows follow a plm_long policy: refuse,
  * keep the first residues, or run overlapping windows and average (lm.c).
@@ -70,6 +75,7 @@ struct plm_lm {
   plm_checkpoint *ck;
   int  (*tokenize)(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, char *errbuf);
   int  (*forward)(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf);
+  int  (*forward_batch)(plm_lm *m, const int32_t *ids, int B, int T, plm_lm_output *out, char *errbuf);
   void (*destroy)(plm_lm *m);
   void           *priv;
 };

@@ -11,7 +11,7 @@
  *   main()             options, model, the record loop
  *   setup_tokens()     the mask token and the 20 amino acids in the model's vocabulary
  *   sample_record()    one pseudo-MSA
- *   model_logits()     the gibbs callback: one forward pass
+ *   model_logits()     the gibbs callback: the chains' forward passes, batched where the model can
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -48,6 +48,7 @@ static const char usage_text[] =
   "      --top-k K         sample among the K most likely amino acids (default 0: all 20)\n"
   "      --fixed LIST      1-based positions never masked, e.g. 1,10-20\n"
   "      --chains C        chains advancing together, rows interleaved (default 1)\n"
+  "      --no-batch        run the chains' forward passes one at a time, not as one batch\n"
   "      --seed S          random seed (default 1): same seed, model, options -> same output\n"
   "      --stream          write records on the stream (query first) instead of A3M\n"
   "  -z, --compress LEVEL  with --stream: zlib level 0 (default) to 9\n"
@@ -60,13 +61,13 @@ static const char usage_text[] =
   "Progress goes to stderr when it is a terminal. See pseudomsa(1).\n";
 
 enum { OPT_FRACTION = 256, OPT_RESTART, OPT_ARGMAX, OPT_TEMP, OPT_TOPK, OPT_FIXED, OPT_CHAINS,
-       OPT_SEED, OPT_STREAM, OPT_THREADS, OPT_BACKEND, OPT_VERSION };
+       OPT_NOBATCH, OPT_SEED, OPT_STREAM, OPT_THREADS, OPT_BACKEND, OPT_VERSION };
 
 typedef struct opts {
   const char    *model, *backend, *fixed;
   plm_gibbs_opts g;
   long           rows;
-  int            chains, stream, zlevel, threads;
+  int            chains, nobatch, stream, zlevel, threads;
   uint64_t       seed;
   char         **files;
   int            nfiles;
@@ -91,6 +92,7 @@ parse_options(int argc, char **argv, opts *o)
     { "argmax", no_argument, 0, OPT_ARGMAX },          { "temperature", required_argument, 0, OPT_TEMP },
     { "top-k", required_argument, 0, OPT_TOPK },       { "fixed", required_argument, 0, OPT_FIXED },
     { "chains", required_argument, 0, OPT_CHAINS },    { "seed", required_argument, 0, OPT_SEED },
+    { "no-batch", no_argument, 0, OPT_NOBATCH },
     { "stream", no_argument, 0, OPT_STREAM },          { "compress", required_argument, 0, 'z' },
     { "threads", required_argument, 0, OPT_THREADS },  { "backend", required_argument, 0, OPT_BACKEND },
     { "help", no_argument, 0, 'h' },                   { "version", no_argument, 0, OPT_VERSION },
@@ -122,6 +124,7 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_TOPK:     o->g.top_k = (int)integer_arg("--top-k", optarg, 0, NAMINO); break;
     case OPT_FIXED:    o->fixed = optarg; break;
     case OPT_CHAINS:   o->chains = (int)integer_arg("--chains", optarg, 1, 4096); break;
+    case OPT_NOBATCH:  o->nobatch = 1; break;
     case OPT_SEED:     o->seed = (uint64_t)integer_arg("--seed", optarg, 0, 0x7fffffffffffffffL); break;
     case OPT_STREAM:   o->stream = 1; break;
     case 'z':          o->zlevel = (int)integer_arg("--compress", optarg, 0, 9); break;
@@ -185,28 +188,75 @@ ERROR:
   return status;
 }
 
-/* one query's forward passes: the token buffer with its special tokens in place */
+/* one query's forward passes: the token buffer with its special tokens in place, one row per chain */
 typedef struct lmctx {
   plm_lm        *m;
   const tokens  *tk;
-  int32_t       *ids;
-  int            T;
+  int32_t       *ids;           /* cap x T, each row the query's tokens with its specials */
+  int            T, cap, batch;
+  float         *logits;        /* cap x L x V: the residue rows of each chain's logits */
+  int            V;
   plm_lm_request req;
   plm_lm_output  out;
 } lmctx;
 
-/* the gibbs callback; token dropout scaling follows the masked fraction inside the forward */
+/* room for B chains: the query's row copied into each new one */
 static int
-model_logits(void *ctx, const int32_t *chain, int L, const float **ret_logits, int *ret_V, char *errbuf)
+lmctx_Reserve(lmctx *c, int B, int L, char *errbuf)
+{
+  int32_t *ids;
+  float   *lg;
+  int      V = c->m->vocab, status;
+
+  if (B <= c->cap) return PLM_OK;
+  if ((ids = realloc(c->ids, sizeof *ids * (size_t)B * (size_t)c->T)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  c->ids = ids;
+  for (int b = (c->cap > 0 ? c->cap : 1); b < B; b++) memcpy(ids + (size_t)b * c->T, ids, sizeof *ids * (size_t)c->T);
+  if ((lg = realloc(c->logits, sizeof *lg * (size_t)B * (size_t)L * (size_t)V)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  c->logits = lg;
+  c->cap = B;
+  return PLM_OK;
+
+ERROR:
+  return status;
+}
+
+/* keep the residue rows of logits (T x V) for chain b */
+static int
+keep_logits(lmctx *c, int b, int L, const plm_tensor *logits, const float *rows, char *errbuf)
+{
+  int V = (int)logits->shape[1];
+  if (V != c->m->vocab) return plm_Fail(errbuf, PLM_EFORMAT, "%s: %d logits per token, expected %d", c->m->name, V, c->m->vocab);
+  c->V = V;
+  memcpy(c->logits + (size_t)b * L * V, rows + (size_t)c->tk->lead * V, sizeof *rows * (size_t)L * V);
+  return PLM_OK;
+}
+
+/* the gibbs callback: B chains through one batched forward pass where the model has one (and
+ * --no-batch is not given), else one pass each; token dropout scaling follows each chain's
+ * masked fraction inside the forward */
+static int
+model_logits(void *ctx, const int32_t *chains, int B, int L, const float **ret_logits, int *ret_V, char *errbuf)
 {
   lmctx *c = ctx;
   int    status;
 
-  plm_lmout_Clear(&c->out);
-  memcpy(c->ids + c->tk->lead, chain, sizeof *chain * (size_t)L);
-  PLM_XCHECK(c->m->forward(c->m, c->ids, c->T, &c->req, &c->out, errbuf));
-  *ret_V      = (int)c->out.logits->shape[1];
-  *ret_logits = (const float *)c->out.logits->data + (size_t)c->tk->lead * *ret_V;
+  PLM_XCHECK(lmctx_Reserve(c, B, L, errbuf));
+  for (int b = 0; b < B; b++)
+    memcpy(c->ids + (size_t)b * c->T + c->tk->lead, chains + (size_t)b * L, sizeof *chains * (size_t)L);
+  if (c->batch && c->m->forward_batch) {
+    plm_lmout_Clear(&c->out);
+    PLM_XCHECK(c->m->forward_batch(c->m, c->ids, B, c->T, &c->out, errbuf));
+    for (int b = 0; b < B; b++)
+      PLM_XCHECK(keep_logits(c, b, L, c->out.logits, (const float *)c->out.logits->data + (size_t)b * c->T * c->m->vocab, errbuf));
+  } else
+    for (int b = 0; b < B; b++) {
+      plm_lmout_Clear(&c->out);
+      PLM_XCHECK(c->m->forward(c->m, c->ids + (size_t)b * c->T, c->T, &c->req, &c->out, errbuf));
+      PLM_XCHECK(keep_logits(c, b, L, c->out.logits, c->out.logits->data, errbuf));
+    }
+  *ret_V      = c->V;
+  *ret_logits = c->logits;
   return PLM_OK;
 
 ERROR:
@@ -274,6 +324,7 @@ job_Clear(job *j)
   free(j->qtext); free(j->query); free(j->chain); free(j->rng); free(j->fixed); free(j->row);
   plm_gibbs_Destroy(j->g);
   free(j->lc.ids);
+  free(j->lc.logits);
   plm_lmout_Clear(&j->lc.out);
   memset(j, 0, sizeof *j);
 }
@@ -324,6 +375,7 @@ job_Create(job *j, plm_lm *m, const tokens *tk, const opts *o, const char *seq, 
   j->lc.m = m;
   j->lc.tk = tk;
   j->lc.req.logits = 1;
+  j->lc.batch      = !o->nobatch;
   return PLM_OK;
 
 ERROR:
@@ -375,10 +427,12 @@ sample_record(plm_lm *m, const tokens *tk, const opts *o, const plm_record *rec,
   PLM_XCHECK(job_Create(&j, m, tk, o, rec->seq, master, errbuf));
   PLM_XCHECK(write_row(s, rec->id, 0, j.qtext, errbuf));
   while (k < o->rows) {
-    /* the chains advance in turn; a batched forward would run this loop's passes at once */
-    for (int c = 0; c < o->chains && k < o->rows; c++) {
+    /* the chains still needed advance together, one forward pass for all; each uses only its own
+     * rng, so the rows are those of chains stepping in turn */
+    int nc = o->rows - k < o->chains ? (int)(o->rows - k) : o->chains;
+    PLM_XCHECK(plm_gibbs_StepBatch(j.g, j.chain, nc, tk->mask, model_logits, &j.lc, j.rng, errbuf));
+    for (int c = 0; c < nc; c++) {
       int32_t *chain = j.chain + (size_t)c * j.L;
-      PLM_XCHECK(plm_gibbs_Step(j.g, chain, tk->mask, model_logits, &j.lc, &j.rng[c], errbuf));
       PLM_XCHECK(write_row(s, rec->id, ++k, row_text(&j, tk, chain), errbuf));
       if (plm_gibbs_Restart(j.g, &j.rng[c])) memcpy(chain, j.query, sizeof *chain * (size_t)j.L);
     }

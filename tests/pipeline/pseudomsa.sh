@@ -45,6 +45,11 @@ check_fails "pseudomsa: --fixed past the end names the range" "outside 1-33" "$B
 # --chains: still -n rows; --argmax --restart 0 runs
 "$BIN/pseudomsa" -m "$M" -n 10 --chains 3 "$T/q1.tsr" > "$T/ch.a3m" 2>"$T/err"
 [ "$(grep -c '^>' "$T/ch.a3m")" -eq 11 ] && pass "pseudomsa: --chains 3 -n 10 writes 10 rows" || fail "pseudomsa: --chains: $(head -c 200 "$T/err")"
+# batched forward passes give the rows of one pass per chain, byte for byte
+"$BIN/pseudomsa" -m "$M" -n 40 --seed 3 --chains 3 "$T/q.tsr" > "$T/bat.a3m" 2>"$T/err"
+"$BIN/pseudomsa" -m "$M" -n 40 --seed 3 --chains 3 --no-batch "$T/q.tsr" > "$T/nob.a3m" 2>>"$T/err"
+[ -s "$T/bat.a3m" ] && cmp -s "$T/bat.a3m" "$T/nob.a3m" && pass "pseudomsa: --chains 3 batched = --no-batch" ||
+  fail "pseudomsa: --chains 3 batched differs from --no-batch $(head -c 200 "$T/err")"
 check "pseudomsa: --argmax --restart 0 --top-k 5" "$BIN/pseudomsa" -m "$M" -n 5 --argmax --restart 0 --top-k 5 "$T/q1.tsr"
 
 # two records: two pseudo-MSAs; an X in the query stays unless redrawn

@@ -9,7 +9,8 @@
  *   long proteins on ESM-1b: refused by default, truncation equal to running the truncated
  *   protein, windows averaging exactly what the single windows give where only one covers;
  *   1 and 2 threads agree to rounding, one thread count is deterministic; random models are
- *   reproducible from their seed.
+ *   reproducible from their seed; forward_batch over 3 differently masked proteins (ESM-2 and
+ *   ESM-1b) gives each one's own forward logits to rounding.
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "alphabet.h"
 #include "backend.h"
 #include "checkpoint.h"
 #include "error.h"
@@ -281,6 +283,51 @@ DONE:
   free(seq);
 }
 
+/* three proteins of one length, masked differently (so token dropout scales each its own way),
+ * batched vs one at a time */
+static void
+batch_agrees(plm_backend *be, const char *model)
+{
+  char           eb[PLM_ERRBUFSIZE], path[1024];
+  plm_lm        *m = NULL;
+  plm_lm_output  one, all;
+  plm_lm_request req = { .logits = 1 };
+  int32_t       *ids = NULL, *tk = NULL;
+  int            B = 3, T = 0;
+  double         e = 0;
+
+  memset(&all, 0, sizeof all);
+  snprintf(path, sizeof path, "%s/fixtures/models/%s", test_shared(), model);
+  if (plm_lm_Open(path, be, &m, eb) != PLM_OK) { test_skip("batch: %s", eb); return; }
+  for (int b = 0; b < B; b++) {
+    char *seq = random_protein(120, 21);   /* one protein, masked three ways */
+    if (m->tokenize(m, seq, &tk, &T, eb) != PLM_OK) { free(seq); TEST(0, "batch: %s", eb); goto DONE; }
+    free(seq);
+    if (!ids && (ids = malloc(sizeof *ids * (size_t)B * T)) == NULL) { free(tk); TEST(0, "batch: out of memory"); goto DONE; }
+    for (int t = 1; t < T - 1; t++) if ((t * 7 + b * 13) % (5 + 4 * b) == 0) tk[t] = PLM_ESM_MASK;
+    memcpy(ids + (size_t)b * T, tk, sizeof *ids * (size_t)T);
+    free(tk); tk = NULL;
+  }
+  if (!m->forward_batch) { TEST(0, "batch: %s has no forward_batch", model); goto DONE; }
+  if (m->forward_batch(m, ids, B, T, &all, eb) != PLM_OK) { TEST(0, "batch: %s", eb); goto DONE; }
+  TEST(all.logits && all.logits->rank == 2 && all.logits->shape[0] == (int64_t)B * T && all.logits->shape[1] == m->vocab,
+       "batch (%s): logits (B x T) x V", model);
+  for (int b = 0; b < B && all.logits; b++) {
+    plm_tensor view;
+    memset(&one, 0, sizeof one);
+    if (m->forward(m, ids + (size_t)b * T, T, &req, &one, eb) != PLM_OK) { TEST(0, "batch: %s", eb); goto DONE; }
+    view = *one.logits;
+    view.data = (float *)all.logits->data + (size_t)b * T * m->vocab;
+    e = fmax(e, rel_diff(&view, one.logits));
+    plm_lmout_Clear(&one);
+  }
+  TEST(e < 1e-5, "batch (%s): 3 masked proteins batched equal each alone: max rel diff %.1e", model, e);
+DONE:
+  plm_lmout_Clear(&all);
+  free(ids);
+  plm_lm_Close(m);
+}
+
 static void
 random_reproducible(void)
 {
@@ -303,6 +350,8 @@ main(void)
   missing_regression(be);
   bad_sequences(be);
   long_proteins(be);
+  batch_agrees(be, "esm2_t6_8M_shape_random.pt");
+  batch_agrees(be, "esm1b_t2_tiny_random.pt");
   plm_backend_Destroy(be);
   threads_agree();
   random_reproducible();
