@@ -62,7 +62,7 @@ $(BUILD)/lib/plmscope/plugins/%.so: plugins/%.c $(LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -shared $< -o $@ -L$(BUILD)/lib -lplmscope -Wl,-rpath,'$$ORIGIN/../..' $(DEP_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/test.h $(LIB) $(HEADERS)
+$(BUILD)/tests/%: tests/unit/%.c tests/test.h tests/golden.h $(LIB) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(XCFLAGS) -Itests $< -o $@ -L$(BUILD)/lib -lplmscope -Wl,-rpath,'$$ORIGIN/../lib' $(DEP_LIBS)
 

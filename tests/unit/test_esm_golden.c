@@ -18,6 +18,7 @@
 #include "jsonread.h"
 #include "lm.h"
 #include "npy.h"
+#include "golden.h"
 #include "test.h"
 
 typedef struct golden_model { const char *golden, *file; } golden_model;
@@ -32,54 +33,24 @@ static const golden_model models[] = {
 /* worst errors of one output kind over a model's sequences */
 typedef struct errstat { double abs, rel; int n, bad; } errstat;
 
-static char *
-slurp(const char *path, size_t *ret_n)
-{
-  FILE *fp = fopen(path, "rb");
-  char *buf = NULL;
-  long  n;
-  if (!fp) return NULL;
-  if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
-      (buf = malloc((size_t)n + 1)) != NULL && fread(buf, 1, (size_t)n, fp) == (size_t)n) {
-    buf[n] = '\0';
-    *ret_n = (size_t)n;
-  } else { free(buf); buf = NULL; }
-  fclose(fp);
-  return buf;
-}
-
 /* compare `got` with the golden file, by absolute error per element (abs_tol) or relative to the
- * tensor's largest magnitude (rel_tol): elementwise relative error means nothing near zero */
+ * tensor's largest magnitude (rel_tol) */
 static void
 compare(const plm_tensor *got, const char *path, double abs_tol, double rel_tol, errstat *st)
 {
   char        eb[PLM_ERRBUFSIZE];
-  plm_tensor *want = NULL, *g32 = NULL;
-  int         ok = 1;
+  plm_tensor *want = NULL;
+  double      e, r;
 
   if (plm_npy_Read(path, "golden", &want, eb) != PLM_OK) { st->bad++; printf("  cannot read %s: %s\n", path, eb); return; }
-  if (!got || plm_tensor_ToF32(got, "got", &g32, eb) != PLM_OK || g32->rank != want->rank) ok = 0;
-  for (int d = 0; ok && d < want->rank; d++) ok = g32->shape[d] == want->shape[d];
-  if (!ok) { st->bad++; printf("  %s: missing or wrong shape\n", path); goto DONE; }
-  {
-    const float *a = g32->data, *b = want->data;
-    int64_t      n = plm_tensor_Numel(want);
-    double       scale = 0.0, e = 0.0, r;
-    for (int64_t i = 0; i < n; i++) {
-      double d = fabs((double)a[i] - b[i]);
-      if (!(d <= e)) e = d;                  /* NaN sticks */
-      scale = fmax(scale, fabs(b[i]));
-    }
-    r = scale > 0 ? e / scale : e;
+  if (!golden_MaxErr(got, want, &e, &r)) { st->bad++; printf("  %s: missing or wrong shape\n", path); }
+  else {
     if (!(e <= st->abs)) st->abs = e;
     if (!(r <= st->rel)) st->rel = r;
-    ok = abs_tol > 0 ? e <= abs_tol : r <= rel_tol;
+    if (!(abs_tol > 0 ? e <= abs_tol : r <= rel_tol)) { st->bad++; printf("  %s: beyond tolerance\n", path); }
+    st->n++;
   }
-  if (!ok) { st->bad++; printf("  %s: beyond tolerance\n", path); }
-  st->n++;
-DONE:
   plm_tensor_Destroy(want);
-  plm_tensor_Destroy(g32);
 }
 
 static void
@@ -132,7 +103,7 @@ golden_model_test(plm_backend *be, const golden_model *gm)
 
   snprintf(label, sizeof label, "golden %s", gm->file);
   snprintf(path, sizeof path, "%s/fixtures/golden/%s/index.json", test_shared(), gm->golden);
-  if ((text = slurp(path, &len)) == NULL) { test_skip("%s: %s absent", label, path); return; }
+  if ((text = golden_Slurp(path, &len)) == NULL) { test_skip("%s: %s absent", label, path); return; }
   if (plm_json_Parse(text, len, &index, eb) != PLM_OK || !(seqs = plm_json_Get(index, "sequences"))) {
     TEST(0, "%s: index.json: %s", label, eb); goto DONE;
   }
@@ -187,7 +158,7 @@ pt_vs_hf(plm_backend *be)
   int             n = 0, same = 0;
 
   snprintf(path, sizeof path, "%s/fixtures/golden/esm2_t3_tiny_random/index.json", test_shared());
-  if ((text = slurp(path, &len)) == NULL) { test_skip("esm2_t3_tiny_random .pt vs .hf: %s absent", path); return; }
+  if ((text = golden_Slurp(path, &len)) == NULL) { test_skip("esm2_t3_tiny_random .pt vs .hf: %s absent", path); return; }
   snprintf(path, sizeof path, "%s/fixtures/models/esm2_t3_tiny_random.pt", test_shared());
   if (plm_lm_Open(path, be, &pt, eb) != PLM_OK) { TEST(0, ".pt vs .hf: %s", eb); goto DONE; }
   snprintf(path, sizeof path, "%s/fixtures/models/esm2_t3_tiny_random.hf", test_shared());

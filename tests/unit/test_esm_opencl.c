@@ -18,6 +18,7 @@
 #include "jsonread.h"
 #include "lm.h"
 #include "npy.h"
+#include "golden.h"
 #include "test.h"
 
 static const char *models[][2] = {   /* golden folder, model file */
@@ -37,48 +38,16 @@ static const int    out_rel[NOUT + 1]  = { 1, 1, 0, 0, 0 };
 /* worst errors of one output kind over a model's sequences */
 typedef struct errstat { double e; int n, bad; } errstat;
 
-static char *
-slurp(const char *path, size_t *ret_n)
-{
-  FILE *fp = fopen(path, "rb");
-  char *buf = NULL;
-  long  n;
-  if (!fp) return NULL;
-  if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
-      (buf = malloc((size_t)n + 1)) != NULL && fread(buf, 1, (size_t)n, fp) == (size_t)n) {
-    buf[n] = '\0';
-    *ret_n = (size_t)n;
-  } else { free(buf); buf = NULL; }
-  fclose(fp);
-  return buf;
-}
-
 /* error of got against want: absolute, or relative to want's largest magnitude */
 static void
 compare(const plm_tensor *got, const plm_tensor *want, int k, errstat *st)
 {
-  char        eb[PLM_ERRBUFSIZE];
-  plm_tensor *g = NULL, *w = NULL;
-  int         ok = got && want && plm_tensor_ToF32(got, "got", &g, eb) == PLM_OK &&
-                   plm_tensor_ToF32(want, "want", &w, eb) == PLM_OK && g->rank == w->rank;
-  double      e = 0.0, scale = 0.0;
-
-  for (int d = 0; ok && d < w->rank; d++) ok = g->shape[d] == w->shape[d];
-  if (ok) {
-    const float *a = g->data, *b = w->data;
-    for (int64_t i = 0; i < plm_tensor_Numel(w); i++) {
-      double d = fabs((double)a[i] - b[i]);
-      if (!(d <= e)) e = d;
-      scale = fmax(scale, fabs(b[i]));
-    }
-    if (out_rel[k] && scale > 0) e /= scale;
-    ok = e <= out_tol[k];
-  }
+  double abs, rel, e = 0.0;
+  int    ok = golden_MaxErr(got, want, &abs, &rel);
+  if (ok) { e = out_rel[k] ? rel : abs; ok = e <= out_tol[k]; }
   if (!(e <= st->e)) st->e = e;
   st->bad += !ok;
   st->n++;
-  plm_tensor_Destroy(g);
-  plm_tensor_Destroy(w);
 }
 
 static void
@@ -143,7 +112,7 @@ model_test(plm_backend *cpu, plm_backend *gpu, const char *golden, const char *f
   errstat         vs_cpu[NOUT] = { { 0 } }, vs_gold[NOUT] = { { 0 } }, f16 = { 0 };
 
   snprintf(path, sizeof path, "%s/fixtures/golden/%s/index.json", test_shared(), golden);
-  if ((text = slurp(path, &len)) == NULL) { test_skip("opencl esm %s: %s absent", file, path); return; }
+  if ((text = golden_Slurp(path, &len)) == NULL) { test_skip("opencl esm %s: %s absent", file, path); return; }
   if (plm_json_Parse(text, len, &index, eb) != PLM_OK || !(seqs = plm_json_Get(index, "sequences"))) {
     TEST(0, "opencl esm %s: index.json: %s", file, eb); goto DONE;
   }

@@ -1,0 +1,58 @@
+/* golden.h: comparing model outputs with reference tensors, shared by the golden tests
+ * (test_esm_golden, test_bert_golden, test_esm_opencl).
+ *
+ *   golden_Slurp()   a whole file as a NUL-terminated buffer (the goldens' index.json), or NULL
+ *   golden_MaxErr()  worst absolute error of got against want, and that error relative to
+ *                    want's largest magnitude (elementwise relative error means nothing near
+ *                    zero); 0 when either is missing or the shapes differ. NaN sticks.
+ */
+#ifndef PLM_GOLDEN_H
+#define PLM_GOLDEN_H
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include "error.h"
+#include "tensor.h"
+
+__attribute__((unused)) static char *
+golden_Slurp(const char *path, size_t *ret_n)
+{
+  FILE *fp = fopen(path, "rb");
+  char *buf = NULL;
+  long  n;
+  if (!fp) return NULL;
+  if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
+      (buf = malloc((size_t)n + 1)) != NULL && fread(buf, 1, (size_t)n, fp) == (size_t)n) {
+    buf[n] = '\0';
+    *ret_n = (size_t)n;
+  } else { free(buf); buf = NULL; }
+  fclose(fp);
+  return buf;
+}
+
+__attribute__((unused)) static int
+golden_MaxErr(const plm_tensor *got, const plm_tensor *want, double *ret_abs, double *ret_rel)
+{
+  char        eb[PLM_ERRBUFSIZE];
+  plm_tensor *g = NULL, *w = NULL;
+  double      e = 0.0, scale = 0.0;
+  int         ok = got && want && plm_tensor_ToF32(got, "got", &g, eb) == PLM_OK &&
+                   plm_tensor_ToF32(want, "want", &w, eb) == PLM_OK && g->rank == w->rank;
+
+  for (int d = 0; ok && d < w->rank; d++) ok = g->shape[d] == w->shape[d];
+  if (ok) {
+    const float *a = g->data, *b = w->data;
+    for (int64_t i = 0; i < plm_tensor_Numel(w); i++) {
+      double d = fabs((double)a[i] - b[i]);
+      if (!(d <= e)) e = d;
+      scale = fmax(scale, fabs(b[i]));
+    }
+    *ret_abs = e;
+    *ret_rel = scale > 0 ? e / scale : e;
+  }
+  plm_tensor_Destroy(g);
+  plm_tensor_Destroy(w);
+  return ok;
+}
+
+#endif
