@@ -74,7 +74,7 @@ $(BUILD)/fuzzobj/%.o: %.c $(HEADERS)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 
 .SECONDARY: $(FUZZ_OBJ)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/structure_fuzz.h $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $< $(FUZZ_OBJ) -o $@ $(DEP_LIBS)
 
