@@ -1,6 +1,8 @@
 /* backend.c: choosing a backend by name, and the calls every backend shares (see backend.h).
  *
  *   plm_backend_Create() / plm_backend_CreateOrCpu() / plm_backend_Destroy() / plm_backend_Sync() / plm_backend_Names()
+ *   plm_backend_Default()  $PLMSCOPE_BACKEND, else "auto"
+ *   resolve_auto()         "auto" -> "opencl:P:D" of the first GPU, else "cpu"
  *   plm_buf_Create() / plm_buf_Wrap() / plm_buf_Destroy()
  */
 #include "config.h"
@@ -9,6 +11,7 @@
 #include <string.h>
 #include "error.h"
 #include "backend.h"
+#include "backend_opencl.h"
 
 extern const plm_backend_ops plm_backend_cpu_ops;
 #if PLM_HAVE_OPENCL
@@ -21,20 +24,52 @@ const char *plm_backend_Names(void) { return "cpu"; }
 #endif
 #define NBACKENDS (int)(sizeof backends / sizeof backends[0])
 
-/* spec is NAME or NAME:DEVICE; the backend's open reads DEVICE (be->device) */
+const char *
+plm_backend_Default(void)
+{
+  const char *env = getenv(PLM_BACKEND_ENV);
+  return env && *env ? env : "auto";
+}
+
+/* "auto" is the GPU where one exists: OpenCL when $PLMSCOPE_OPENCL_DEVICE names a device (the
+ * user chose it) or when some platform offers a GPU; else the CPU, whose backend outruns an OpenCL
+ * implementation on the same CPU (pocl). Nothing here is an error: no OpenCL means the CPU */
+static void
+resolve_auto(char *spec, size_t n)
+{
+  plm_opencl_device *dev = NULL;
+  const char        *env = getenv(PLM_OPENCL_DEVICE_ENV);
+  char               ignored[PLM_ERRBUFSIZE];
+  int                ndev = 0;
+
+  snprintf(spec, n, "cpu");
+  if (env && *env) { snprintf(spec, n, "opencl"); return; }
+  if (plm_opencl_Devices(&dev, &ndev, ignored) != PLM_OK) return;
+  for (int i = 0; i < ndev; i++)
+    if (dev[i].is_gpu) { snprintf(spec, n, "opencl:%d:%d", dev[i].platform, dev[i].device); break; }
+  free(dev);
+}
+
+/* spec is NAME or NAME:DEVICE, or "auto"; the backend's open reads DEVICE (be->device) */
 int
 plm_backend_Create(const char *spec, int nthreads, plm_backend **ret_be, char *errbuf)
 {
   plm_backend *be = NULL;
-  size_t       n = strcspn(spec, ":");
+  char         chosen[64];
+  size_t       n;
   int          status, i;
 
   *ret_be = NULL;
+  if (strcmp(spec, "auto") == 0) {
+    resolve_auto(chosen, sizeof chosen);
+    spec = chosen;
+  }
+  n = strcspn(spec, ":");
   for (i = 0; i < NBACKENDS; i++) if (strlen(backends[i]->name) == n && strncmp(backends[i]->name, spec, n) == 0) break;
   /* unavailable rather than unknown, so that CreateOrCpu falls back */
   if (i == NBACKENDS && n == 6 && strncmp(spec, "opencl", 6) == 0)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "plmscope was built without OpenCL (./configure found no OpenCL ICD loader or CLBlast)");
-  if (i == NBACKENDS) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "no backend '%.*s' (available: %s)", (int)n, spec, plm_backend_Names());
+  if (i == NBACKENDS) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "no backend '%.*s' (available: auto, %s)", (int)n, spec, plm_backend_Names());
   if (spec[n] && backends[i] == &plm_backend_cpu_ops) PLM_XFAIL(PLM_EINVAL, errbuf, "backend 'cpu' takes no device ('%s')", spec);
   if (nthreads < 1 || nthreads > 1024) PLM_XFAIL(PLM_EINVAL, errbuf, "thread count %d out of range 1..1024", nthreads);
   if ((be = calloc(1, sizeof *be)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");

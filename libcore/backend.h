@@ -21,7 +21,9 @@
  * the same time (openblas_set_num_threads is process-wide: a program that
  * uses OpenBLAS itself should do so between operators).
  *
- *   plm_backend_Create()  by name: "cpu", "opencl", or "opencl:P:D" (a device, as --list-devices numbers it)
+ *   plm_backend_Create()  by name: "cpu", "opencl", or "opencl:P:D" (a device, as --list-devices numbers it),
+ *                         or "auto": OpenCL on the first GPU (or $PLMSCOPE_OPENCL_DEVICE) when there is one, else the CPU
+ *   plm_backend_Default() what a tool uses without --backend: $PLMSCOPE_BACKEND, else "auto"
  *   plm_backend_CreateOrCpu()  the same, but the CPU backend (and a note why) where the named one is
  *                         unavailable here: what a tool's --backend wants
  *   plm_backend_Destroy()
@@ -117,6 +119,7 @@ struct plm_backend {
   const plm_backend_ops *ops;
   int    nthreads;
   const char *device;             /* what followed "NAME:" in Create's spec, or NULL; valid during open only */
+  char   desc[192];               /* what runs: "cpu, N threads" or "opencl P:D DEVICE-NAME" (set by open) */
   int    status;                  /* first failure since the last sync */
   char   errmsg[PLM_ERRBUFSIZE];
   void  *priv;
@@ -127,6 +130,9 @@ int   plm_backend_CreateOrCpu(const char *spec, int nthreads, plm_backend **ret_
 void  plm_backend_Destroy(plm_backend *be);
 int   plm_backend_Sync(plm_backend *be, char *errbuf);
 const char *plm_backend_Names(void);
+const char *plm_backend_Default(void);
+
+#define PLM_BACKEND_ENV "PLMSCOPE_BACKEND"
 
 int   plm_buf_Create(plm_backend *be, size_t n, plm_buf **ret_b, char *errbuf);
 int   plm_buf_Wrap(plm_backend *be, const float *host, size_t n, plm_buf **ret_b, char *errbuf);

@@ -17,6 +17,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -598,6 +599,7 @@ cpu_open(plm_backend *be, char *errbuf)
   openblas_set_num_threads(1);
   PLM_XCHECK(pool_create(be->nthreads, &p, errbuf));
   be->priv = p;
+  snprintf(be->desc, sizeof be->desc, "cpu, %d thread%s", be->nthreads, be->nthreads == 1 ? "" : "s");
   return PLM_OK;
 
 ERROR:

@@ -733,6 +733,7 @@ static int
 ocl_open(plm_backend *be, char *errbuf)
 {
   const char  *spec = be->device ? be->device : getenv(PLM_OPENCL_DEVICE_ENV);
+  char         name[128];
   cl_device_id dev;
   ocl         *o;
   int          status;
@@ -745,6 +746,8 @@ ocl_open(plm_backend *be, char *errbuf)
   o->wg   = proc.wg;
   clGetCommandQueueInfo(o->q, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL);
   PLM_XCHECK(make_kernels(o, dev, errbuf));
+  device_str(dev, CL_DEVICE_NAME, name, sizeof name);
+  snprintf(be->desc, sizeof be->desc, "opencl %d:%d %s", proc.platform, proc.device, name);
   return PLM_OK;
 
 ERROR:

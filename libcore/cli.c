@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include "config.h"
 #include "cli.h"
+#include "error.h"
+#include "backend_opencl.h"
 
 void plm_cli_Init(void) { signal(SIGPIPE, SIG_DFL); }
 
@@ -45,4 +47,15 @@ plm_cli_Number(const char *tool, const char *opt, const char *arg, double lo, do
   double x = strtod(arg, &end);
   if (end == arg || *end || !(x >= lo && x <= hi)) plm_cli_Usage(tool, "%s wants a number in [%g, %g], not '%s'", opt, lo, hi, arg);
   return x;
+}
+
+const char *
+plm_cli_Device(const char *tool, const char *arg, char *buf, size_t n)
+{
+  char errbuf[PLM_ERRBUFSIZE];
+  int  p, d;
+
+  if (plm_opencl_ParseDevice(arg, &p, &d, errbuf) != PLM_OK) plm_cli_Usage(tool, "--device: %s", errbuf);
+  snprintf(buf, n, "opencl:%d:%d", p, d);
+  return buf;
 }

@@ -42,9 +42,10 @@ static const char usage_text[] =
   "      --long POLICY     proteins over the model's limit: error (default), truncate,\n"
   "                        window:W:S (windows of W residues every S, averaged)\n"
   "      --threads N       threads (default: the online CPUs)\n"
-  "      --backend NAME    compute backend: cpu (default), opencl, or opencl:P:D for\n"
-  "                        device D of platform P; where OpenCL cannot run, a warning\n"
-  "                        and the CPU\n"
+  "      --backend NAME    compute backend: auto (default: $PLMSCOPE_BACKEND, else the\n"
+  "                        first OpenCL GPU if any, else the CPU), cpu, opencl, or\n"
+  "                        opencl:P:D; where OpenCL cannot run, a warning and the CPU\n"
+  "      --device P:D      OpenCL device D of platform P (--backend opencl:P:D)\n"
   "      --list-devices    list the OpenCL platforms and devices, then exit\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
@@ -56,10 +57,11 @@ static const char usage_text[] =
   "To get .npy files: attn ... | plmstream npy -o DIR. See attn(1).\n";
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
-       OPT_BOS, OPT_LONG, OPT_THREADS, OPT_BACKEND, OPT_DEVICES, OPT_VERSION };
+       OPT_BOS, OPT_LONG, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
+  char        device_spec[64];                    /* "opencl:P:D" from --device */
   int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices;
   plm_dtype   adtype;
   plm_long    lp;
@@ -78,6 +80,7 @@ parse_options(int argc, char **argv, opts *o)
     { "mean", no_argument, 0, OPT_MEAN },            { "bos", no_argument, 0, OPT_BOS },
     { "long", required_argument, 0, OPT_LONG },      { "threads", required_argument, 0, OPT_THREADS },
     { "backend", required_argument, 0, OPT_BACKEND }, { "list-devices", no_argument, 0, OPT_DEVICES },
+    { "device", required_argument, 0, OPT_DEVICE },
     { "compress", required_argument, 0, 'z' },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
@@ -88,7 +91,7 @@ parse_options(int argc, char **argv, opts *o)
   int  c;
 
   memset(o, 0, sizeof *o);
-  o->backend = "cpu";
+  o->backend = plm_backend_Default();
   o->adtype  = PLM_F32;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
@@ -117,6 +120,7 @@ parse_options(int argc, char **argv, opts *o)
       o->threads = (int)n;
       break;
     case OPT_BACKEND:  o->backend = optarg; break;
+    case OPT_DEVICE:   o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
     case OPT_DEVICES:  o->list_devices = 1; break;
     case 'z':
       if (optarg[0] < '0' || optarg[0] > '9' || optarg[1]) plm_cli_Usage(TOOL, "--compress wants a level 0 to 9, not '%s'", optarg);
@@ -287,6 +291,7 @@ annotate(plm_record *rec, plm_lm *m, const opts *o, const plan *pl, plm_lm_outpu
   PLM_XCHECK(plm_record_SetMeta(rec, "model_path", m->path, errbuf));
   PLM_XCHECK(plm_record_SetMeta(rec, "model_arch", m->arch, errbuf));
   PLM_XCHECK(plm_record_SetMeta(rec, "special_tokens", m->special_tokens, errbuf));
+  PLM_XCHECK(plm_record_SetMeta(rec, "backend", m->be->desc, errbuf));
   if (out->note[0]) PLM_XCHECK(plm_record_SetMeta(rec, "attn_note", out->note, errbuf));
   return PLM_OK;
 

@@ -53,7 +53,8 @@ static const char usage_text[] =
   "      --stream          write records on the stream (query first) instead of A3M\n"
   "  -z, --compress LEVEL  with --stream: zlib level 0 (default) to 9\n"
   "      --threads N       threads (default: the online CPUs)\n"
-  "      --backend NAME    compute backend: cpu (default), opencl or opencl:P:D, as in attn(1)\n"
+  "      --backend NAME    compute backend: auto (default), cpu, opencl or opencl:P:D, as in attn(1)\n"
+  "      --device P:D      OpenCL device D of platform P (--backend opencl:P:D)\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
   "\n"
@@ -61,10 +62,11 @@ static const char usage_text[] =
   "Progress goes to stderr when it is a terminal. See pseudomsa(1).\n";
 
 enum { OPT_FRACTION = 256, OPT_RESTART, OPT_ARGMAX, OPT_TEMP, OPT_TOPK, OPT_FIXED, OPT_CHAINS,
-       OPT_NOBATCH, OPT_SEED, OPT_STREAM, OPT_THREADS, OPT_BACKEND, OPT_VERSION };
+       OPT_NOBATCH, OPT_SEED, OPT_STREAM, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_VERSION };
 
 typedef struct opts {
   const char    *model, *backend, *fixed;
+  char           device_spec[64];       /* "opencl:P:D" from --device */
   plm_gibbs_opts g;
   long           rows;
   int            chains, nobatch, stream, zlevel, threads;
@@ -95,13 +97,14 @@ parse_options(int argc, char **argv, opts *o)
     { "no-batch", no_argument, 0, OPT_NOBATCH },
     { "stream", no_argument, 0, OPT_STREAM },          { "compress", required_argument, 0, 'z' },
     { "threads", required_argument, 0, OPT_THREADS },  { "backend", required_argument, 0, OPT_BACKEND },
+    { "device", required_argument, 0, OPT_DEVICE },
     { "help", no_argument, 0, 'h' },                   { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
   };
   int argmax = 0, c;
 
   memset(o, 0, sizeof *o);
-  o->backend       = "cpu";
+  o->backend       = plm_backend_Default();
   o->rows          = 10000;
   o->g.fraction    = 0.2;
   o->g.restart     = 0.1;
@@ -130,6 +133,7 @@ parse_options(int argc, char **argv, opts *o)
     case 'z':          o->zlevel = (int)integer_arg("--compress", optarg, 0, 9); break;
     case OPT_THREADS:  o->threads = (int)integer_arg("--threads", optarg, 1, 1024); break;
     case OPT_BACKEND:  o->backend = optarg; break;
+    case OPT_DEVICE:   o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
     case 'h':          fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:  plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");

@@ -114,6 +114,11 @@ EOF2
   done
   if ! grep -q warning "$T/opencl.err" && out=$("$PYTHON" "$T/same.py" "$T/be_opencl" "$T/be_cpu" 2>&1); then pass "attn --backend opencl equals cpu: $out"
   else fail "attn --backend opencl vs cpu: $(head -c 300 "$T/opencl.err") $out"; fi
+  dev=$(cut -f1 "$T/devs" | tail -n 1)
+  meta=$("$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --device "$dev" --logits "$T/a.tsr" | "$BIN/plmstream" ls -l | tr '\t' '\n' | grep '^backend=')
+  case $meta in "backend=opencl $dev "*) pass "attn --device $dev runs there: $meta" ;; *) fail "attn --device $dev: metadata '$meta'" ;; esac
+  meta=$(PLMSCOPE_OPENCL_DEVICE=$dev "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --logits "$T/a.tsr" | "$BIN/plmstream" ls -l | tr '\t' '\n' | grep '^backend=')
+  case $meta in "backend=opencl $dev "*) pass "attn's default (auto) takes \$PLMSCOPE_OPENCL_DEVICE: $meta" ;; *) fail "auto with \$PLMSCOPE_OPENCL_DEVICE=$dev: '$meta'" ;; esac
 else
   skip "attn OpenCL: no OpenCL device here ($(head -c 200 "$T/devs"))"
 fi
@@ -123,3 +128,13 @@ then pass "attn falls back to the CPU with one warning: $(head -c 150 "$T/fb.err
 else fail "attn OpenCL fallback: $(head -c 300 "$T/fb.err")"; fi
 check_fails "attn --backend with a malformed device" "is not PLATFORM:DEVICE" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --backend opencl:x "$T/a.tsr"
 check_fails "attn --backend cpu with a device" "takes no device" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --backend cpu:0:0 "$T/a.tsr"
+check_fails "attn --device with a malformed device" "is not PLATFORM:DEVICE" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --device 0 "$T/a.tsr"
+# auto (the default) is OpenCL only on a GPU: here, whatever --list-devices calls a GPU, else the CPU
+want="backend=cpu, 2 threads"
+gpu=$("$BIN/attn" --list-devices 2>/dev/null | awk -F'\t' '$5 == "GPU" { print $1; exit }')
+[ -n "$gpu" ] && want="backend=opencl $gpu "
+meta=$(env -u PLMSCOPE_BACKEND -u PLMSCOPE_OPENCL_DEVICE "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --threads 2 --logits "$T/a.tsr" |
+       "$BIN/plmstream" ls -l | tr '\t' '\n' | grep '^backend=')
+case $meta in "$want"*) pass "attn's default backend (auto): $meta" ;; *) fail "attn's default backend: '$meta', expected '$want'" ;; esac
+meta=$(PLMSCOPE_BACKEND=cpu "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --threads 1 --logits "$T/a.tsr" | "$BIN/plmstream" ls -l | tr '\t' '\n' | grep '^backend=')
+[ "$meta" = "backend=cpu, 1 thread" ] && pass "\$PLMSCOPE_BACKEND chooses the backend" || fail "\$PLMSCOPE_BACKEND=cpu: '$meta'"
