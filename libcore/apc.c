@@ -1,6 +1,7 @@
 /* apc.c: symmetrization and average product correction (see apc.h).
  *
- *   plm_apc_RowSums()   8 floats at a time (simd.h)
+ *   plm_apc_AddRowSums()   8 floats at a time (simd.h)
+ *   plm_apc_RowSums()
  *   plm_apc_Map()
  */
 #include <stdlib.h>
@@ -8,14 +9,11 @@
 #include "simd.h"
 #include "apc.h"
 
-PLM_SIMD_CLONES double
-plm_apc_RowSums(const float *a, int lda, int L, float *r)
+PLM_SIMD_CLONES void
+plm_apc_AddRowSums(const float *a, int lda, int i0, int n, int L, float *r)
 {
-  double total = 0.0;
-
-  for (int j = 0; j < L; j++) r[j] = 0.0f;
-  for (int i = 0; i < L; i++) {
-    const float *row = a + (size_t)i * lda;
+  for (int i = i0; i < i0 + n; i++) {
+    const float *row = a + (size_t)(i - i0) * lda;
     v8f          vs = v8_splat(0.0f);
     float        s;
     int          j = 0;
@@ -28,6 +26,15 @@ plm_apc_RowSums(const float *a, int lda, int L, float *r)
     for (; j < L; j++) { s += row[j]; r[j] += row[j]; }
     r[i] += s;
   }
+}
+
+double
+plm_apc_RowSums(const float *a, int lda, int L, float *r)
+{
+  double total = 0.0;
+
+  for (int j = 0; j < L; j++) r[j] = 0.0f;
+  plm_apc_AddRowSums(a, lda, 0, L, L, r);
   for (int i = 0; i < L; i++) total += r[i];
   return total;
 }

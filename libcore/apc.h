@@ -12,12 +12,15 @@
  * backend's contact_accum, backend.h).
  *
  *   plm_apc_RowSums()   r and sum(r) (the sum in double)
+ *   plm_apc_AddRowSums()  r += what rows i0 .. i0+n-1 of A add to r (a points at row i0), so
+ *                       that a map seen in blocks of rows, in order, gives RowSums's r bit for bit
  *   plm_apc_Map()       F of one map
  */
 #ifndef PLM_APC_H
 #define PLM_APC_H
 
 double plm_apc_RowSums(const float *a, int lda, int L, float *r);
+void   plm_apc_AddRowSums(const float *a, int lda, int i0, int n, int L, float *r);
 int    plm_apc_Map(const float *a, int lda, int L, float *out, int ldout, char *errbuf);
 
 #endif

@@ -44,7 +44,8 @@
  *   plm_op_Add() / plm_op_Scale() / plm_op_Zero()
  *   plm_op_AddRows()      y += x over a rows x cols block, each with its own row stride (XLNet's relative shift)
  *   plm_op_Embed()        gather token rows, with ESM token-dropout scaling
- *   plm_op_ContactAccum() one layer of the contact head (see plm_contact_step)
+ *   plm_op_ContactAccum() one layer of the contact head, a block of rows at a time (see plm_contact_step)
+ *   plm_op_ContactFactors()  the layer's APC factors, after its last block
  *   plm_op_AddTranspose() x += x^T for a square matrix
  */
 #ifndef PLM_BACKEND_H
@@ -66,14 +67,19 @@ typedef struct plm_gemm {
   plm_buf       *C; size_t offC; int ldc; size_t strideC;
 } plm_gemm;
 
-/* the contact head's per-layer step (plm_op_ContactAccum): for each head h of one layer, over the
- * residue block A_h of its T x T map,
- *   acc += w_h A_h,   u[k0+h] = (w_h / sum(r_h)) r_h,   v[k0+h] = r_h   (r_h: apc.h)
- * so that after the last layer  acc + acc^T - u^T v  is the regression's sum over all heads of
- * w APC(sym(A)) (plm_op_AddTranspose, then plm_op_Gemm) */
+/* the contact head's per-layer step. A layer's H maps may come in blocks of query rows
+ * (plm_op_ContactAccum once per block, rows in order), then plm_op_ContactFactors ends the layer.
+ * For each head h, over the residue block A_h (rows and columns first .. first+L-1 of the T x T map):
+ *   ContactAccum:   acc += w_h A_h and v[k0+h] += r_h, restricted to the block's rows
+ *   ContactFactors: u[k0+h] = (w_h / sum(v[k0+h])) v[k0+h]
+ * so that, v zeroed before the first layer, after the last  acc + acc^T - u^T v  is the regression's
+ * sum over all heads of w APC(sym(A)) (r_h: apc.h; plm_op_AddTranspose, then plm_op_Gemm). Rows
+ * seen in order give the same sums, bit for bit, as one block of all T rows */
 typedef struct plm_contact_step {
-  plm_buf       *att;      /* H x T x T probabilities of one layer; dropped rows and columns are zeroed here */
+  plm_buf       *att;      /* H maps of one layer, rows x T each: token rows row0 .. row0+rows-1; dropped
+                              rows and columns are zeroed here */
   int            H, T;
+  int            row0, rows;
   int            first, L; /* residue block: rows/columns first .. first+L-1 */
   const uint8_t *drop;     /* host, L flags: positions fair-esm zeroes (inline <eos>), or NULL */
   const float   *w;        /* host, H regression weights of this layer */
@@ -111,6 +117,7 @@ typedef struct plm_backend_ops {
   void  (*embed)(plm_backend *be, const plm_buf *table, const int32_t *ids, int T, int D,
                  int drop_id, float mul, float div, plm_buf *out);
   void  (*contact_accum)(plm_backend *be, const plm_contact_step *s);
+  void  (*contact_factors)(plm_backend *be, const plm_contact_step *s);
   void  (*add_transpose)(plm_backend *be, plm_buf *x, int n);
   int   (*sync)(plm_backend *be, char *errbuf);
 } plm_backend_ops;
@@ -173,6 +180,7 @@ static inline void plm_op_Embed(plm_backend *be, const plm_buf *table, const int
                                 int drop_id, float mul, float div, plm_buf *out)
 { be->ops->embed(be, table, ids, T, D, drop_id, mul, div, out); }
 static inline void plm_op_ContactAccum(plm_backend *be, const plm_contact_step *s) { be->ops->contact_accum(be, s); }
+static inline void plm_op_ContactFactors(plm_backend *be, const plm_contact_step *s) { be->ops->contact_factors(be, s); }
 static inline void plm_op_AddTranspose(plm_backend *be, plm_buf *x, int n) { be->ops->add_transpose(be, x, n); }
 
 #endif

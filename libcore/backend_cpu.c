@@ -494,41 +494,42 @@ cpu_embed(plm_backend *be, const plm_buf *table, const int32_t *ids, int T, int 
   }
 }
 
-/* contact head, one layer: zero the dropped rows and columns (fair-esm's eos mask) and take each
- * head's sums (heads over threads), then add the weighted maps into the rows each thread owns */
-typedef struct { const plm_contact_step *s; } contact_job;
+/* contact head, a block of one layer's rows: zero the dropped rows and columns (fair-esm's eos mask)
+ * and add each head's sums (heads over threads), then add the weighted maps into the rows each
+ * thread owns; the factors once the layer is whole */
+typedef struct { const plm_contact_step *s; int i0, i1; } contact_job;   /* the block's residue rows */
 
+/* head h's residue row i (0-based in the residue block) within the block's buffer */
 static float *
-head_block(const plm_contact_step *s, int64_t h)
+head_row(const plm_contact_step *s, int64_t h, int i)
 {
-  return s->att->p + (size_t)h * s->T * s->T + (size_t)s->first * s->T + s->first;
+  return s->att->p + ((size_t)h * s->rows + (size_t)(i + s->first - s->row0)) * s->T + s->first;
 }
 
 static void
 contact_sums_range(void *arg, int64_t h0, int64_t h1)
 {
-  const plm_contact_step *s = ((contact_job *)arg)->s;
+  const contact_job      *j = arg;
+  const plm_contact_step *s = j->s;
   for (int64_t h = h0; h < h1; h++) {
-    float *a = head_block(s, h);
-    float *u = s->u->p + (size_t)(s->k0 + h) * s->L, *v = s->v->p + (size_t)(s->k0 + h) * s->L;
+    float *a = head_row(s, h, j->i0);
     if (s->drop)
-      for (int i = 0; i < s->L; i++)
+      for (int i = j->i0; i < j->i1; i++)
         for (int k = 0; k < s->L; k++)
-          if (s->drop[i] || s->drop[k]) a[(size_t)i * s->T + k] = 0.0f;
-    double total = plm_apc_RowSums(a, s->T, s->L, v);
-    float  c = total != 0.0 ? (float)(s->w[h] / total) : 0.0f;   /* an all-zero map: F = S = 0 */
-    for (int i = 0; i < s->L; i++) u[i] = c * v[i];
+          if (s->drop[i] || s->drop[k]) a[(size_t)(i - j->i0) * s->T + k] = 0.0f;
+    plm_apc_AddRowSums(a, s->T, j->i0, j->i1 - j->i0, s->L, s->v->p + (size_t)(s->k0 + h) * s->L);
   }
 }
 
 static PLM_SIMD_CLONES void
-contact_axpy_range(void *arg, int64_t i0, int64_t i1)
+contact_axpy_range(void *arg, int64_t b, int64_t e)
 {
-  const plm_contact_step *s = ((contact_job *)arg)->s;
-  for (int64_t i = i0; i < i1; i++) {
+  const contact_job      *job = arg;
+  const plm_contact_step *s = job->s;
+  for (int64_t i = job->i0 + b; i < job->i0 + e; i++) {
     float *out = s->acc->p + (size_t)i * s->L;
     for (int h = 0; h < s->H; h++) {
-      const float *a = head_block(s, h) + (size_t)i * s->T;
+      const float *a = head_row(s, h, (int)i);
       float        w = s->w[h];
       int          j = 0;
       for (; j + 8 <= s->L; j += 8) v8_store(out + j, v8_load(out + j) + w * v8_load(a + j));
@@ -540,9 +541,26 @@ contact_axpy_range(void *arg, int64_t i0, int64_t i1)
 static void
 cpu_contact_accum(plm_backend *be, const plm_contact_step *s)
 {
-  contact_job j = { s };
-  pool_for(POOL(be), s->H, grain_for(2.0 * s->L * s->L), contact_sums_range, &j);
-  pool_for(POOL(be), s->L, grain_for(2.0 * s->H * s->L), contact_axpy_range, &j);
+  int         i0 = s->row0 - s->first, i1 = s->row0 + s->rows - s->first;
+  contact_job j = { s, i0 < 0 ? 0 : i0, i1 > s->L ? s->L : i1 };
+
+  if (j.i1 <= j.i0) return;
+  pool_for(POOL(be), s->H, grain_for(2.0 * (j.i1 - j.i0) * s->L), contact_sums_range, &j);
+  pool_for(POOL(be), j.i1 - j.i0, grain_for(2.0 * s->H * s->L), contact_axpy_range, &j);
+}
+
+static void
+cpu_contact_factors(plm_backend *be, const plm_contact_step *s)
+{
+  for (int h = 0; h < s->H; h++) {
+    const float *v = s->v->p + (size_t)(s->k0 + h) * s->L;
+    float       *u = s->u->p + (size_t)(s->k0 + h) * s->L;
+    double       total = 0.0;
+    float        c;
+    for (int i = 0; i < s->L; i++) total += v[i];
+    c = total != 0.0 ? (float)(s->w[h] / total) : 0.0f;   /* an all-zero map: F = S = 0 */
+    for (int i = 0; i < s->L; i++) u[i] = c * v[i];
+  }
 }
 
 /* x += x^T over blocks of rows: the pair (i, k), k >= i, belongs to the thread owning row i,
@@ -615,6 +633,7 @@ const plm_backend_ops plm_backend_cpu_ops = {
   .write = cpu_write, .read = cpu_read, .map = cpu_map, .unmap = cpu_unmap,
   .gemm = cpu_gemm, .linear = cpu_linear, .layernorm = cpu_layernorm, .gelu = cpu_gelu, .gelu_tanh = cpu_gelu_tanh,
   .softmax_rows = cpu_softmax_rows, .rotary = cpu_rotary, .add = cpu_add, .add_rows = cpu_add_rows, .scale = cpu_scale, .zero = cpu_zero,
-  .embed = cpu_embed, .contact_accum = cpu_contact_accum, .add_transpose = cpu_add_transpose,
+  .embed = cpu_embed, .contact_accum = cpu_contact_accum, .contact_factors = cpu_contact_factors,
+  .add_transpose = cpu_add_transpose,
   .sync = cpu_sync,
 };

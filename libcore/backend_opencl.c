@@ -642,37 +642,49 @@ ocl_embed(plm_backend *be, const plm_buf *table, const int32_t *ids, int T, int 
   clReleaseMemObject(idm);
 }
 
-/* the contact head's step (backend.h): dropped rows and columns zeroed, each head's APC factors
- * u and v, then acc += sum_h w_h A_h; see opencl_kernels.h */
+/* the contact head's step (backend.h) over a block of rows: dropped rows and columns zeroed, each
+ * head's share of its APC sums into v, then acc += sum_h w_h A_h; see opencl_kernels.h */
 static void
 ocl_contact_accum(plm_backend *be, const plm_contact_step *s)
 {
   float   *keep = NULL;
   cl_mem   km = NULL, wm = NULL;
-  cl_int   T = s->T, L = s->L, H = s->H, k0 = s->k0;
-  cl_ulong off = (cl_ulong)s->first * s->T + s->first;
+  int      a = s->row0 - s->first, b = s->row0 + s->rows - s->first;
+  cl_int   T = s->T, L = s->L, H = s->H, k0 = s->k0, i0 = a < 0 ? 0 : a, n = (b > s->L ? s->L : b) - i0;
+  cl_ulong off = (cl_ulong)(i0 + s->first - s->row0) * s->T + s->first, hs = (cl_ulong)s->rows * s->T;
   size_t   wg = OCL(be)->wg, Lr = round_up((size_t)L, wg);
   karg     lsum = KLOCAL(wg * sizeof(float));
 
-  if (s->L <= 0 || s->H <= 0 || (wm = upload(be, s->w, sizeof *s->w * (size_t)H, "contact head")) == NULL) return;
+  if (s->L <= 0 || s->H <= 0 || n <= 0 || (wm = upload(be, s->w, sizeof *s->w * (size_t)H, "contact head")) == NULL) return;
   if (s->drop) {
     if ((keep = malloc(sizeof *keep * (size_t)L)) == NULL) { note(be, CL_OUT_OF_HOST_MEMORY, "contact head"); goto DONE; }
     for (int i = 0; i < L; i++) keep[i] = s->drop[i] ? 0.0f : 1.0f;
     if ((km = upload(be, keep, sizeof *keep * (size_t)L, "contact head")) == NULL) goto DONE;
-    launch(be, K_DROP, 3, (size_t[]){ Lr, (size_t)L, (size_t)H }, (size_t[]){ wg, 1, 1 }, 5,
-           (karg[]){ KARG(s->att->mem), KARG(off), KARG(T), KARG(L), KARG(km) });
+    launch(be, K_DROP, 3, (size_t[]){ Lr, (size_t)n, (size_t)H }, (size_t[]){ wg, 1, 1 }, 7,
+           (karg[]){ KARG(s->att->mem), KARG(off), KARG(hs), KARG(T), KARG(L), KARG(i0), KARG(km) });
   }
-  launch(be, K_ROWSUMS, 2, (size_t[]){ (size_t)L * wg, (size_t)H }, (size_t[]){ wg, 1 }, 7,
-         (karg[]){ KARG(s->att->mem), KARG(off), KARG(T), KARG(L), KARG(s->v->mem), KARG(k0), lsum });
-  launch(be, K_COLSUMS, 2, (size_t[]){ Lr, (size_t)H }, (size_t[]){ wg, 1 }, 6,
-         (karg[]){ KARG(s->att->mem), KARG(off), KARG(T), KARG(L), KARG(s->v->mem), KARG(k0) });
-  launch_rows(be, K_FACTORS, (size_t)H, 6, (karg[]){ KARG(s->v->mem), KARG(s->u->mem), KARG(k0), KARG(L), KARG(wm), lsum });
-  launch(be, K_AXPY, 2, (size_t[]){ Lr, (size_t)L }, (size_t[]){ wg, 1 }, 7,
-         (karg[]){ KARG(s->att->mem), KARG(off), KARG(T), KARG(L), KARG(H), KARG(wm), KARG(s->acc->mem) });
+  launch(be, K_ROWSUMS, 2, (size_t[]){ (size_t)n * wg, (size_t)H }, (size_t[]){ wg, 1 }, 9,
+         (karg[]){ KARG(s->att->mem), KARG(off), KARG(hs), KARG(T), KARG(L), KARG(i0), KARG(s->v->mem), KARG(k0), lsum });
+  launch(be, K_COLSUMS, 2, (size_t[]){ Lr, (size_t)H }, (size_t[]){ wg, 1 }, 8,
+         (karg[]){ KARG(s->att->mem), KARG(off), KARG(hs), KARG(T), KARG(L), KARG(n), KARG(s->v->mem), KARG(k0) });
+  launch(be, K_AXPY, 2, (size_t[]){ Lr, (size_t)n }, (size_t[]){ wg, 1 }, 9,
+         (karg[]){ KARG(s->att->mem), KARG(off), KARG(hs), KARG(T), KARG(L), KARG(i0), KARG(H), KARG(wm), KARG(s->acc->mem) });
 DONE:
   if (km) clReleaseMemObject(km);
   clReleaseMemObject(wm);
   free(keep);
+}
+
+static void
+ocl_contact_factors(plm_backend *be, const plm_contact_step *s)
+{
+  cl_mem wm;
+  cl_int L = s->L, k0 = s->k0;
+
+  if (s->L <= 0 || s->H <= 0 || (wm = upload(be, s->w, sizeof *s->w * (size_t)s->H, "contact head")) == NULL) return;
+  launch_rows(be, K_FACTORS, (size_t)s->H, 6, (karg[]){ KARG(s->v->mem), KARG(s->u->mem), KARG(k0), KARG(L), KARG(wm),
+                                                        KLOCAL(OCL(be)->wg * sizeof(float)) });
+  clReleaseMemObject(wm);
 }
 
 static void
@@ -762,7 +774,8 @@ const plm_backend_ops plm_backend_opencl_ops = {
   .write = ocl_write, .read = ocl_read, .map = ocl_map, .unmap = ocl_unmap,
   .gemm = ocl_gemm, .linear = ocl_linear, .layernorm = ocl_layernorm, .gelu = ocl_gelu, .gelu_tanh = ocl_gelu_tanh,
   .softmax_rows = ocl_softmax_rows, .rotary = ocl_rotary, .add = ocl_add, .add_rows = ocl_add_rows, .scale = ocl_scale, .zero = ocl_zero,
-  .embed = ocl_embed, .contact_accum = ocl_contact_accum, .add_transpose = ocl_add_transpose, .sync = ocl_sync,
+  .embed = ocl_embed, .contact_accum = ocl_contact_accum, .contact_factors = ocl_contact_factors,
+  .add_transpose = ocl_add_transpose, .sync = ocl_sync,
 };
 
 #else /* !PLM_HAVE_OPENCL */

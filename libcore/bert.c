@@ -455,7 +455,7 @@ bert_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, pl
   for (int l = 0; l < e->nl; l++) {
     const bert_layer *w = &e->group[(int)((int64_t)l * e->ngroups / e->nl)];
     attention_forward(be, e, w, T);
-    if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, req, out->attentions);
+    if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, 0, T, req, out->attentions);
     ffn_forward(be, e, w, T);
     PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
   }

@@ -59,3 +59,20 @@ plm_cli_Device(const char *tool, const char *arg, char *buf, size_t n)
   snprintf(buf, n, "opencl:%d:%d", p, d);
   return buf;
 }
+
+size_t
+plm_cli_Size(const char *tool, const char *opt, const char *arg)
+{
+  char  *end;
+  double x = strtod(arg, &end), mul = 1.0;
+
+  switch (*end) {
+  case 'K': case 'k': mul = 1024.0; end++; break;
+  case 'M': case 'm': mul = 1024.0 * 1024.0; end++; break;
+  case 'G': case 'g': mul = 1024.0 * 1024.0 * 1024.0; end++; break;
+  }
+  x *= mul;
+  if (end == arg || *end || !(x >= 1.0 && x <= 1e15))
+    plm_cli_Usage(tool, "%s wants a size in bytes (a number, optionally with K, M or G), not '%s'", opt, arg);
+  return (size_t)x;
+}

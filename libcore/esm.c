@@ -61,8 +61,10 @@ typedef struct esm_model {
   float     *inv_freq;                /* hd/2 rotary frequencies (host) */
   float    **owned;                   /* float32 copies we made (other dtypes, misaligned, written) */
   int        nowned;
-  /* workspace for B proteins of T tokens (B x T rows; attention maps for one T), regrown when more come */
+  /* workspace for B proteins of T tokens (B x T rows; attention maps for one block of query rows of
+   * one protein; the contact head for one), regrown when more come */
   int        capT, capRows;
+  size_t     capAtt, capAcc;          /* floats in att; L x L capacity of acc (0: no contact head yet) */
   plm_buf   *x, *h, *q, *k, *v, *ctx, *att, *ff, *cos, *sin, *logits;
   plm_buf   *acc, *cu, *cv;             /* contact head: L x L sum, (layers x H) x L rank-one factors */
   float     *rope;                    /* host: cos then sin, T x hd/2 each */
@@ -509,33 +511,49 @@ free_workspace(plm_backend *be, esm_model *e)
   free(e->rope); e->rope = NULL;
   free(e->drop); e->drop = NULL;
   e->capT = e->capRows = 0;
+  e->capAtt = e->capAcc = 0;
 }
 
 /* buffers for B proteins of up to T tokens each: row-wise ones hold B x T rows, the attention maps
  * and the contact head one protein's; grown in steps so a run of similar sizes reallocates rarely */
 static int
-reserve_workspace(plm_backend *be, esm_model *e, int B, int T, char *errbuf)
+reserve_workspace(plm_backend *be, esm_model *e, int B, int T, int Q, int contacts, char *errbuf)
 {
-  size_t cT, cR, tt;
+  size_t cT, cR, natt = (size_t)e->H * Q * T, L = (size_t)T - 2;
   int    status;
 
-  if (T <= e->capT && (size_t)B * T <= (size_t)e->capRows) return PLM_OK;
+  if (T <= e->capT && (size_t)B * T <= (size_t)e->capRows) {
+    if (natt > e->capAtt) {
+      plm_buf_Destroy(be, e->att);
+      e->att = NULL;
+      e->capAtt = 0;
+      PLM_XCHECK(plm_buf_Create(be, natt, &e->att, errbuf));
+      e->capAtt = natt;
+    }
+    if (contacts && L * L > e->capAcc) {
+      plm_buf_Destroy(be, e->acc);
+      e->acc = NULL;
+      e->capAcc = 0;
+      PLM_XCHECK(plm_buf_Create(be, L * L, &e->acc, errbuf));
+      e->capAcc = L * L;
+    }
+    return PLM_OK;
+  }
   cT = (size_t)((T > e->capT ? T : e->capT) + 63) / 64 * 64;
   cR = (size_t)B * T > (size_t)e->capRows ? (size_t)B * T : (size_t)e->capRows;
   cR = (cR + 63) / 64 * 64;
   if (cR < cT) cR = cT;
   free_workspace(be, e);
-  tt = cT * cT;
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->x, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->h, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->q, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->k, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->v, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->ctx, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, tt * e->H, &e->att, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, natt, &e->att, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->F, &e->ff, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->V, &e->logits, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, tt, &e->acc, errbuf));
+  if (contacts) PLM_XCHECK(plm_buf_Create(be, L * L, &e->acc, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cT * e->nl * e->H, &e->cu, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cT * e->nl * e->H, &e->cv, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * (e->hd / 2), &e->cos, errbuf));
@@ -545,6 +563,8 @@ reserve_workspace(plm_backend *be, esm_model *e, int B, int T, char *errbuf)
     PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   e->capT    = (int)cT;
   e->capRows = (int)cR;
+  e->capAtt  = natt;
+  e->capAcc  = contacts ? L * L : 0;
   return PLM_OK;
 
 ERROR:
@@ -627,15 +647,25 @@ rotary_tables(plm_backend *be, esm_model *e, int B, int T)
   plm_buf_Write(be, e->sin, 0, s, (size_t)B * n);
 }
 
+/* who wants one layer's attention maps, as blocks of query rows come: the attentions tensor (slot
+ * li) and the contact head (layer l); NULL where no one does (a batch) */
+typedef struct esm_maps {
+  const plm_lm_request *req;
+  plm_tensor           *attentions;   /* NULL: not this layer */
+  int                   li, l, contacts;
+} esm_maps;
+
+static void contact_step(plm_backend *be, esm_model *e, int l, int T, int row0, int rows);
+
 /* self-attention block over B proteins of T tokens: x [B x T, D] += out_proj(softmax(q k^T) v) of
  * LN(x), per head of hd columns; the projections run over all B x T rows at once, the attention
- * per protein over its own T x T; q, k, v [B x T, D]; the last protein's probabilities stay in
- * att [H, T, T] for whoever wants them (B = 1: the one protein's) */
+ * per protein over its own T x T, Q query rows at a time: att holds H x Q x T probabilities, so
+ * memory for the maps is bounded however long the protein (each row's softmax is whole, so blocks
+ * change nothing but the order of work); q, k, v [B x T, D]; each block goes to maps (B = 1) */
 static void
-attention_forward(plm_backend *be, esm_model *e, const esm_layer *w, int B, int T)
+attention_forward(plm_backend *be, esm_model *e, const esm_layer *w, int B, int T, int Q, const esm_maps *maps)
 {
-  int    D = e->D, H = e->H, hd = e->hd, R = B * T;
-  size_t TT = (size_t)T * T;
+  int D = e->D, H = e->H, hd = e->hd, R = B * T;
 
   plm_op_LayerNorm(be, e->x, e->h, R, D, w->ln1_g.buf, w->ln1_b.buf, e->eps);
   plm_op_Linear(be, e->h, R, D, w->wq.buf, w->bq.buf, D, e->q);
@@ -646,18 +676,24 @@ attention_forward(plm_backend *be, esm_model *e, const esm_layer *w, int B, int 
     plm_op_Rotary(be, e->q, R, H, hd, D, e->cos, e->sin);
     plm_op_Rotary(be, e->k, R, H, hd, D, e->cos, e->sin);
   }
-  for (int b = 0; b < B; b++) {
-    size_t off = (size_t)b * T * D;
-    plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T, .N = T, .K = hd, .batch = H, .alpha = 1.0f,
-                                 .A = e->q, .offA = off, .lda = D, .strideA = (size_t)hd,
-                                 .B = e->k, .offB = off, .ldb = D, .strideB = (size_t)hd,
-                                 .C = e->att, .ldc = T, .strideC = TT });
-    plm_op_SoftmaxRows(be, e->att, H * T, T);
-    plm_op_Gemm(be, &(plm_gemm){ .M = T, .N = hd, .K = T, .batch = H, .alpha = 1.0f,
-                                 .A = e->att, .lda = T, .strideA = TT,
-                                 .B = e->v, .offB = off, .ldb = D, .strideB = (size_t)hd,
-                                 .C = e->ctx, .offC = off, .ldc = D, .strideC = (size_t)hd });
-  }
+  for (int b = 0; b < B; b++)
+    for (int r0 = 0; r0 < T; r0 += Q) {
+      size_t off = (size_t)b * T * D, qoff = off + (size_t)r0 * D;
+      int    n = T - r0 < Q ? T - r0 : Q;
+      size_t hs = (size_t)n * T;                            /* one head's block */
+      plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = n, .N = T, .K = hd, .batch = H, .alpha = 1.0f,
+                                   .A = e->q, .offA = qoff, .lda = D, .strideA = (size_t)hd,
+                                   .B = e->k, .offB = off, .ldb = D, .strideB = (size_t)hd,
+                                   .C = e->att, .ldc = T, .strideC = hs });
+      plm_op_SoftmaxRows(be, e->att, H * n, T);
+      plm_op_Gemm(be, &(plm_gemm){ .M = n, .N = hd, .K = T, .batch = H, .alpha = 1.0f,
+                                   .A = e->att, .lda = T, .strideA = hs,
+                                   .B = e->v, .offB = off, .ldb = D, .strideB = (size_t)hd,
+                                   .C = e->ctx, .offC = qoff, .ldc = D, .strideC = (size_t)hd });
+      if (!maps) continue;
+      if (maps->attentions) plm_lmout_Attention(be, e->att, H, maps->li, T, r0, n, maps->req, maps->attentions);
+      if (maps->contacts) contact_step(be, e, maps->l, T, r0, n);
+    }
   plm_op_Linear(be, e->ctx, R, D, w->wo.buf, w->bo.buf, D, e->h);
   plm_op_Add(be, e->x, 0, e->h, 0, (size_t)R * D);
 }
@@ -683,17 +719,21 @@ lmhead_forward(plm_backend *be, esm_model *e, int R)
   plm_op_Linear(be, e->q, R, e->D, e->lm_w.buf, e->lm_b.buf, e->V, e->logits);
 }
 
-/* contact head, one layer: the weighted sum of this layer's maps over residues 1..T-2 and each
- * map's APC factors (backend.h, apc.h); rows and columns of inline <eos> zeroed first, as fair-esm's
- * eos mask does */
+/* contact head, one layer, a block of its query rows: the weighted sum of the maps over residues
+ * 1..T-2 and each map's APC sums (backend.h, apc.h); rows and columns of inline <eos> (e->drop,
+ * set per protein) zeroed first, as fair-esm's eos mask does; the last block adds the layer's factors */
 static void
-contact_step(plm_backend *be, esm_model *e, int l, const int32_t *ids, int T)
+contact_step(plm_backend *be, esm_model *e, int l, int T, int row0, int rows)
 {
-  int L = T - 2, any = 0;
-  for (int i = 0; i < L; i++) any |= (e->drop[i] = ids[i + 1] == PLM_ESM_EOS);
-  plm_op_ContactAccum(be, &(plm_contact_step){ .att = e->att, .H = e->H, .T = T, .first = 1, .L = L,
-                                               .drop = any ? e->drop : NULL, .w = e->reg_w.host + (size_t)l * e->H,
-                                               .acc = e->acc, .u = e->cu, .v = e->cv, .k0 = l * e->H });
+  int              L = T - 2, any = 0;
+  plm_contact_step s;
+
+  for (int i = 0; i < L; i++) any |= e->drop[i];
+  s = (plm_contact_step){ .att = e->att, .H = e->H, .T = T, .row0 = row0, .rows = rows, .first = 1, .L = L,
+                          .drop = any ? e->drop : NULL, .w = e->reg_w.host + (size_t)l * e->H,
+                          .acc = e->acc, .u = e->cu, .v = e->cv, .k0 = l * e->H };
+  plm_op_ContactAccum(be, &s);
+  if (row0 + rows == T) plm_op_ContactFactors(be, &s);
 }
 
 /* contact head, the end: z [L, L] = acc + acc^T - u^T v, the regression over all layers x heads of
@@ -721,6 +761,19 @@ new_output(const char *name, plm_dtype dt, int rank, int64_t d0, int64_t d1, int
   return plm_tensor_Create(name, dt, rank, shape, ret_t, errbuf);
 }
 
+/* query rows per block of attention: all T unless H x T x T floats would pass the budget */
+static int
+query_block(const esm_model *e, int T, size_t budget)
+{
+  size_t row = (size_t)e->H * T * sizeof(float), q;
+
+  if (budget == 0) budget = PLM_LM_ATTN_BYTES;
+  q = budget / row;
+  if (q >= (size_t)T) return T;
+  if (q > 64) q -= q % 64;
+  return q < 1 ? 1 : (int)q;
+}
+
 /* B proteins of T tokens each (ids [B, T]) through the model; what req asks beyond logits
  * (representations, attention maps, contacts) is for one protein only (B = 1); logits come
  * back (B x T) x V */
@@ -731,26 +784,32 @@ esm_run(plm_lm *m, const int32_t *ids, int B, int T, const plm_lm_request *req, 
   plm_backend *be = m->be;
   int          nla = req->attn_layers ? plm_lmout_CountFlags(req->attn_layers, e->nl) : 0;
   int          nha = plm_lmout_CountFlags(req->attn_heads, e->H);
-  int          L = T - 2, R = B * T, li = 0, status;
+  int          L = T - 2, R = B * T, li = 0, Q, status;
 
   if (req->logits && !m->has_lmhead)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no LM head (lm_head.*): logits are unavailable", m->path);
   if (req->contacts && !m->has_contacts)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no contact regression weights (contact_head.regression.*)%s%s", m->path,
               m->note[0] ? ": " : "", m->note);
-  PLM_XCHECK(reserve_workspace(be, e, B, T, errbuf));
+  Q = query_block(e, T, req->attn_bytes);
+  PLM_XCHECK(reserve_workspace(be, e, B, T, Q, req->contacts, errbuf));
   if (nla > 0 && nha > 0)
     PLM_XCHECK(new_output("attentions", req->attn_dtype, 4, nla, nha, T, T, &out->attentions, errbuf));
 
   if (e->rotary) rotary_tables(be, e, B, T);
   embeddings_forward(be, e, ids, B, T);
   PLM_XCHECK(plm_lmout_Repr(be, e->x, 0, T, e->D, req, out, errbuf));
-  if (req->contacts) plm_op_Zero(be, e->acc, (size_t)L * L);
+  if (req->contacts) {
+    plm_op_Zero(be, e->acc, (size_t)L * L);
+    plm_op_Zero(be, e->cv, (size_t)e->nl * e->H * L);
+    for (int i = 0; i < L; i++) e->drop[i] = ids[i + 1] == PLM_ESM_EOS;
+  }
 
   for (int l = 0; l < e->nl; l++) {
-    attention_forward(be, e, &e->layer[l], B, T);
-    if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, req, out->attentions);
-    if (req->contacts) contact_step(be, e, l, ids, T);
+    int      mine = out->attentions && req->attn_layers[l];
+    esm_maps maps = { .req = req, .attentions = mine ? out->attentions : NULL, .li = li, .l = l, .contacts = req->contacts };
+    li += mine;
+    attention_forward(be, e, &e->layer[l], B, T, Q, B == 1 ? &maps : NULL);
     ffn_forward(be, e, &e->layer[l], R);
     if (l < e->nl - 1) PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
   }

@@ -44,22 +44,22 @@ plm_lmout_Logits(plm_backend *be, const plm_buf *logits, int T, int V, plm_lm_ou
 }
 
 void
-plm_lmout_Attention(plm_backend *be, const plm_buf *att, int H, int li, int T, const plm_lm_request *req,
-                    plm_tensor *attentions)
+plm_lmout_Attention(plm_backend *be, const plm_buf *att, int H, int li, int T, int row0, int rows,
+                    const plm_lm_request *req, plm_tensor *attentions)
 {
-  size_t TT = (size_t)T * T;
+  size_t TT = (size_t)T * T, n = (size_t)rows * T;
   int    nh = (int)attentions->shape[1], hi = 0;
 
   for (int h = 0; h < H; h++) {
     if (req->attn_heads && !req->attn_heads[h]) continue;
-    size_t slot = ((size_t)li * nh + hi++) * TT;
+    size_t slot = ((size_t)li * nh + hi++) * TT + (size_t)row0 * T;
     if (attentions->dtype == PLM_F32)
-      plm_buf_Read(be, att, (size_t)h * TT, (float *)attentions->data + slot, TT);
+      plm_buf_Read(be, att, (size_t)h * n, (float *)attentions->data + slot, n);
     else {
-      const float *p   = plm_buf_Map(be, att, (size_t)h * TT, TT);
+      const float *p   = plm_buf_Map(be, att, (size_t)h * n, n);
       uint16_t    *dst = (uint16_t *)attentions->data + slot;
       if (!p) return;   /* a device failure: the backend noted it, and the model's sync reports it */
-      for (size_t i = 0; i < TT; i++) dst[i] = plm_f32_to_f16(p[i]);
+      for (size_t i = 0; i < n; i++) dst[i] = plm_f32_to_f16(p[i]);
       plm_buf_Unmap(be, att, p);
     }
   }

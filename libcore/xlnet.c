@@ -370,7 +370,7 @@ xlnet_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, p
   positions_forward(be, e, T);
   for (int l = 0; l < e->nl; l++) {
     attention_forward(be, e, &e->layer[l], T);
-    if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, req, out->attentions);
+    if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, 0, T, req, out->attentions);
     ffn_forward(be, e, &e->layer[l], T);
     PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
   }

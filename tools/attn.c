@@ -41,6 +41,10 @@ static const char usage_text[] =
   "                        (--mean/--bos: the --repr layers, else the last layer)\n"
   "      --long POLICY     proteins over the model's limit: error (default), truncate,\n"
   "                        window:W:S (windows of W residues every S, averaged)\n"
+  "      --attn-memory SIZE\n"
+  "                        most memory for one layer's attention maps, heads x rows x T\n"
+  "                        floats (default 1G; K, M, G): longer proteins run attention\n"
+  "                        in blocks of query rows (ESM)\n"
   "      --threads N       threads (default: the online CPUs)\n"
   "      --backend NAME    compute backend: auto (default: $PLMSCOPE_BACKEND, else the\n"
   "                        first OpenCL GPU if any, else the CPU), cpu, opencl, or\n"
@@ -57,13 +61,14 @@ static const char usage_text[] =
   "To get .npy files: attn ... | plmstream npy -o DIR. See attn(1).\n";
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
-       OPT_BOS, OPT_LONG, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION };
+       OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
   char        device_spec[64];                    /* "opencl:P:D" from --device */
   int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices;
   plm_dtype   adtype;
+  size_t      attn_memory;                        /* --attn-memory, bytes (0: lm.h's default) */
   plm_long    lp;
   char      **files;
   int         nfiles;
@@ -80,7 +85,7 @@ parse_options(int argc, char **argv, opts *o)
     { "mean", no_argument, 0, OPT_MEAN },            { "bos", no_argument, 0, OPT_BOS },
     { "long", required_argument, 0, OPT_LONG },      { "threads", required_argument, 0, OPT_THREADS },
     { "backend", required_argument, 0, OPT_BACKEND }, { "list-devices", no_argument, 0, OPT_DEVICES },
-    { "device", required_argument, 0, OPT_DEVICE },
+    { "device", required_argument, 0, OPT_DEVICE },    { "attn-memory", required_argument, 0, OPT_ATTN_MEMORY },
     { "compress", required_argument, 0, 'z' },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
@@ -107,6 +112,7 @@ parse_options(int argc, char **argv, opts *o)
       else plm_cli_Usage(TOOL, "--attn-dtype is f32 or f16, not '%s'", optarg);
       break;
     case OPT_REPR:     o->repr = optarg; break;
+    case OPT_ATTN_MEMORY: o->attn_memory = plm_cli_Size(TOOL, "--attn-memory", optarg); break;
     case OPT_LOGITS:   o->logits = 1; break;
     case OPT_CONTACTS: o->contacts = 1; break;
     case OPT_MEAN:     o->mean = 1; break;
@@ -203,6 +209,7 @@ make_plan(const opts *o, const plm_lm *m, plan *pl)
   pl->req.contacts   = o->contacts;
   pl->req.repr       = pl->repr;
   pl->req.attn_dtype = o->adtype;
+  pl->req.attn_bytes = o->attn_memory;
 }
 
 /* move one output tensor into the record, which owns it from then on, even when adding fails */

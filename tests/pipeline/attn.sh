@@ -73,6 +73,18 @@ check_fails "attn --contacts without the regression file" "no contact regression
   sh -c "'$BIN/seqread' '$T/a.fa' | '$BIN/attn' -m '$T/alone.pt' --contacts"
 check_fails "attn --layers outside the model" "outside 1-3" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --layers 4
 
+# attention in blocks of query rows (--attn-memory 2K: 2 of the 12 token rows of the 8M shape's 20 heads at a time)
+# gives the whole maps' attentions and contacts
+"$BIN/seqread" "$T/a.fa" > "$T/blk.tsr"
+for mem in 1G 2K; do
+  "$BIN/attn" -m "$M/esm2_t6_8M_shape_random.pt" --attentions --contacts --attn-memory $mem "$T/blk.tsr" | "$BIN/plmstream" npy -o "$T/blk_$mem"
+done
+if out=$("$PYTHON" -c 'import sys, numpy as np
+e = max(np.abs(np.load(f"{sys.argv[1]}/a.{t}.npy") - np.load(f"{sys.argv[2]}/a.{t}.npy")).max() for t in ("attentions", "contacts"))
+print(f"max difference {e:.1e}"); sys.exit(0 if 0 <= e < 1e-5 else 1)' "$T/blk_1G" "$T/blk_2K" 2>&1); then pass "attn --attn-memory 2K (blocks of query rows) equals whole maps: $out"
+else fail "attn --attn-memory 2K vs whole maps: $out"; fi
+check_fails "attn --attn-memory without a size" "wants a size in bytes" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --attn-memory 12Q
+
 # pooling around other special-token layouts: mean<K> over the residue rows, bos<K> the leading
 # special token's row ([CLS]) or, with none leading (XLNet), the last row (its <cls>)
 cat > "$T/pooled.py" <<'EOF2'

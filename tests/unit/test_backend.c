@@ -5,7 +5,8 @@
  *   buffers: write/read/map round trips, wrapped host memory;
  *   gemm (every transpose, batches, strides, offsets, alpha/beta), linear (with and without bias),
  *   layernorm, gelu, softmax, rotary, add, scale, zero, embed (token dropout), contact head
- *   (contact_accum + add_transpose + gemm against sum_h w_h APC(sym(A_h))) at edge sizes 1 and
+ *   (contact_accum in blocks of query rows + contact_factors + add_transpose + gemm against
+ *   sum_h w_h APC(sym(A_h)); blocks equal whole maps bit for bit on the CPU) at edge sizes 1 and
  *   odd sizes; unknown backend names and thread counts refused.
  */
 #include <math.h>
@@ -328,8 +329,10 @@ contact_reference(const float *att, int H, int T, int first, int L, const uint8_
   free(s); free(r);
 }
 
-static void
-test_contact(plm_backend *be, const char *tag, int nl, int H, int T, int with_drop)
+/* the contact head over nl layers, each layer's maps fed Q query rows at a time (Q >= T: whole);
+ * returns the L x L result (the caller frees it) */
+static float *
+test_contact(plm_backend *be, const char *tag, int nl, int H, int T, int with_drop, int Q)
 {
   int      L = T - 2, K = nl * H;
   float   *w = rand_array((size_t)K, 2), *got;
@@ -337,29 +340,52 @@ test_contact(plm_backend *be, const char *tag, int nl, int H, int T, int with_dr
   uint8_t *drop = calloc((size_t)L + 1, 1);
   plm_buf *acc = upload(be, NULL, (size_t)L * L), *u = upload(be, NULL, (size_t)K * L), *v = upload(be, NULL, (size_t)K * L);
 
+  if (Q > T) Q = T;
   if (with_drop && L > 2) drop[L / 2] = 1;
   plm_op_Zero(be, acc, (size_t)L * L);
   for (int l = 0; l < nl; l++) {
-    float   *att = rand_array((size_t)H * T * T, 1);
-    plm_buf *batt;
+    float           *att = rand_array((size_t)H * T * T, 1), *blk = malloc(sizeof *blk * (size_t)H * Q * T);
+    plm_contact_step s = { .H = H, .T = T, .first = 1, .L = L, .drop = with_drop ? drop : NULL, .w = w + l * H,
+                           .acc = acc, .u = u, .v = v, .k0 = l * H };
     for (size_t i = 0; i < (size_t)H * T * T; i++) att[i] = fabsf(att[i]);
     contact_reference(att, H, T, 1, L, with_drop ? drop : NULL, w + l * H, part);
     for (size_t i = 0; i < (size_t)L * L; i++) want[i] += part[i];
-    batt = upload(be, att, (size_t)H * T * T);
-    plm_op_ContactAccum(be, &(plm_contact_step){ .att = batt, .H = H, .T = T, .first = 1, .L = L,
-                                                 .drop = with_drop ? drop : NULL, .w = w + l * H,
-                                                 .acc = acc, .u = u, .v = v, .k0 = l * H });
-    plm_buf_Destroy(be, batt);
-    free(att);
+    for (s.row0 = 0; s.row0 < T; s.row0 += Q) {    /* the block as the model lays it out: H x rows x T */
+      s.rows = T - s.row0 < Q ? T - s.row0 : Q;
+      for (int h = 0; h < H; h++)
+        memcpy(blk + (size_t)h * s.rows * T, att + ((size_t)h * T + s.row0) * T, sizeof *blk * (size_t)s.rows * T);
+      s.att = upload(be, blk, (size_t)H * s.rows * T);
+      plm_op_ContactAccum(be, &s);
+      plm_buf_Destroy(be, s.att);
+    }
+    plm_op_ContactFactors(be, &s);
+    free(att); free(blk);
   }
   plm_op_AddTranspose(be, acc, L);
   plm_op_Gemm(be, &(plm_gemm){ .transA = 1, .M = L, .N = L, .K = K, .alpha = -1.0f, .beta = 1.0f,
                                .A = u, .lda = L, .B = v, .ldb = L, .C = acc, .ldc = L });
   got = download(be, acc, (size_t)L * L);
   double e = max_err(got, want, (size_t)L * L);
-  TEST(e < 2e-5, "%s contact head %d layers x %d heads, T=%d%s: max err %.1e", tag, nl, H, T, with_drop ? ", one <eos> dropped" : "", e);
+  TEST(e < 2e-5, "%s contact head %d layers x %d heads, T=%d%s, %d-row blocks: max err %.1e", tag, nl, H, T,
+       with_drop ? ", one <eos> dropped" : "", Q, e);
   plm_buf_Destroy(be, acc); plm_buf_Destroy(be, u); plm_buf_Destroy(be, v);
-  free(w); free(got); free(want); free(part); free(drop);
+  free(w); free(want); free(part); free(drop);
+  return got;
+}
+
+/* the same maps whole and in blocks of Q rows: both right, and on the CPU identical (apc.h) */
+static void
+test_contact_blocks(plm_backend *be, const char *tag, int nl, int H, int T, int with_drop, int Q)
+{
+  uint64_t seed = rng_state;
+  size_t   n = (size_t)(T - 2) * (T - 2);
+  float   *whole = test_contact(be, tag, nl, H, T, with_drop, T), *blocked;
+
+  rng_state = seed;
+  blocked = test_contact(be, tag, nl, H, T, with_drop, Q);
+  if (strcmp(be->ops->name, "cpu") == 0)
+    TEST(memcmp(whole, blocked, sizeof *whole * n) == 0, "%s contact head in %d-row blocks equals whole maps bit for bit", tag, Q);
+  free(whole); free(blocked);
 }
 
 /* ----------------------------------------------------------------- buffers */
@@ -431,10 +457,10 @@ test_backend(const char *name, int nthreads)
   test_add_rows(be, tag, 77);
   test_embed(be, tag, 1, 1);
   test_embed(be, tag, 77, 96);
-  test_contact(be, tag, 1, 1, 3, 0);
-  test_contact(be, tag, 2, 3, 11, 1);
-  test_contact(be, tag, 3, 6, 70, 0);
-  test_contact(be, tag, 2, 20, 203, 1);
+  test_contact_blocks(be, tag, 1, 1, 3, 0, 1);
+  test_contact_blocks(be, tag, 2, 3, 11, 1, 4);
+  test_contact_blocks(be, tag, 3, 6, 70, 0, 64);
+  test_contact_blocks(be, tag, 2, 20, 203, 1, 17);
   plm_backend_Destroy(be);
 }
 

@@ -264,10 +264,10 @@ test_contact(void)
     plm_op_SoftmaxRows(gpu, att.g, H * T, T);
     if (cases[c][2]) drop[L / 2] = drop[L - 1] = 1;
     for (int layer = 0; layer < 2; layer++) {
-      plm_contact_step s = { .H = H, .T = T, .first = 1, .L = L, .drop = cases[c][2] ? drop : NULL,
+      plm_contact_step s = { .H = H, .T = T, .row0 = 0, .rows = T, .first = 1, .L = L, .drop = cases[c][2] ? drop : NULL,
                              .w = w + layer * H, .k0 = layer * H };
-      s.att = att.c; s.acc = acc.c; s.u = u.c; s.v = v.c; plm_op_ContactAccum(cpu, &s);
-      s.att = att.g; s.acc = acc.g; s.u = u.g; s.v = v.g; plm_op_ContactAccum(gpu, &s);
+      s.att = att.c; s.acc = acc.c; s.u = u.c; s.v = v.c; plm_op_ContactAccum(cpu, &s); plm_op_ContactFactors(cpu, &s);
+      s.att = att.g; s.acc = acc.g; s.u = u.g; s.v = v.g; plm_op_ContactAccum(gpu, &s); plm_op_ContactFactors(gpu, &s);
     }
     snprintf(tail, sizeof tail, "H=%d T=%d L=%d%s, two layers", H, T, L, cases[c][2] ? ", dropped positions" : "");
     snprintf(what, sizeof what, "contact_accum attention after the drop, %s", tail); check(what, &att, 1e-5);

@@ -5,6 +5,8 @@
  *   its golden index.json: tokens exactly; logits and every representation layer to 1e-4
  *   relative; every attention map and the contacts to 1e-5 absolute; the worst errors are
  *   printed in the PASS lines;
+ *   the same with attention in blocks of query rows (one row per block; a few rows), as
+ *   long proteins run within lm.h's attn_bytes budget;
  *   the .pt and .hf copies of the tiny ESM-2 give bit-identical outputs.
  * (test_esm.c has the rest: errors, long proteins, threads.)
  */
@@ -60,17 +62,24 @@ report(const char *model, const char *what, const errstat *st, const char *unit)
        model, what, st->n, st->abs, st->rel, unit);
 }
 
-/* full outputs of one protein */
+/* full outputs of one protein; attn_bytes: the budget for one layer's maps (0: the default, whole
+ * maps here; small: attention in blocks of query rows) */
 static int
-run_all(plm_lm *m, const char *seq, plm_lm_output *out, char *eb)
+run_blocked(plm_lm *m, const char *seq, size_t attn_bytes, plm_lm_output *out, char *eb)
 {
   uint8_t        repr[PLM_LM_MAXLAYERS + 1], layers[PLM_LM_MAXLAYERS];
   plm_lm_request req = { .logits = 1, .contacts = m->has_contacts, .repr = repr, .attn_layers = layers,
-                         .attn_dtype = PLM_F32 };
+                         .attn_dtype = PLM_F32, .attn_bytes = attn_bytes };
   plm_long       lp = { PLM_LONG_ERROR, 0, 0 };
   memset(repr, 1, sizeof repr);
   memset(layers, 1, sizeof layers);
   return plm_lm_Run(m, seq, &req, &lp, out, eb);
+}
+
+static int
+run_all(plm_lm *m, const char *seq, plm_lm_output *out, char *eb)
+{
+  return run_blocked(m, seq, 0, out, eb);
 }
 
 static int
@@ -91,7 +100,7 @@ outputs_identical(const plm_lm_output *a, const plm_lm_output *b)
 }
 
 static void
-golden_model_test(plm_backend *be, const golden_model *gm)
+golden_model_test(plm_backend *be, const golden_model *gm, size_t attn_bytes)
 {
   char            eb[PLM_ERRBUFSIZE], path[1024], label[128];
   plm_lm         *m = NULL;
@@ -101,7 +110,8 @@ golden_model_test(plm_backend *be, const golden_model *gm)
   size_t          len;
   errstat         tok = { 0 }, logits = { 0 }, repr = { 0 }, att = { 0 }, con = { 0 };
 
-  snprintf(label, sizeof label, "golden %s", gm->file);
+  if (attn_bytes) snprintf(label, sizeof label, "golden %s, attention in blocks of query rows (%zu-byte budget)", gm->file, attn_bytes);
+  else            snprintf(label, sizeof label, "golden %s", gm->file);
   snprintf(path, sizeof path, "%s/fixtures/golden/%s/index.json", test_shared(), gm->golden);
   if ((text = golden_Slurp(path, &len)) == NULL) { test_skip("%s: %s absent", label, path); return; }
   if (plm_json_Parse(text, len, &index, eb) != PLM_OK || !(seqs = plm_json_Get(index, "sequences"))) {
@@ -118,7 +128,7 @@ golden_model_test(plm_backend *be, const golden_model *gm)
     char            base[900];
 
     snprintf(base, sizeof base, "%s/fixtures/golden/%s/%s", test_shared(), gm->golden, name->value);
-    if (run_all(m, seq->value, &out, eb) != PLM_OK) { TEST(0, "%s %s: %s", label, name->value, eb); continue; }
+    if (run_blocked(m, seq->value, attn_bytes, &out, eb) != PLM_OK) { TEST(0, "%s %s: %s", label, name->value, eb); continue; }
     snprintf(path, sizeof path, "%s.tokens.npy", base);
     compare(out.tokens, path, 1e-300, 0, &tok);
     snprintf(path, sizeof path, "%s.logits.npy", base);
@@ -188,7 +198,11 @@ main(void)
   plm_backend *be;
 
   if (plm_backend_Create("cpu", 2, &be, eb) != PLM_OK) { TEST(0, "cpu backend: %s", eb); return test_done(); }
-  for (int i = 0; i < NMODELS; i++) golden_model_test(be, &models[i]);
+  for (int i = 0; i < NMODELS; i++) golden_model_test(be, &models[i], 0);
+  /* one query row per block, and a budget of a few rows per block with a short last one */
+  golden_model_test(be, &models[0], 1);
+  golden_model_test(be, &models[2], 20 * 7 * 4 * 100);
+  golden_model_test(be, &models[3], 1);
   pt_vs_hf(be);
   plm_backend_Destroy(be);
   return test_done();
