@@ -13,7 +13,8 @@ First it checks the formula against the peak resident memory of `attn --contacts
 (random models from mkmodel(1)), where the host also holds the process (libraries, OpenBLAS) and
 the output record (the contact map, once more in the stream writer); then it prints, for every
 published ESM-2 shape, the largest L whose device memory fits in 16, 24, 48, 80 and 141 GiB, with
-and without blocks of query rows, and the largest L whose --attentions output (all layers x
+and without blocks of query rows (no one buffer over a quarter of the memory, the largest allocation
+NVIDIA's OpenCL allows), and the largest L whose --attentions output (all layers x
 heads, f16) fits in the host memory given.
 
   memory.py BUILD            measured vs predicted, then the table
@@ -60,6 +61,14 @@ def device_bytes(nl, D, H, L, budget=BUDGET, opencl=False, contacts=True):
     if contacts:
         b += 4 * L * L + 8 * ceil64(T) * nl * H
     return b
+
+
+def fits_device(nl, D, H, L, mem, budget=BUDGET):
+    """the whole workspace within mem, and each buffer within an OpenCL device's largest allocation,
+    a quarter of its memory on NVIDIA's driver (the least the OpenCL standard allows)"""
+    T = L + 2
+    biggest = max(4 * L * L, 4 * H * query_rows(H, T, budget) * T, 4 * ceil64(T) * 4 * D)
+    return device_bytes(nl, D, H, L, budget, opencl=True) <= mem and biggest <= mem // 4
 
 
 def largest(fits):
@@ -114,11 +123,12 @@ def table():
     for name, nl, D, H in SHAPES:
         row = []
         for m in mems:
-            blocked = largest(lambda L: device_bytes(nl, D, H, L, opencl=True) <= m * GIB)
-            whole = largest(lambda L: device_bytes(nl, D, H, L, budget=1 << 62, opencl=True) <= m * GIB)
+            blocked = largest(lambda L: fits_device(nl, D, H, L, m * GIB))
+            whole = largest(lambda L: fits_device(nl, D, H, L, m * GIB, budget=1 << 62))
             row.append("%13s" % ("%d/%d" % (blocked, whole)) if blocked else "%13s" % "-")
         print("%-14s %7.1fGB | %s" % (name, 4 * params(nl, D, H) / 1e9, " ".join(row)))
-    print("  each cell: with blocks of query rows (--attn-memory 1G, the default) / whole maps in one buffer\n")
+    print("  each cell: with blocks of query rows (--attn-memory 1G, the default) / whole maps in one buffer;")
+    print("  no buffer may pass a quarter of the memory (NVIDIA's CL_DEVICE_MAX_MEM_ALLOC_SIZE)\n")
     hosts = [24, 128, 512]
     print("largest L whose --attentions output (every layer x head, --attn-dtype f16) fits in host memory")
     print("%-14s | %s" % ("shape", " ".join("%9s" % ("%d GiB" % m) for m in hosts)))
