@@ -3,13 +3,16 @@
  *   plm_backend_Create() / plm_backend_CreateOrCpu() / plm_backend_Destroy() / plm_backend_Sync() / plm_backend_Names()
  *   plm_backend_Default()  $PLMSCOPE_BACKEND, else "auto"
  *   resolve_auto()         "auto" -> "opencl:P:D" of the first GPU, else "cpu"
- *   plm_buf_Create() / plm_buf_Wrap() / plm_buf_Destroy()
+ *   plm_backend_SetWeights()
+ *   plm_buf_Create() / plm_buf_Wrap() / plm_buf_WrapWeight() / plm_buf_Destroy()
  */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include "error.h"
+#include "tensor.h"
 #include "backend.h"
 #include "backend_opencl.h"
 
@@ -124,6 +127,32 @@ int
 plm_buf_Wrap(plm_backend *be, const float *host, size_t n, plm_buf **ret_b, char *errbuf)
 {
   return be->ops->buf_wrap(be, host, n, ret_b, errbuf);
+}
+
+int
+plm_backend_SetWeights(plm_backend *be, plm_dtype dt, char *errbuf)
+{
+  if (dt != PLM_F32 && dt != PLM_F16)
+    return plm_Fail(errbuf, PLM_EINVAL, "weight precision %s is not supported (f32, f16)", plm_dtype_Name(dt));
+  be->weights = dt;
+  return PLM_OK;
+}
+
+/* rounded here, once for every backend; each backend then keeps its own copy of the halves */
+int
+plm_buf_WrapWeight(plm_backend *be, const float *host, size_t n, plm_buf **ret_b, char *errbuf)
+{
+  uint16_t *half;
+  int       status;
+
+  if (be->weights == PLM_F32) return be->ops->buf_wrap(be, host, n, ret_b, errbuf);
+  *ret_b = NULL;
+  if (n > SIZE_MAX / sizeof *half || (half = malloc(sizeof *half * (n ? n : 1))) == NULL)
+    return plm_Fail(errbuf, PLM_EMEM, "out of memory for %zu half-precision weights", n);
+  for (size_t i = 0; i < n; i++) half[i] = plm_f32_to_f16(host[i]);
+  status = be->ops->buf_wrap_half(be, half, n, ret_b, errbuf);
+  free(half);
+  return status;
 }
 
 void

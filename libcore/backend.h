@@ -10,6 +10,15 @@
  * element offset. Host data crosses only through plm_buf_Write/Read, or is
  * looked at in place with plm_buf_Map (free on the CPU, a map on a GPU).
  *
+ * Weight precision (plm_backend_SetWeights): with f16, a matrix wrapped by
+ * plm_buf_WrapWeight is kept rounded to IEEE half (to nearest even), which
+ * halves the memory of a model's big matrices; plm_op_Linear widens it to
+ * float32 before its product, so all arithmetic stays float32 and every
+ * backend computes what an f32 run of the half-rounded model computes. Half
+ * storage only, never half arithmetic: NVIDIA's OpenCL has no cl_khr_fp16.
+ * A half buffer is valid only as Linear's W; passed to any other operator (or
+ * read, or mapped) it is a programming error the backend reports at sync.
+ *
  * Operators return nothing: like a GPU queue, a backend remembers its first
  * failure and plm_backend_Sync() reports it, so model code reads like the
  * maths. CPU operators cannot fail.
@@ -28,8 +37,12 @@
  *                         unavailable here: what a tool's --backend wants
  *   plm_backend_Destroy()
  *   plm_backend_Sync()    finish queued work; the first error since the last sync
+ *   plm_backend_SetWeights()  PLM_F32 (the default) or PLM_F16: how WrapWeight stores matrices;
+ *                         set before a model wraps its weights
  *   plm_buf_Create()      n floats, zeroed
  *   plm_buf_Wrap()        read-only weights from host memory (the CPU borrows them)
+ *   plm_buf_WrapWeight()  a weight matrix used only as W of plm_op_Linear; kept as float16 when
+ *                         the backend's weights are f16 (an owned copy), else exactly plm_buf_Wrap
  *   plm_buf_Destroy()
  *   plm_buf_Write() / plm_buf_Read()   host <-> buffer copies
  *   plm_buf_Map() / plm_buf_Unmap()    read a buffer in place
@@ -53,6 +66,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
+#include "tensor.h"
 
 typedef struct plm_backend plm_backend;
 typedef struct plm_buf     plm_buf;     /* defined by each backend */
@@ -94,6 +108,7 @@ typedef struct plm_backend_ops {
   void  (*close)(plm_backend *be);
   int   (*buf_create)(plm_backend *be, size_t n, plm_buf **ret_b, char *errbuf);
   int   (*buf_wrap)(plm_backend *be, const float *host, size_t n, plm_buf **ret_b, char *errbuf);
+  int   (*buf_wrap_half)(plm_backend *be, const uint16_t *half, size_t n, plm_buf **ret_b, char *errbuf);
   void  (*buf_destroy)(plm_backend *be, plm_buf *b);
   void  (*write)(plm_backend *be, plm_buf *dst, size_t off, const float *src, size_t n);
   void  (*read)(plm_backend *be, const plm_buf *src, size_t off, float *dst, size_t n);
@@ -125,6 +140,7 @@ typedef struct plm_backend_ops {
 struct plm_backend {
   const plm_backend_ops *ops;
   int    nthreads;
+  plm_dtype weights;              /* PLM_F32 or PLM_F16: storage of plm_buf_WrapWeight's matrices */
   const char *device;             /* what followed "NAME:" in Create's spec, or NULL; valid during open only */
   char   desc[192];               /* what runs: "cpu, N threads" or "opencl P:D DEVICE-NAME" (set by open) */
   int    status;                  /* first failure since the last sync */
@@ -142,7 +158,9 @@ const char *plm_backend_Default(void);
 #define PLM_BACKEND_ENV "PLMSCOPE_BACKEND"
 
 int   plm_buf_Create(plm_backend *be, size_t n, plm_buf **ret_b, char *errbuf);
+int   plm_backend_SetWeights(plm_backend *be, plm_dtype dt, char *errbuf);
 int   plm_buf_Wrap(plm_backend *be, const float *host, size_t n, plm_buf **ret_b, char *errbuf);
+int   plm_buf_WrapWeight(plm_backend *be, const float *host, size_t n, plm_buf **ret_b, char *errbuf);
 void  plm_buf_Destroy(plm_backend *be, plm_buf *b);
 
 /* thin dispatch: each is the backend's operator of the same name */

@@ -12,6 +12,11 @@
  * says why); each backend has its own kernel objects, since setting a kernel's
  * arguments and enqueueing it is not atomic, and its own contact-head scratch.
  *
+ * Half-precision weights (backend.h) are uploaded as halves; Linear widens
+ * one with the widen_half kernel (vload_half, core OpenCL 1.2: no cl_khr_fp16
+ * needed, which NVIDIA lacks) into a float32 scratch of this backend, grown
+ * to the largest matrix, and hands that to CLBlastSgemm.
+ *
  * The contact head stays on the device: per layer, each head's APC factors
  * and its weighted map are added into device buffers (backend.h); only the
  * final L x L map ever comes back to the host.
@@ -49,13 +54,15 @@ plm_opencl_ParseDevice(const char *spec, int *ret_platform, int *ret_device, cha
 struct plm_buf {
   cl_mem mem;
   size_t n;
+  int    half;      /* n halves: a half-precision weight */
 };
 
 enum { K_LAYERNORM, K_SOFTMAX, K_GELU, K_ROTARY, K_ADD, K_SCALE, K_BIAS_ROWS, K_EMBED,
-       K_DROP, K_ROWSUMS, K_COLSUMS, K_FACTORS, K_AXPY, K_ADD_TRANSPOSE, K_GELU_TANH, K_ADD_ROWS, NKERNELS };
+       K_DROP, K_ROWSUMS, K_COLSUMS, K_FACTORS, K_AXPY, K_ADD_TRANSPOSE, K_GELU_TANH, K_ADD_ROWS, K_WIDEN_HALF, NKERNELS };
 static const char *kernel_names[NKERNELS] = {
   "layernorm", "softmax_rows", "gelu", "rotary", "add", "scale", "bias_rows", "embed",
   "contact_drop", "contact_rowsums", "contact_colsums", "contact_factors", "contact_axpy", "add_transpose", "gelu_tanh", "add_rows",
+  "widen_half",
 };
 
 #define ROW_WG 256    /* work-group size of the row kernels, when the device allows it */
@@ -75,6 +82,8 @@ typedef struct ocl {
   cl_command_queue q;
   cl_kernel        k[NKERNELS];
   size_t           wg;
+  cl_mem           wide;     /* Linear's float32 copy of a half W */
+  size_t           nwide;
 } ocl;
 
 #define OCL(be) ((ocl *)(be)->priv)
@@ -121,6 +130,22 @@ note(plm_backend *be, int err, const char *what)
   else
     be->status = plm_Fail(be->errmsg, cl_status(err), "OpenCL %s: %s (%d)", what, cl_errname(err), err);
 }
+
+/* a half buffer anywhere but Linear's W is a programming error (backend.h): noted for sync,
+ * and the operator enqueues nothing rather than read halves as floats */
+static int
+half_misused(plm_backend *be, const char *op, const plm_buf *const *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (b[i] && b[i]->half) {
+      if (be->status == PLM_OK)
+        be->status = plm_Fail(be->errmsg, PLM_EINVAL, "%s: a half-precision weight is valid only as W of plm_op_Linear", op);
+      return 1;
+    }
+  return 0;
+}
+#define HALF_MISUSED(be, op, ...) \
+  half_misused(be, op, (const plm_buf *const []){ __VA_ARGS__ }, sizeof (const plm_buf *const []){ __VA_ARGS__ } / sizeof (const plm_buf *))
 
 /* ---------------------------------------------------------------------------
  * platforms and devices
@@ -421,19 +446,22 @@ upload(plm_backend *be, const void *host, size_t nbytes, const char *what)
  * buffers
  */
 
+/* n elements of `size` bytes: floats, or the halves of a half-precision weight (size 2) */
 static int
-new_buf(plm_backend *be, size_t n, cl_mem_flags flags, const float *host, plm_buf **ret_b, char *errbuf)
+new_buf(plm_backend *be, size_t n, size_t size, cl_mem_flags flags, const void *host, plm_buf **ret_b, char *errbuf)
 {
   plm_buf *b = NULL;
   cl_int   err;
   int      status;
 
   if ((b = calloc(1, sizeof *b)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  if (n > SIZE_MAX / sizeof(float)) PLM_XFAIL(PLM_EMEM, errbuf, "a buffer of %zu floats is too large", n);
-  b->mem = clCreateBuffer(OCL(be)->ctx, flags, (n ? n : 1) * sizeof(float), (void *)host, &err);
+  if (n > SIZE_MAX / size) PLM_XFAIL(PLM_EMEM, errbuf, "a buffer of %zu %s is too large", n, size == 2 ? "halves" : "floats");
+  b->mem = clCreateBuffer(OCL(be)->ctx, flags, (n ? n : 1) * size, (void *)host, &err);
   if (err != CL_SUCCESS)
-    PLM_XFAIL(cl_status(err), errbuf, "OpenCL: cannot allocate %zu floats on the device: %s", n, cl_errname(err));
+    PLM_XFAIL(cl_status(err), errbuf, "OpenCL: cannot allocate %zu %s on the device: %s", n, size == 2 ? "halves" : "floats",
+              cl_errname(err));
   b->n = n;
+  b->half = size == 2;
   *ret_b = b;
   return PLM_OK;
 
@@ -450,7 +478,7 @@ ocl_buf_create(plm_backend *be, size_t n, plm_buf **ret_b, char *errbuf)
   cl_int      err;
   int         status;
 
-  PLM_XCHECK(new_buf(be, n, CL_MEM_READ_WRITE, NULL, ret_b, errbuf));
+  PLM_XCHECK(new_buf(be, n, sizeof(float), CL_MEM_READ_WRITE, NULL, ret_b, errbuf));
   if (n && (err = clEnqueueFillBuffer(OCL(be)->q, (*ret_b)->mem, &zero, sizeof zero, 0, n * sizeof zero, 0, NULL, NULL)) != CL_SUCCESS) {
     clReleaseMemObject((*ret_b)->mem);
     free(*ret_b);
@@ -466,7 +494,13 @@ ERROR:
 static int
 ocl_buf_wrap(plm_backend *be, const float *host, size_t n, plm_buf **ret_b, char *errbuf)
 {
-  return new_buf(be, n, CL_MEM_READ_ONLY | (n ? CL_MEM_COPY_HOST_PTR : 0), n ? host : NULL, ret_b, errbuf);
+  return new_buf(be, n, sizeof(float), CL_MEM_READ_ONLY | (n ? CL_MEM_COPY_HOST_PTR : 0), n ? host : NULL, ret_b, errbuf);
+}
+
+static int
+ocl_buf_wrap_half(plm_backend *be, const uint16_t *half, size_t n, plm_buf **ret_b, char *errbuf)
+{
+  return new_buf(be, n, sizeof *half, CL_MEM_READ_ONLY | (n ? CL_MEM_COPY_HOST_PTR : 0), n ? half : NULL, ret_b, errbuf);
 }
 
 static void
@@ -482,7 +516,7 @@ ocl_write(plm_backend *be, plm_buf *dst, size_t off, const float *src, size_t n)
   cl_mem staged;
   cl_int err;
 
-  if (n == 0 || (staged = upload(be, src, n * sizeof *src, "write")) == NULL) return;
+  if (n == 0 || HALF_MISUSED(be, "write", dst) || (staged = upload(be, src, n * sizeof *src, "write")) == NULL) return;
   err = clEnqueueCopyBuffer(OCL(be)->q, staged, dst->mem, 0, off * sizeof *src, n * sizeof *src, 0, NULL, NULL);
   if (err != CL_SUCCESS) note(be, err, "write");
   clReleaseMemObject(staged);
@@ -492,7 +526,7 @@ static void
 ocl_read(plm_backend *be, const plm_buf *src, size_t off, float *dst, size_t n)
 {
   cl_int err;
-  if (n == 0) return;
+  if (n == 0 || HALF_MISUSED(be, "read", src)) return;
   err = clEnqueueReadBuffer(OCL(be)->q, src->mem, CL_TRUE, off * sizeof *dst, n * sizeof *dst, dst, 0, NULL, NULL);
   if (err != CL_SUCCESS) note(be, err, "read");
 }
@@ -502,8 +536,11 @@ static const float *
 ocl_map(plm_backend *be, const plm_buf *b, size_t off, size_t n)
 {
   cl_int err;
-  void  *p = clEnqueueMapBuffer(OCL(be)->q, b->mem, CL_TRUE, CL_MAP_READ, off * sizeof(float),
-                                (n ? n : 1) * sizeof(float), 0, NULL, NULL, &err);
+  void  *p;
+
+  if (HALF_MISUSED(be, "map", b)) return NULL;
+  p = clEnqueueMapBuffer(OCL(be)->q, b->mem, CL_TRUE, CL_MAP_READ, off * sizeof(float), (n ? n : 1) * sizeof(float), 0, NULL,
+                         NULL, &err);
   if (err != CL_SUCCESS) { note(be, err, "map"); return NULL; }
   return p;
 }
@@ -528,7 +565,7 @@ ocl_gemm(plm_backend *be, const plm_gemm *g)
   CLBlastTranspose  tb = g->transB ? CLBlastTransposeYes : CLBlastTransposeNo;
   CLBlastStatusCode st;
 
-  if (g->M == 0 || g->N == 0) return;
+  if (g->M == 0 || g->N == 0 || HALF_MISUSED(be, "gemm", g->A, g->B, g->C)) return;
   if (g->batch > 1)
     st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, tb, g->M, g->N, g->K, g->alpha,
                                     g->A->mem, g->offA, g->lda, g->strideA, g->B->mem, g->offB, g->ldb, g->strideB,
@@ -539,6 +576,28 @@ ocl_gemm(plm_backend *be, const plm_gemm *g)
   if (st != CLBlastSuccess) note(be, st, "gemm (CLBlast)");
 }
 
+/* the float32 scratch holding W widened (enqueued), or NULL (noted) when it cannot grow; a
+ * released scratch lives on until the commands already queued on it finish */
+static cl_mem
+widen(plm_backend *be, const plm_buf *W, size_t n)
+{
+  ocl     *o = OCL(be);
+  cl_ulong nn = n;
+  cl_int   err;
+
+  if (n > o->nwide) {
+    if (o->wide) clReleaseMemObject(o->wide);
+    o->nwide = 0;
+    if ((o->wide = clCreateBuffer(o->ctx, CL_MEM_READ_WRITE, n * sizeof(float), NULL, &err)) == NULL) {
+      note(be, err, "linear (widening half weights)");
+      return NULL;
+    }
+    o->nwide = n;
+  }
+  launch_elements(be, K_WIDEN_HALF, n, 3, (karg[]){ KARG(W->mem), KARG(o->wide), KARG(nn) });
+  return o->wide;
+}
+
 /* y = b broadcast, then y += x W^T */
 static void
 ocl_linear(plm_backend *be, const plm_buf *x, int rows, int in, const plm_buf *W, const plm_buf *b, int out, plm_buf *y)
@@ -546,12 +605,14 @@ ocl_linear(plm_backend *be, const plm_buf *x, int rows, int in, const plm_buf *W
   cl_command_queue  q = OCL(be)->q;
   cl_int            cols = out;
   cl_ulong          n = (cl_ulong)rows * out;
+  cl_mem            w = W->mem;
   CLBlastStatusCode st;
 
-  if (rows == 0 || out == 0) return;
+  if (rows == 0 || out == 0 || HALF_MISUSED(be, "linear", x, b, y)) return;
+  if (W->half && in > 0 && (w = widen(be, W, (size_t)out * in)) == NULL) return;
   if (b) launch_elements(be, K_BIAS_ROWS, n, 4, (karg[]){ KARG(y->mem), KARG(b->mem), KARG(cols), KARG(n) });
   st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, rows, out, in, 1.0f,
-                    x->mem, 0, in, W->mem, 0, in, b ? 1.0f : 0.0f, y->mem, 0, out, &q, NULL);
+                    x->mem, 0, in, w, 0, in, b ? 1.0f : 0.0f, y->mem, 0, out, &q, NULL);
   if (st != CLBlastSuccess) note(be, st, "linear (CLBlast)");
 }
 
@@ -561,6 +622,7 @@ ocl_layernorm(plm_backend *be, const plm_buf *x, plm_buf *y, int rows, int cols,
 {
   cl_int   c = cols;
   cl_float e = eps;
+  if (HALF_MISUSED(be, "layernorm", x, y, gamma, beta)) return;
   launch_rows(be, K_LAYERNORM, (size_t)rows, 7, (karg[]){ KARG(x->mem), KARG(y->mem), KARG(c), KARG(gamma->mem),
                                                           KARG(beta->mem), KARG(e), KLOCAL(OCL(be)->wg * sizeof(float)) });
 }
@@ -569,6 +631,7 @@ static void
 ocl_gelu(plm_backend *be, plm_buf *x, size_t n)
 {
   cl_ulong nn = n;
+  if (HALF_MISUSED(be, "gelu", x)) return;
   launch_elements(be, K_GELU, n, 2, (karg[]){ KARG(x->mem), KARG(nn) });
 }
 
@@ -576,6 +639,7 @@ static void
 ocl_gelu_tanh(plm_backend *be, plm_buf *x, size_t n)
 {
   cl_ulong nn = n;
+  if (HALF_MISUSED(be, "gelu_tanh", x)) return;
   launch_elements(be, K_GELU_TANH, n, 2, (karg[]){ KARG(x->mem), KARG(nn) });
 }
 
@@ -583,6 +647,7 @@ static void
 ocl_softmax_rows(plm_backend *be, plm_buf *x, int rows, int cols)
 {
   cl_int c = cols;
+  if (HALF_MISUSED(be, "softmax_rows", x)) return;
   launch_rows(be, K_SOFTMAX, (size_t)rows, 3, (karg[]){ KARG(x->mem), KARG(c), KLOCAL(OCL(be)->wg * sizeof(float)) });
 }
 
@@ -590,6 +655,7 @@ static void
 ocl_rotary(plm_backend *be, plm_buf *x, int T, int H, int hd, int ld, const plm_buf *cos, const plm_buf *sin)
 {
   cl_int t = T, h = H, d = hd, l = ld;
+  if (HALF_MISUSED(be, "rotary", x, cos, sin)) return;
   launch_elements(be, K_ROTARY, (size_t)T * H * (hd / 2), 7,
                   (karg[]){ KARG(x->mem), KARG(t), KARG(h), KARG(d), KARG(l), KARG(cos->mem), KARG(sin->mem) });
 }
@@ -598,6 +664,7 @@ static void
 ocl_add(plm_backend *be, plm_buf *y, size_t offy, const plm_buf *x, size_t offx, size_t n)
 {
   cl_ulong oy = offy, ox = offx, nn = n;
+  if (HALF_MISUSED(be, "add", y, x)) return;
   launch_elements(be, K_ADD, n, 5, (karg[]){ KARG(y->mem), KARG(oy), KARG(x->mem), KARG(ox), KARG(nn) });
 }
 
@@ -606,6 +673,7 @@ ocl_add_rows(plm_backend *be, plm_buf *y, size_t offy, int ldy, const plm_buf *x
 {
   cl_ulong oy = offy, ox = offx, nn = (size_t)rows * cols;
   cl_int   ly = ldy, lx = ldx, c = cols;
+  if (HALF_MISUSED(be, "add_rows", y, x)) return;
   launch_elements(be, K_ADD_ROWS, (size_t)nn, 8,
                   (karg[]){ KARG(y->mem), KARG(oy), KARG(ly), KARG(x->mem), KARG(ox), KARG(lx), KARG(c), KARG(nn) });
 }
@@ -615,6 +683,7 @@ ocl_scale(plm_backend *be, plm_buf *x, size_t n, float a)
 {
   cl_ulong nn = n;
   cl_float aa = a;
+  if (HALF_MISUSED(be, "scale", x)) return;
   launch_elements(be, K_SCALE, n, 3, (karg[]){ KARG(x->mem), KARG(nn), KARG(aa) });
 }
 
@@ -623,6 +692,7 @@ ocl_zero(plm_backend *be, plm_buf *x, size_t n)
 {
   const float zero = 0.0f;
   cl_int      err;
+  if (HALF_MISUSED(be, "zero", x)) return;
   if (n && (err = clEnqueueFillBuffer(OCL(be)->q, x->mem, &zero, sizeof zero, 0, n * sizeof zero, 0, NULL, NULL)) != CL_SUCCESS)
     note(be, err, "zero");
 }
@@ -636,7 +706,7 @@ ocl_embed(plm_backend *be, const plm_buf *table, const int32_t *ids, int T, int 
   cl_float m = mul, v = div;
   cl_ulong n = (cl_ulong)T * D;
 
-  if (n == 0 || (idm = upload(be, ids, sizeof *ids * (size_t)T, "embed")) == NULL) return;
+  if (n == 0 || HALF_MISUSED(be, "embed", table, out) || (idm = upload(be, ids, sizeof *ids * (size_t)T, "embed")) == NULL) return;
   launch_elements(be, K_EMBED, n, 8, (karg[]){ KARG(table->mem), KARG(idm), KARG(d), KARG(drop), KARG(m), KARG(v),
                                                KARG(out->mem), KARG(n) });
   clReleaseMemObject(idm);
@@ -655,7 +725,8 @@ ocl_contact_accum(plm_backend *be, const plm_contact_step *s)
   size_t   wg = OCL(be)->wg, Lr = round_up((size_t)L, wg);
   karg     lsum = KLOCAL(wg * sizeof(float));
 
-  if (s->L <= 0 || s->H <= 0 || n <= 0 || (wm = upload(be, s->w, sizeof *s->w * (size_t)H, "contact head")) == NULL) return;
+  if (s->L <= 0 || s->H <= 0 || n <= 0 || HALF_MISUSED(be, "contact_accum", s->att, s->acc, s->u, s->v) ||
+      (wm = upload(be, s->w, sizeof *s->w * (size_t)H, "contact head")) == NULL) return;
   if (s->drop) {
     if ((keep = malloc(sizeof *keep * (size_t)L)) == NULL) { note(be, CL_OUT_OF_HOST_MEMORY, "contact head"); goto DONE; }
     for (int i = 0; i < L; i++) keep[i] = s->drop[i] ? 0.0f : 1.0f;
@@ -681,7 +752,8 @@ ocl_contact_factors(plm_backend *be, const plm_contact_step *s)
   cl_mem wm;
   cl_int L = s->L, k0 = s->k0;
 
-  if (s->L <= 0 || s->H <= 0 || (wm = upload(be, s->w, sizeof *s->w * (size_t)s->H, "contact head")) == NULL) return;
+  if (s->L <= 0 || s->H <= 0 || HALF_MISUSED(be, "contact_factors", s->u, s->v) ||
+      (wm = upload(be, s->w, sizeof *s->w * (size_t)s->H, "contact head")) == NULL) return;
   launch_rows(be, K_FACTORS, (size_t)s->H, 6, (karg[]){ KARG(s->v->mem), KARG(s->u->mem), KARG(k0), KARG(L), KARG(wm),
                                                         KLOCAL(OCL(be)->wg * sizeof(float)) });
   clReleaseMemObject(wm);
@@ -692,7 +764,7 @@ ocl_add_transpose(plm_backend *be, plm_buf *x, int n)
 {
   size_t wg = OCL(be)->wg;
   cl_int nn = n;
-  if (n > 0)
+  if (n > 0 && !HALF_MISUSED(be, "add_transpose", x))
     launch(be, K_ADD_TRANSPOSE, 2, (size_t[]){ round_up((size_t)n, wg), (size_t)n }, (size_t[]){ wg, 1 }, 2,
            (karg[]){ KARG(x->mem), KARG(nn) });
 }
@@ -721,6 +793,7 @@ ocl_close(plm_backend *be)
   if (!o) return;
   clFinish(o->q);
   for (int k = 0; k < NKERNELS; k++) if (o->k[k]) clReleaseKernel(o->k[k]);
+  if (o->wide) clReleaseMemObject(o->wide);
   free(o);
   be->priv = NULL;
 }
@@ -770,7 +843,7 @@ ERROR:
 const plm_backend_ops plm_backend_opencl_ops = {
   .name = "opencl",
   .open = ocl_open, .close = ocl_close,
-  .buf_create = ocl_buf_create, .buf_wrap = ocl_buf_wrap, .buf_destroy = ocl_buf_destroy,
+  .buf_create = ocl_buf_create, .buf_wrap = ocl_buf_wrap, .buf_wrap_half = ocl_buf_wrap_half, .buf_destroy = ocl_buf_destroy,
   .write = ocl_write, .read = ocl_read, .map = ocl_map, .unmap = ocl_unmap,
   .gemm = ocl_gemm, .linear = ocl_linear, .layernorm = ocl_layernorm, .gelu = ocl_gelu, .gelu_tanh = ocl_gelu_tanh,
   .softmax_rows = ocl_softmax_rows, .rotary = ocl_rotary, .add = ocl_add, .add_rows = ocl_add_rows, .scale = ocl_scale, .zero = ocl_zero,

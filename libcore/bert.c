@@ -119,6 +119,18 @@ static const bert_param bert_params[] = {
 #undef AL
 #define BERT_NPARAMS (int)(sizeof bert_params / sizeof bert_params[0])
 
+/* the matrices only plm_op_Linear reads, as W: halves under f16 weights (backend.h); not the
+ * decoder, which may be the word embedding */
+static int
+linear_only(const bert_param *p)
+{
+  static const size_t layer_w[] = { offsetof(bert_layer, wq), offsetof(bert_layer, wk), offsetof(bert_layer, wv),
+                                    offsetof(bert_layer, wo), offsetof(bert_layer, fc1_w), offsetof(bert_layer, fc2_w) };
+  if (!p->per_layer) return p->off == offsetof(bert_model, map_w) || p->off == offsetof(bert_model, dense_w);
+  for (size_t i = 0; i < sizeof layer_w / sizeof layer_w[0]; i++) if (p->off == layer_w[i]) return 1;
+  return 0;
+}
+
 /* where each section's keys start, per file layout */
 typedef struct bert_layout { const char *what; int albert; const char *prefix[2]; } bert_layout;
 static const bert_layout bert_layouts[] = {
@@ -286,7 +298,7 @@ load_weights(plm_lm *m, bert_model *e, const bert_layout *lay, char *errbuf)
       int64_t shape[2];
       if (!param_key(lay, p, l, key, sizeof key)) continue;
       for (int d = 0; d < p->rank; d++) shape[d] = dim_size(e, p->dim[d]);
-      status = plm_weights_Get(&e->ws, m->ck, key, p->rank, shape, 0, w, errbuf);
+      status = plm_weights_Get(&e->ws, m->ck, key, p->rank, shape, linear_only(p) ? PLM_W_LINEAR : 0, w, errbuf);
       if (status == PLM_ENOTFOUND && p->need == OPT_TIED) { *w = e->word; continue; }
       if (status != PLM_OK) goto ERROR;
     }

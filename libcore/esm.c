@@ -38,7 +38,8 @@
 #include "stwrite.h"
 #include "esm.h"
 
-/* one weight: float32 host data (a view into the checkpoint or our copy) and its backend buffer */
+/* one weight: float32 host data (a view into the checkpoint or our copy; NULL for a matrix the backend
+ * keeps as halves) and its backend buffer */
 typedef struct esm_w { const float *host; plm_buf *buf; } esm_w;
 
 typedef struct esm_layer {
@@ -277,6 +278,26 @@ ERROR:
   return status;
 }
 
+/* the matrices only plm_op_Linear reads, as W: under f16 weights the backend keeps them as halves
+ * (backend.h). Not the embedding, the tied LM weight (which may be the embedding) or positions. */
+static int
+linear_only(const esm_param *p)
+{
+  static const size_t layer_w[] = { offsetof(esm_layer, wq), offsetof(esm_layer, wk), offsetof(esm_layer, wv),
+                                    offsetof(esm_layer, wo), offsetof(esm_layer, fc1_w), offsetof(esm_layer, fc2_w) };
+  if (!p->per_layer) return p->off == offsetof(esm_model, lm_dense_w);
+  for (size_t i = 0; i < sizeof layer_w / sizeof layer_w[0]; i++) if (p->off == layer_w[i]) return 1;
+  return 0;
+}
+
+/* a float32 copy weight_f32 just made, no longer needed once the backend holds its own halves */
+static void
+drop_copy(esm_model *e, const float **host)
+{
+  if (e->nowned > 0 && e->owned[e->nowned - 1] == *host) free(e->owned[--e->nowned]);
+  *host = NULL;
+}
+
 /* find, check and wrap one parameter; ENOTFOUND (with a message) when it is absent */
 static int
 load_param(plm_lm *m, esm_model *e, const esm_layout *lay, const esm_param *p, int layer, esm_w *w, char *errbuf)
@@ -300,7 +321,12 @@ load_param(plm_lm *m, esm_model *e, const esm_layout *lay, const esm_param *p, i
   if (t->dtype != PLM_F32 && t->dtype != PLM_F16 && t->dtype != PLM_BF16)
     PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: tensor '%s' is %s, expected a floating-point type", m->ck->path, key, plm_dtype_Name(t->dtype));
   PLM_XCHECK(weight_f32(e, t, 0, &w->host, errbuf));
-  PLM_XCHECK(plm_buf_Wrap(m->be, w->host, (size_t)plm_tensor_Numel(t), &w->buf, errbuf));
+  if (!linear_only(p))
+    PLM_XCHECK(plm_buf_Wrap(m->be, w->host, (size_t)plm_tensor_Numel(t), &w->buf, errbuf));
+  else {
+    PLM_XCHECK(plm_buf_WrapWeight(m->be, w->host, (size_t)plm_tensor_Numel(t), &w->buf, errbuf));
+    if (m->be->weights == PLM_F16) drop_copy(e, &w->host);
+  }
   return PLM_OK;
 
 ERROR:

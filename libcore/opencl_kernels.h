@@ -14,6 +14,8 @@
  *   contact_drop / contact_rowsums / contact_colsums / contact_factors / contact_axpy
  *                           the contact head's per-layer step (backend.h)
  *   add_transpose           x += x^T, its last step
+ *   widen_half              a half-precision weight to float32 for Linear (vload_half: core
+ *                           OpenCL 1.2, so no cl_khr_fp16 and no half arithmetic)
  */
 #ifndef PLM_OPENCL_KERNELS_H
 #define PLM_OPENCL_KERNELS_H
@@ -213,6 +215,13 @@ static const char plm_opencl_kernels[] =
 "  float s = x[(size_t)i * n + k] + x[(size_t)k * n + i];\n"
 "  x[(size_t)i * n + k] = s;\n"
 "  x[(size_t)k * n + i] = s;\n"
+"}\n"
+"\n"
+"/* f [n] = the halves h [n] as float32: vload_half converts exactly */\n"
+"__kernel void widen_half(__global const half *h, __global float *f, ulong n)\n"
+"{\n"
+"  size_t i = get_global_id(0);\n"
+"  if (i < n) f[i] = vload_half(i, h);\n"
 "}\n";
 
 #endif

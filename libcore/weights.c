@@ -33,11 +33,20 @@ keep_copy(plm_weights *ws, float *p, char *errbuf)
   return PLM_OK;
 }
 
-int
-plm_weights_Adopt(plm_weights *ws, float *data, size_t n, plm_w *ret_w, char *errbuf)
+/* data (owned from now) wrapped as plm_weights_Get's flags ask; a copy the backend keeps as halves
+ * is not needed after the wrap */
+static int
+adopt(plm_weights *ws, float *data, size_t n, int flags, plm_w *ret_w, char *errbuf)
 {
   int status;
 
+  if ((flags & PLM_W_LINEAR) && ws->be->weights == PLM_F16) {
+    ret_w->host = NULL;
+    status = plm_buf_WrapWeight(ws->be, data, n, &ret_w->buf, errbuf);
+    free(data);
+    if (status != PLM_OK) return status;
+    return keep_buf(ws, ret_w->buf, errbuf);
+  }
   PLM_XCHECK(keep_copy(ws, data, errbuf));
   ret_w->host = data;
   PLM_XCHECK(plm_buf_Wrap(ws->be, data, n, &ret_w->buf, errbuf));
@@ -46,6 +55,12 @@ plm_weights_Adopt(plm_weights *ws, float *data, size_t n, plm_w *ret_w, char *er
 
 ERROR:
   return status;
+}
+
+int
+plm_weights_Adopt(plm_weights *ws, float *data, size_t n, plm_w *ret_w, char *errbuf)
+{
+  return adopt(ws, data, n, 0, ret_w, errbuf);
 }
 
 static void
@@ -59,14 +74,14 @@ shape_str(int rank, const int64_t *shape, char *buf, size_t n)
 
 int
 plm_weights_Get(plm_weights *ws, const plm_checkpoint *ck, const char *key, int rank, const int64_t *shape,
-                int transpose, plm_w *ret_w, char *errbuf)
+                int flags, plm_w *ret_w, char *errbuf)
 {
   const plm_tensor *t = plm_checkpoint_Get(ck, key);
   plm_tensor       *c = NULL;
   char              want[96], got[96];
   float            *copy = NULL;
   size_t            n;
-  int               ok, status;
+  int               transpose = flags & PLM_W_TRANSPOSE, ok, status;
 
   if (!t) return plm_Fail(errbuf, PLM_ENOTFOUND, "%s: missing tensor '%s'", ck->path, key);
   ok = t->rank == rank;
@@ -80,8 +95,10 @@ plm_weights_Get(plm_weights *ws, const plm_checkpoint *ck, const char *key, int 
     PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: tensor '%s' is %s, expected a floating-point type", ck->path, key, plm_dtype_Name(t->dtype));
   n = (size_t)plm_tensor_Numel(t);
   if (t->dtype == PLM_F32 && !transpose && ((uintptr_t)t->data % sizeof(float)) == 0) {
-    ret_w->host = t->data;
-    PLM_XCHECK(plm_buf_Wrap(ws->be, t->data, n, &ret_w->buf, errbuf));
+    int half = (flags & PLM_W_LINEAR) && ws->be->weights == PLM_F16;
+    ret_w->host = half ? NULL : t->data;
+    if (flags & PLM_W_LINEAR) PLM_XCHECK(plm_buf_WrapWeight(ws->be, t->data, n, &ret_w->buf, errbuf));
+    else                      PLM_XCHECK(plm_buf_Wrap(ws->be, t->data, n, &ret_w->buf, errbuf));
     return keep_buf(ws, ret_w->buf, errbuf);
   }
   PLM_XCHECK(plm_tensor_ToF32(t, t->name, &c, errbuf));
@@ -93,7 +110,7 @@ plm_weights_Get(plm_weights *ws, const plm_checkpoint *ck, const char *key, int 
   } else
     memcpy(copy, c->data, sizeof *copy * n);
   plm_tensor_Destroy(c);
-  return plm_weights_Adopt(ws, copy, n, ret_w, errbuf);
+  return adopt(ws, copy, n, flags, ret_w, errbuf);
 
 ERROR:
   plm_tensor_Destroy(c);

@@ -6,8 +6,10 @@
  * arrays a model derives at load time are copies the plm_weights owns.
  *
  *   plm_weights_Get()     tensor `key` with the expected shape -> host view and backend buffer;
- *                         PLM_ENOTFOUND (message set) when absent; transposed when asked, the first
- *                         dimension against all the others ([D, H, hd] -> [H*hd, D])
+ *                         PLM_ENOTFOUND (message set) when absent; flags: PLM_W_TRANSPOSE, the first
+ *                         dimension against all the others ([D, H, hd] -> [H*hd, D]); PLM_W_LINEAR,
+ *                         a matrix used only as W of plm_op_Linear (plm_buf_WrapWeight: halves under
+ *                         f16 weights, and then host is NULL)
  *   plm_weights_Adopt()   a malloc'd array the model computed -> backend buffer, owned from now
  *   plm_weights_Clear()   free every buffer and copy
  *   plm_weights_Has()     does the checkpoint hold `key`?
@@ -27,11 +29,14 @@ typedef struct plm_weights {
   plm_buf    **bufs;   int nbufs;
 } plm_weights;
 
-/* one parameter: host data (float32) and its backend buffer */
+/* one parameter: host data (float32; NULL for a matrix the backend keeps as halves) and its backend buffer */
 typedef struct plm_w { const float *host; plm_buf *buf; } plm_w;
 
+#define PLM_W_TRANSPOSE 1
+#define PLM_W_LINEAR    2
+
 int  plm_weights_Get(plm_weights *ws, const plm_checkpoint *ck, const char *key, int rank, const int64_t *shape,
-                     int transpose, plm_w *ret_w, char *errbuf);
+                     int flags, plm_w *ret_w, char *errbuf);
 int  plm_weights_Adopt(plm_weights *ws, float *data, size_t n, plm_w *ret_w, char *errbuf);
 void plm_weights_Clear(plm_weights *ws);
 int  plm_weights_Has(const plm_checkpoint *ck, const char *key);

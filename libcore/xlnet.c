@@ -68,7 +68,7 @@ typedef struct xlnet_param {
   int         per_layer;
   const char *key;            /* after the body or head prefix; "%d" is the layer */
   int         head;           /* part of the LM head */
-  int         transpose;
+  int         flags;          /* plm_weights_Get's: transposed; used only as Linear's W (halves under f16) */
   int         rank, dim[3];
 } xlnet_param;
 
@@ -76,23 +76,23 @@ typedef struct xlnet_param {
 #define Y(f) offsetof(xlnet_layer, f), 1
 static const xlnet_param xlnet_params[] = {
   { M(word),  "word_embedding.weight",            0, 0, 2, { DIM_V, DIM_D } },
-  { Y(wq),    "layer.%d.rel_attn.q",              0, 1, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(wk),    "layer.%d.rel_attn.k",              0, 1, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(wv),    "layer.%d.rel_attn.v",              0, 1, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(wr),    "layer.%d.rel_attn.r",              0, 1, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(wo),    "layer.%d.rel_attn.o",              0, 0, 3, { DIM_D, DIM_H, DIM_HD } },
+  { Y(wq),    "layer.%d.rel_attn.q",              0, PLM_W_TRANSPOSE | PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
+  { Y(wk),    "layer.%d.rel_attn.k",              0, PLM_W_TRANSPOSE | PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
+  { Y(wv),    "layer.%d.rel_attn.v",              0, PLM_W_TRANSPOSE | PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
+  { Y(wr),    "layer.%d.rel_attn.r",              0, PLM_W_TRANSPOSE | PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
+  { Y(wo),    "layer.%d.rel_attn.o",              0, PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
   { Y(r_w),   "layer.%d.rel_attn.r_w_bias",       0, 0, 2, { DIM_H, DIM_HD } },
   { Y(r_r),   "layer.%d.rel_attn.r_r_bias",       0, 0, 2, { DIM_H, DIM_HD } },
   { Y(ln1_g), "layer.%d.rel_attn.layer_norm.weight", 0, 0, 1, { DIM_D } },
   { Y(ln1_b), "layer.%d.rel_attn.layer_norm.bias",   0, 0, 1, { DIM_D } },
-  { Y(w1),    "layer.%d.ff.layer_1.weight",       0, 0, 2, { DIM_F, DIM_D } },
+  { Y(w1),    "layer.%d.ff.layer_1.weight",       0, PLM_W_LINEAR, 2, { DIM_F, DIM_D } },
   { Y(b1),    "layer.%d.ff.layer_1.bias",         0, 0, 1, { DIM_F } },
-  { Y(w2),    "layer.%d.ff.layer_2.weight",       0, 0, 2, { DIM_D, DIM_F } },
+  { Y(w2),    "layer.%d.ff.layer_2.weight",       0, PLM_W_LINEAR, 2, { DIM_D, DIM_F } },
   { Y(b2),    "layer.%d.ff.layer_2.bias",         0, 0, 1, { DIM_D } },
   { Y(ln2_g), "layer.%d.ff.layer_norm.weight",    0, 0, 1, { DIM_D } },
   { Y(ln2_b), "layer.%d.ff.layer_norm.bias",      0, 0, 1, { DIM_D } },
   { M(lm_b),  "bias",                             1, 0, 1, { DIM_V } },   /* tells a head is there */
-  { M(lm_w),  "weight",                           1, 0, 2, { DIM_V, DIM_D } },
+  { M(lm_w),  "weight",                           1, 0, 2, { DIM_V, DIM_D } },   /* tied to word: stays float32 */
 };
 #undef M
 #undef Y
@@ -214,7 +214,7 @@ load_weights(plm_lm *m, xlnet_model *e, const xlnet_layout *lay, char *errbuf)
       int64_t shape[3];
       for (int d = 0; d < p->rank; d++) shape[d] = dim_size(e, p->dim[d]);
       param_key(lay, p, l, key, sizeof key);
-      PLM_XCHECK(plm_weights_Get(&e->ws, m->ck, key, p->rank, shape, p->transpose, w, errbuf));
+      PLM_XCHECK(plm_weights_Get(&e->ws, m->ck, key, p->rank, shape, p->flags, w, errbuf));
     }
   }
   return PLM_OK;

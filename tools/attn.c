@@ -51,6 +51,8 @@ static const char usage_text[] =
   "                        opencl:P:D; where OpenCL cannot run, a warning and the CPU\n"
   "      --device P:D      OpenCL device D of platform P (--backend opencl:P:D)\n"
   "      --list-devices    list the OpenCL platforms and devices, then exit\n"
+  "      --precision P     model weights f32 (default) or f16: matrices rounded to half,\n"
+  "                        float32 arithmetic, half the memory for the weights\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
@@ -61,7 +63,8 @@ static const char usage_text[] =
   "To get .npy files: attn ... | plmstream npy -o DIR. See attn(1).\n";
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
-       OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION };
+       OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
+       OPT_PRECISION };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
@@ -69,6 +72,7 @@ typedef struct opts {
   int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices;
   plm_dtype   adtype;
   size_t      attn_memory;                        /* --attn-memory, bytes (0: lm.h's default) */
+  plm_dtype   weights;     /* --precision */
   plm_long    lp;
   char      **files;
   int         nfiles;
@@ -87,6 +91,7 @@ parse_options(int argc, char **argv, opts *o)
     { "backend", required_argument, 0, OPT_BACKEND }, { "list-devices", no_argument, 0, OPT_DEVICES },
     { "device", required_argument, 0, OPT_DEVICE },    { "attn-memory", required_argument, 0, OPT_ATTN_MEMORY },
     { "compress", required_argument, 0, 'z' },
+    { "precision", required_argument, 0, OPT_PRECISION },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
   };
@@ -128,6 +133,10 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_BACKEND:  o->backend = optarg; break;
     case OPT_DEVICE:   o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
     case OPT_DEVICES:  o->list_devices = 1; break;
+    case OPT_PRECISION:
+      if (plm_dtype_FromName(optarg, &o->weights) != PLM_OK || (o->weights != PLM_F32 && o->weights != PLM_F16))
+        plm_cli_Usage(TOOL, "--precision is f32 or f16, not '%s'", optarg);
+      break;
     case 'z':
       if (optarg[0] < '0' || optarg[0] > '9' || optarg[1]) plm_cli_Usage(TOOL, "--compress wants a level 0 to 9, not '%s'", optarg);
       o->zlevel = optarg[0] - '0';
@@ -300,6 +309,7 @@ annotate(plm_record *rec, plm_lm *m, const opts *o, const plan *pl, plm_lm_outpu
   PLM_XCHECK(plm_record_SetMeta(rec, "special_tokens", m->special_tokens, errbuf));
   PLM_XCHECK(plm_record_SetMeta(rec, "backend", m->be->desc, errbuf));
   if (out->note[0]) PLM_XCHECK(plm_record_SetMeta(rec, "attn_note", out->note, errbuf));
+  if (o->weights == PLM_F16) PLM_XCHECK(plm_record_SetMeta(rec, "weights_precision", "f16", errbuf));
   return PLM_OK;
 
 ERROR:
@@ -330,6 +340,7 @@ main(int argc, char **argv)
 
   if (plm_backend_CreateOrCpu(o.backend, o.threads, &be, note, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, note);
+  if (plm_backend_SetWeights(be, o.weights, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (plm_lm_Open(o.model, be, &m, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (m->note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, m->note);
   if (o.contacts && !m->has_contacts)

@@ -55,6 +55,7 @@ static const char usage_text[] =
   "      --threads N       threads (default: the online CPUs)\n"
   "      --backend NAME    compute backend: auto (default), cpu, opencl or opencl:P:D, as in attn(1)\n"
   "      --device P:D      OpenCL device D of platform P (--backend opencl:P:D)\n"
+  "      --precision P     model weights f32 (default) or f16 (rounded to half), as in attn(1)\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
   "\n"
@@ -62,7 +63,8 @@ static const char usage_text[] =
   "Progress goes to stderr when it is a terminal. See pseudomsa(1).\n";
 
 enum { OPT_FRACTION = 256, OPT_RESTART, OPT_ARGMAX, OPT_TEMP, OPT_TOPK, OPT_FIXED, OPT_CHAINS,
-       OPT_NOBATCH, OPT_SEED, OPT_STREAM, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_VERSION };
+       OPT_NOBATCH, OPT_SEED, OPT_STREAM, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_VERSION,
+       OPT_PRECISION };
 
 typedef struct opts {
   const char    *model, *backend, *fixed;
@@ -71,6 +73,7 @@ typedef struct opts {
   long           rows;
   int            chains, nobatch, stream, zlevel, threads;
   uint64_t       seed;
+  plm_dtype      weights;  /* --precision */
   char         **files;
   int            nfiles;
 } opts;
@@ -99,6 +102,7 @@ parse_options(int argc, char **argv, opts *o)
     { "threads", required_argument, 0, OPT_THREADS },  { "backend", required_argument, 0, OPT_BACKEND },
     { "device", required_argument, 0, OPT_DEVICE },
     { "help", no_argument, 0, 'h' },                   { "version", no_argument, 0, OPT_VERSION },
+    { "precision", required_argument, 0, OPT_PRECISION },
     { 0, 0, 0, 0 }
   };
   int argmax = 0, c;
@@ -134,6 +138,10 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_THREADS:  o->threads = (int)integer_arg("--threads", optarg, 1, 1024); break;
     case OPT_BACKEND:  o->backend = optarg; break;
     case OPT_DEVICE:   o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
+    case OPT_PRECISION:
+      if (plm_dtype_FromName(optarg, &o->weights) != PLM_OK || (o->weights != PLM_F32 && o->weights != PLM_F16))
+        plm_cli_Usage(TOOL, "--precision is f32 or f16, not '%s'", optarg);
+      break;
     case 'h':          fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:  plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");
@@ -473,6 +481,7 @@ main(int argc, char **argv)
 
   if (plm_backend_CreateOrCpu(o.backend, o.threads, &be, note, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, note);
+  if (plm_backend_SetWeights(be, o.weights, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (plm_lm_Open(o.model, be, &m, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (!m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: pseudomsa needs the model's logits", m->path);
   if (setup_tokens(m, &tk, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);

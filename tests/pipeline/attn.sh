@@ -150,3 +150,34 @@ meta=$(env -u PLMSCOPE_BACKEND -u PLMSCOPE_OPENCL_DEVICE "$BIN/attn" -m "$M/esm2
 case $meta in "$want"*) pass "attn's default backend (auto): $meta" ;; *) fail "attn's default backend: '$meta', expected '$want'" ;; esac
 meta=$(PLMSCOPE_BACKEND=cpu "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --threads 1 --logits "$T/a.tsr" | "$BIN/plmstream" ls -l | tr '\t' '\n' | grep '^backend=')
 [ "$meta" = "backend=cpu, 1 thread" ] && pass "\$PLMSCOPE_BACKEND chooses the backend" || fail "\$PLMSCOPE_BACKEND=cpu: '$meta'"
+
+# --precision f16 on every architecture: weights_precision=f16 in the metadata, logits near the f32
+# ones (5e-3 relative to the largest) but not equal (the matrices were rounded); on OpenCL, the CPU's
+# f16 numbers (1e-4 relative). f8 refused.
+cat > "$T/near.py" <<'EOF2'
+import sys, numpy as np
+x, y = np.load(sys.argv[1]).astype(np.float64), np.load(sys.argv[2]).astype(np.float64)
+lo, hi = float(sys.argv[3]), float(sys.argv[4])
+e = np.abs(x - y).max() / np.abs(y).max()
+print(f"{e:.1e}"); sys.exit(0 if lo < e <= hi else 1)
+EOF2
+"$BIN/seqread" "$T/a.fa" > "$T/p.tsr"
+for model in esm2_t3_tiny_random.pt protbert_t3_tiny_random.hf protalbert_t3_tiny_random protxlnet_t3_tiny_random; do
+  for run in "f32 cpu" "f16 cpu" "f16 opencl"; do
+    set -- $run
+    [ $2 = opencl ] && ! grep -q '^[0-9]*:[0-9]*	' "$T/devs" && continue
+    "$BIN/attn" -m "$M/$model" --precision $1 --backend $2 --logits "$T/p.tsr" > "$T/p_$1_$2.tsr" 2>"$T/p.err" &&
+      "$BIN/plmstream" npy -o "$T/p_$1_$2.d" "$T/p_$1_$2.tsr" 2>>"$T/p.err" || echo "attn --precision $1 --backend $2 failed" >>"$T/p.err"
+  done
+  if [ ! -s "$T/p.err" ] && "$BIN/plmstream" ls -l "$T/p_f16_cpu.tsr" | tr '\t' '\n' | grep -qx weights_precision=f16 &&
+     out=$("$PYTHON" "$T/near.py" "$T/p_f16_cpu.d/a.logits.npy" "$T/p_f32_cpu.d/a.logits.npy" 0 5e-3 2>&1)
+  then pass "attn --precision f16 on $model: logits $out from f32"
+  else fail "attn --precision f16 on $model: $(head -c 300 "$T/p.err") $out"; fi
+  if [ -d "$T/p_f16_opencl.d" ]; then
+    if out=$("$PYTHON" "$T/near.py" "$T/p_f16_opencl.d/a.logits.npy" "$T/p_f16_cpu.d/a.logits.npy" -1 1e-4 2>&1)
+    then pass "attn --precision f16 --backend opencl on $model equals cpu: $out"
+    else fail "attn --precision f16 --backend opencl on $model: $out"; fi
+  fi
+  rm -rf "$T"/p_*
+done
+check_fails "attn --precision f8 refused" "--precision is f32 or f16, not 'f8'" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --precision f8 "$T/p.tsr"

@@ -4,6 +4,8 @@
  *   for each backend in plm_backend_Names(), with 1 and 3 threads (so work splits unevenly):
  *   buffers: write/read/map round trips, wrapped host memory;
  *   gemm (every transpose, batches, strides, offsets, alpha/beta), linear (with and without bias),
+ *   linear with half-precision weights (plm_buf_WrapWeight under f16) against the half-rounded
+ *   matrix, f32 WrapWeight as plm_buf_Wrap, a half buffer misused reported at sync,
  *   layernorm, gelu, softmax, rotary, add, scale, zero, embed (token dropout), contact head
  *   (contact_accum in blocks of query rows + contact_factors + add_transpose + gemm against
  *   sum_h w_h APC(sym(A_h)); blocks equal whole maps bit for bit on the CPU) at edge sizes 1 and
@@ -16,6 +18,7 @@
 #include "apc.h"
 #include "backend.h"
 #include "error.h"
+#include "tensor.h"
 #include "test.h"
 
 static uint64_t rng_state = 12345;
@@ -126,6 +129,77 @@ test_linear(plm_backend *be, const char *tag, int rows, int in, int out, int bia
   TEST(e < 1e-5 * (1 + sqrt(in)), "%s linear rows=%d in=%d out=%d %s: max err %.1e", tag, rows, in, out, bias ? "bias" : "no bias", e);
   plm_buf_Destroy(be, bx); plm_buf_Destroy(be, bW); plm_buf_Destroy(be, bb); plm_buf_Destroy(be, by);
   free(x); free(W); free(b); free(got); free(want);
+}
+
+/* linear with W from plm_buf_WrapWeight under f16: the float32 product of the half-rounded W, to
+ * the float32 tolerance above; and far enough from the unrounded W's result to show it rounded */
+static void
+test_linear_f16(plm_backend *be, const char *tag, int rows, int in, int out, int bias)
+{
+  char     eb[PLM_ERRBUFSIZE];
+  float   *x = rand_array((size_t)rows * in, 1), *W = rand_array((size_t)out * in, 1), *b = rand_array((size_t)out, 1), *got;
+  double  *want = malloc(sizeof *want * ((size_t)rows * out + 1)), *exact = malloc(sizeof *exact * ((size_t)rows * out + 1));
+  plm_buf *bx = upload(be, x, (size_t)rows * in), *bb = upload(be, b, (size_t)out), *bW = NULL;
+  plm_buf *by = upload(be, NULL, (size_t)rows * out);
+  int      wrapped;
+
+  for (int r = 0; r < rows; r++)
+    for (int o = 0; o < out; o++) {
+      double s = bias ? b[o] : 0.0, t = s;
+      for (int i = 0; i < in; i++) {
+        float w = W[(size_t)o * in + i];
+        s += (double)x[(size_t)r * in + i] * plm_f16_to_f32(plm_f32_to_f16(w));
+        t += (double)x[(size_t)r * in + i] * w;
+      }
+      want[(size_t)r * out + o]  = s;
+      exact[(size_t)r * out + o] = t;
+    }
+  wrapped = plm_backend_SetWeights(be, PLM_F16, eb) == PLM_OK && plm_buf_WrapWeight(be, W, (size_t)out * in, &bW, eb) == PLM_OK;
+  TEST(wrapped, "%s f16 weights: wrap %d x %d%s%s", tag, out, in, wrapped ? "" : ": ", wrapped ? "" : eb);
+  if (wrapped) {
+    plm_op_Linear(be, bx, rows, in, bW, bias ? bb : NULL, out, by);
+    got = download(be, by, (size_t)rows * out);
+    double e = max_err(got, want, (size_t)rows * out), d = max_err(got, exact, (size_t)rows * out);
+    TEST(plm_backend_Sync(be, eb) == PLM_OK && e < 1e-5 * (1 + sqrt(in)),
+         "%s f16 linear rows=%d in=%d out=%d %s: max err %.1e against the half-rounded W", tag, rows, in, out, bias ? "bias" : "no bias", e);
+    if (in * out >= 16)
+      TEST(d > 10 * e && d > 1e-5 * (1 + sqrt(in)), "%s f16 linear rows=%d in=%d out=%d: %.1e from the unrounded W's result (rounded)",
+           tag, rows, in, out, d);
+    free(got);
+  }
+  plm_backend_SetWeights(be, PLM_F32, eb);
+  plm_buf_Destroy(be, bx); plm_buf_Destroy(be, bW); plm_buf_Destroy(be, bb); plm_buf_Destroy(be, by);
+  free(x); free(W); free(b); free(want); free(exact);
+}
+
+/* the weight precision setting itself: f32 WrapWeight is plm_buf_Wrap; other dtypes refused; a half
+ * buffer anywhere but Linear's W is an error at sync, not a crash, and the backend goes on working */
+static void
+test_weights_setting(plm_backend *be, const char *tag)
+{
+  char     eb[PLM_ERRBUFSIZE];
+  float   *W = rand_array(60, 1), y[60];
+  plm_buf *bw = NULL, *bc = upload(be, NULL, 36);
+
+  TEST(plm_backend_SetWeights(be, PLM_BF16, eb) == PLM_EINVAL && strstr(eb, "bf16"), "%s weight precision bf16 refused: %s", tag, eb);
+  TEST(plm_backend_SetWeights(be, PLM_F32, eb) == PLM_OK && plm_buf_WrapWeight(be, W, 60, &bw, eb) == PLM_OK,
+       "%s f32 WrapWeight", tag);
+  memset(y, 0, sizeof y);
+  plm_buf_Read(be, bw, 0, y, 60);
+  TEST(plm_backend_Sync(be, eb) == PLM_OK && memcmp(y, W, sizeof y) == 0, "%s f32 WrapWeight reads back exactly, as plm_buf_Wrap", tag);
+  plm_buf_Destroy(be, bw);
+  bw = NULL;
+  TEST(plm_backend_SetWeights(be, PLM_F16, eb) == PLM_OK && plm_buf_WrapWeight(be, W, 60, &bw, eb) == PLM_OK, "%s f16 WrapWeight", tag);
+  plm_op_Gemm(be, &(plm_gemm){ .M = 6, .N = 6, .K = 10, .alpha = 1.0f, .A = bw, .lda = 10, .B = bw, .ldb = 6, .C = bc, .ldc = 6 });
+  TEST(plm_backend_Sync(be, eb) == PLM_EINVAL && strstr(eb, "half"), "%s half weight as a gemm operand: error at sync: %s", tag, eb);
+  plm_buf_Read(be, bw, 0, y, 10);
+  TEST(plm_backend_Sync(be, eb) == PLM_EINVAL, "%s half weight read: error at sync: %s", tag, eb);
+  TEST(plm_buf_Map(be, bw, 0, 10) == NULL && plm_backend_Sync(be, eb) == PLM_EINVAL, "%s half weight map: NULL, error at sync", tag);
+  plm_op_Gelu(be, bc, 36);
+  TEST(plm_backend_Sync(be, eb) == PLM_OK, "%s the backend works on after the misuse", tag);
+  plm_backend_SetWeights(be, PLM_F32, eb);
+  plm_buf_Destroy(be, bw); plm_buf_Destroy(be, bc);
+  free(W);
 }
 
 /* ------------------------------------------------------- rowwise operators */
@@ -435,6 +509,12 @@ test_backend(const char *name, int nthreads)
   test_linear(be, tag, 3, 96, 33, 1);
   test_linear(be, tag, 261, 75, 301, 0);
   test_linear(be, tag, 600, 320, 1280, 1);
+  test_weights_setting(be, tag);
+  test_linear_f16(be, tag, 1, 1, 1, 1);
+  test_linear_f16(be, tag, 3, 96, 33, 1);
+  test_linear_f16(be, tag, 261, 75, 301, 0);
+  test_linear_f16(be, tag, 600, 320, 1280, 1);
+  test_linear_f16(be, tag, 5, 33, 7, 0);        /* smaller after larger: the widening scratch is reused */
   test_layernorm(be, tag, 1, 1, 0);
   test_layernorm(be, tag, 37, 320, 0);
   test_layernorm(be, tag, 1025, 61, 1);
