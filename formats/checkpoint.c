@@ -320,6 +320,23 @@ ERROR:
   return status;
 }
 
+/* a private read-only file mapping gives its pages back and reads them from the file again when
+ * touched; only whole pages inside the tensor are released, so neighbours keep theirs */
+void
+plm_checkpoint_Release(const plm_checkpoint *ck, const void *data, size_t nbytes)
+{
+  const ckpriv *p = ck->priv;
+  uintptr_t     a = (uintptr_t)data, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+
+  for (int j = 0; j < p->nholds; j++) {
+    uintptr_t lo = (uintptr_t)p->holds[j].addr, hi = lo + p->holds[j].maplen;
+    if (p->holds[j].maplen == 0 || a < lo || a + nbytes > hi) continue;
+    uintptr_t first = (a + pg - 1) / pg * pg, last = (a + nbytes) / pg * pg;
+    if (last > first) madvise((void *)first, last - first, MADV_DONTNEED);
+    return;
+  }
+}
+
 void
 plm_checkpoint_Close(plm_checkpoint *ck)
 {

@@ -21,6 +21,9 @@
  *   plm_checkpoint_Config()    config value by key, or NULL
  *   plm_checkpoint_MergeFile() add another file's tensors (e.g. the co-located
  *                              -contact-regression.pt), existing names kept
+ *   plm_checkpoint_Release()   the file pages under a memory-mapped tensor's bytes, once a copy
+ *                              elsewhere (a device, half precision) replaces them; a tensor in
+ *                              malloc'd memory is left alone. Reading it again reads the file.
  *   plm_checkpoint_Close()
  *
  * For the format readers that fill one (torchfile.c, safetensors.c):
@@ -49,6 +52,7 @@ int         plm_checkpoint_Open(const char *path, plm_checkpoint **ret_ck, char 
 plm_tensor *plm_checkpoint_Get(const plm_checkpoint *ck, const char *name);
 const char *plm_checkpoint_Config(const plm_checkpoint *ck, const char *key);
 int         plm_checkpoint_MergeFile(plm_checkpoint *ck, const char *path, char *errbuf);
+void        plm_checkpoint_Release(const plm_checkpoint *ck, const void *data, size_t nbytes);
 void        plm_checkpoint_Close(plm_checkpoint *ck);
 
 int         plm_checkpoint_Create(const char *path, plm_checkpoint **ret_ck, char *errbuf);

@@ -138,6 +138,12 @@ plm_backend_SetWeights(plm_backend *be, plm_dtype dt, char *errbuf)
   return PLM_OK;
 }
 
+int
+plm_backend_CopiesWeights(const plm_backend *be)
+{
+  return be->weights == PLM_F16 || !be->ops->borrows;
+}
+
 /* rounded here, once for every backend; each backend then keeps its own copy of the halves */
 int
 plm_buf_WrapWeight(plm_backend *be, const float *host, size_t n, plm_buf **ret_b, char *errbuf)
@@ -149,7 +155,7 @@ plm_buf_WrapWeight(plm_backend *be, const float *host, size_t n, plm_buf **ret_b
   *ret_b = NULL;
   if (n > SIZE_MAX / sizeof *half || (half = malloc(sizeof *half * (n ? n : 1))) == NULL)
     return plm_Fail(errbuf, PLM_EMEM, "out of memory for %zu half-precision weights", n);
-  for (size_t i = 0; i < n; i++) half[i] = plm_f32_to_f16(host[i]);
+  plm_f32_ToF16Array(host, half, n);
   status = be->ops->buf_wrap_half(be, half, n, ret_b, errbuf);
   free(half);
   return status;

@@ -33,6 +33,8 @@
  *   plm_backend_Create()  by name: "cpu", "opencl", or "opencl:P:D" (a device, as --list-devices numbers it),
  *                         or "auto": OpenCL on the first GPU (or $PLMSCOPE_OPENCL_DEVICE) when there is one, else the CPU
  *   plm_backend_Default() what a tool uses without --backend: $PLMSCOPE_BACKEND, else "auto"
+ *   plm_backend_CopiesWeights()  does plm_buf_WrapWeight() keep a copy of its own (f16 halves, or
+ *                         device memory), so that the host's array may go?
  *   plm_backend_CreateOrCpu()  the same, but the CPU backend (and a note why) where the named one is
  *                         unavailable here: what a tool's --backend wants
  *   plm_backend_Destroy()
@@ -104,6 +106,7 @@ typedef struct plm_contact_step {
 
 typedef struct plm_backend_ops {
   const char *name;
+  int   borrows;          /* buf_wrap uses the caller's memory in place (the CPU), rather than a copy */
   int   (*open)(plm_backend *be, char *errbuf);
   void  (*close)(plm_backend *be);
   int   (*buf_create)(plm_backend *be, size_t n, plm_buf **ret_b, char *errbuf);
@@ -154,6 +157,7 @@ void  plm_backend_Destroy(plm_backend *be);
 int   plm_backend_Sync(plm_backend *be, char *errbuf);
 const char *plm_backend_Names(void);
 const char *plm_backend_Default(void);
+int         plm_backend_CopiesWeights(const plm_backend *be);
 
 #define PLM_BACKEND_ENV "PLMSCOPE_BACKEND"
 

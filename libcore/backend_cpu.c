@@ -352,7 +352,7 @@ static void
 widen_range(void *arg, int64_t b, int64_t e)
 {
   const widen_job *j = arg;
-  for (int64_t i = b; i < e; i++) j->wide[i] = plm_f16_to_f32(j->half[i]);
+  plm_f16_ToF32Array(j->half + b, j->wide + b, (size_t)(e - b));
 }
 
 /* the float32 scratch holding W widened, or NULL (noted) when it cannot grow */
@@ -730,6 +730,7 @@ ERROR:
 
 const plm_backend_ops plm_backend_cpu_ops = {
   .name = "cpu",
+  .borrows = 1,
   .open = cpu_open, .close = cpu_close,
   .buf_create = cpu_buf_create, .buf_wrap = cpu_buf_wrap, .buf_wrap_half = cpu_buf_wrap_half, .buf_destroy = cpu_buf_destroy,
   .write = cpu_write, .read = cpu_read, .map = cpu_map, .unmap = cpu_unmap,

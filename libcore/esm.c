@@ -326,6 +326,8 @@ load_param(plm_lm *m, esm_model *e, const esm_layout *lay, const esm_param *p, i
   else {
     PLM_XCHECK(plm_buf_WrapWeight(m->be, w->host, (size_t)plm_tensor_Numel(t), &w->buf, errbuf));
     if (m->be->weights == PLM_F16) drop_copy(e, &w->host);
+    /* the backend has its own copy: the file's pages need not stay resident */
+    if (plm_backend_CopiesWeights(m->be)) plm_checkpoint_Release(m->ck, t->data, plm_tensor_Nbytes(t));
   }
   return PLM_OK;
 

@@ -125,6 +125,56 @@ plm_f32_to_f16(float f)
   return (uint16_t)(sign | half);
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_F16C_PATH 1
+
+__attribute__((target("avx,f16c"))) static void
+widen_f16c(const uint16_t *h, float *f, size_t n)
+{
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+  for (; i < n; i++) f[i] = plm_f16_to_f32(h[i]);
+}
+
+__attribute__((target("avx,f16c"))) static void
+round_f16c(const float *f, uint16_t *h, size_t n)
+{
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(f + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  for (; i < n; i++) h[i] = plm_f32_to_f16(f[i]);
+}
+
+static int
+has_f16c(void)
+{
+  static int known = -1;
+  if (known < 0) known = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  return known;
+}
+#endif
+
+void
+plm_f16_ToF32Array(const uint16_t *h, float *f, size_t n)
+{
+#ifdef HAVE_F16C_PATH
+  if (has_f16c()) { widen_f16c(h, f, n); return; }
+#endif
+  for (size_t i = 0; i < n; i++) f[i] = plm_f16_to_f32(h[i]);
+}
+
+/* NaNs are the one difference: F16C keeps a NaN's top payload bits where plm_f32_to_f16 writes
+ * the canonical quiet NaN; both stay NaN */
+void
+plm_f32_ToF16Array(const float *f, uint16_t *h, size_t n)
+{
+#ifdef HAVE_F16C_PATH
+  if (has_f16c()) { round_f16c(f, h, n); return; }
+#endif
+  for (size_t i = 0; i < n; i++) h[i] = plm_f32_to_f16(f[i]);
+}
+
 float    plm_bf16_to_f32(uint16_t b) { uint32_t x = (uint32_t)b << 16; float f; memcpy(&f, &x, 4); return f; }
 
 uint16_t

@@ -11,6 +11,9 @@
  *   plm_tensor_SizeFor()   numel and bytes for a shape, overflow-checked
  *   plm_dtype_Size() / plm_dtype_Name() / plm_dtype_FromName()
  *   plm_f16_to_f32(), plm_f32_to_f16(), plm_bf16_to_f32(), plm_f32_to_bf16()
+ *   plm_f16_ToF32Array(), plm_f32_ToF16Array()   the same over arrays: F16C instructions where the
+ *                         processor has them (identical results: round to nearest even), else the
+ *                         scalar functions
  *   plm_tensor_ToF32()     a float32 copy of any numeric tensor
  */
 #ifndef PLM_TENSOR_H
@@ -51,6 +54,8 @@ int         plm_dtype_FromName(const char *name, plm_dtype *ret_dt);
 
 float       plm_f16_to_f32(uint16_t h);
 uint16_t    plm_f32_to_f16(float f);
+void        plm_f16_ToF32Array(const uint16_t *h, float *f, size_t n);
+void        plm_f32_ToF16Array(const float *f, uint16_t *h, size_t n);
 float       plm_bf16_to_f32(uint16_t b);
 uint16_t    plm_f32_to_bf16(float f);
 

@@ -99,6 +99,8 @@ plm_weights_Get(plm_weights *ws, const plm_checkpoint *ck, const char *key, int 
     ret_w->host = half ? NULL : t->data;
     if (flags & PLM_W_LINEAR) PLM_XCHECK(plm_buf_WrapWeight(ws->be, t->data, n, &ret_w->buf, errbuf));
     else                      PLM_XCHECK(plm_buf_Wrap(ws->be, t->data, n, &ret_w->buf, errbuf));
+    /* the backend has its own copy: the file's pages need not stay resident */
+    if ((flags & PLM_W_LINEAR) && plm_backend_CopiesWeights(ws->be)) plm_checkpoint_Release(ck, t->data, plm_tensor_Nbytes(t));
     return keep_buf(ws, ret_w->buf, errbuf);
   }
   PLM_XCHECK(plm_tensor_ToF32(t, t->name, &c, errbuf));

@@ -9,7 +9,8 @@
  *   layernorm, gelu, softmax, rotary, add, scale, zero, embed (token dropout), contact head
  *   (contact_accum in blocks of query rows + contact_factors + add_transpose + gemm against
  *   sum_h w_h APC(sym(A_h)); blocks equal whole maps bit for bit on the CPU) at edge sizes 1 and
- *   odd sizes; unknown backend names and thread counts refused.
+ *   odd sizes; the half-precision array conversions against the scalar ones; unknown backend
+ *   names and thread counts refused.
  */
 #include <math.h>
 #include <stdio.h>
@@ -559,6 +560,35 @@ test_apc_map(void)
   free(a); free(out); free(want);
 }
 
+/* the array conversions (F16C where the processor has it) against the scalar ones: every half
+ * value widened, and floats around every rounding boundary (ties, subnormals, overflow) rounded */
+static void
+test_half_arrays(void)
+{
+  uint16_t *h = malloc(sizeof *h * 65536), *r = malloc(sizeof *r * 65536 * 4);
+  float    *f = malloc(sizeof *f * 65536), *g = malloc(sizeof *g * 65536 * 4);
+  size_t    bad_w = 0, bad_r = 0, n = 0;
+
+  for (int i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+  plm_f16_ToF32Array(h, f, 65536);
+  for (int i = 0; i < 65536; i++) {
+    float want = plm_f16_to_f32((uint16_t)i);
+    if (memcmp(&want, &f[i], sizeof want) != 0 && !(isnan(want) && isnan(f[i]))) bad_w++;
+    if (isnan(want)) continue;
+    /* the value, and the floats just below, just above and halfway to the next half */
+    float next = plm_f16_to_f32((uint16_t)(i + 1 < 65536 ? i + 1 : i));
+    g[n++] = want;
+    g[n++] = nextafterf(want, -INFINITY);
+    g[n++] = nextafterf(want, INFINITY);
+    g[n++] = isfinite(next) ? want + (next - want) / 2 : want;
+  }
+  plm_f32_ToF16Array(g, r, n);
+  for (size_t i = 0; i < n; i++) if (r[i] != plm_f32_to_f16(g[i])) bad_r++;
+  TEST(bad_w == 0, "f16 -> f32 over arrays equals the scalar conversion on all 65536 halves (%zu differ)", bad_w);
+  TEST(bad_r == 0, "f32 -> f16 over arrays equals the scalar rounding on %zu floats at rounding boundaries (%zu differ)", n, bad_r);
+  free(h); free(r); free(f); free(g);
+}
+
 int
 main(void)
 {
@@ -571,6 +601,7 @@ main(void)
     test_backend(name, 3);
   }
   test_apc_map();
+  test_half_arrays();
   TEST(plm_backend_Create("nosuch", 1, &be, eb) == PLM_ENOTFOUND && strstr(eb, "nosuch"), "unknown backend refused: %s", eb);
   TEST(plm_backend_Create("cpu", 0, &be, eb) == PLM_EINVAL, "zero threads refused: %s", eb);
   return test_done();
