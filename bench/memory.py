@@ -53,22 +53,30 @@ def query_rows(H, T, budget):
     return max(q, 1)
 
 
-def device_bytes(nl, D, H, L, budget=BUDGET, opencl=False, contacts=True):
+def weight_bytes(nl, D, H, f16=False):
+    """f16: the Linear-only matrices (q k v o, fc1, fc2, the LM head's dense) at 2 bytes, plus the
+    float32 scratch one of them is widened into"""
+    F = 4 * D
+    linear = nl * (4 * D * D + 2 * D * F) + D * D
+    return 4 * params(nl, D, H) - (2 * linear - 4 * D * F if f16 else 0)
+
+
+def device_bytes(nl, D, H, L, budget=BUDGET, opencl=False, contacts=True, f16=False):
     T = L + 2
     F, hd = 4 * D, D // H
     att = 4 * H * query_rows(H, T, budget) * T * (2 if opencl else 1)
-    b = 4 * params(nl, D, H) + 4 * ceil64(T) * (6 * D + F + V + hd) + att
+    b = weight_bytes(nl, D, H, f16) + 4 * ceil64(T) * (6 * D + F + V + hd) + att
     if contacts:
         b += 4 * L * L + 8 * ceil64(T) * nl * H
     return b
 
 
-def fits_device(nl, D, H, L, mem, budget=BUDGET):
+def fits_device(nl, D, H, L, mem, budget=BUDGET, f16=False):
     """the whole workspace within mem, and each buffer within an OpenCL device's largest allocation,
     a quarter of its memory on NVIDIA's driver (the least the OpenCL standard allows)"""
     T = L + 2
     biggest = max(4 * L * L, 4 * H * query_rows(H, T, budget) * T, 4 * ceil64(T) * 4 * D)
-    return device_bytes(nl, D, H, L, budget, opencl=True) <= mem and biggest <= mem // 4
+    return device_bytes(nl, D, H, L, budget, opencl=True, f16=f16) <= mem and biggest <= mem // 4
 
 
 def largest(fits):
@@ -128,7 +136,12 @@ def table():
             row.append("%13s" % ("%d/%d" % (blocked, whole)) if blocked else "%13s" % "-")
         print("%-14s %7.1fGB | %s" % (name, 4 * params(nl, D, H) / 1e9, " ".join(row)))
     print("  each cell: with blocks of query rows (--attn-memory 1G, the default) / whole maps in one buffer;")
-    print("  no buffer may pass a quarter of the memory (NVIDIA's CL_DEVICE_MAX_MEM_ALLOC_SIZE)\n")
+    print("  no buffer may pass a quarter of the memory (NVIDIA's CL_DEVICE_MAX_MEM_ALLOC_SIZE)")
+    print("with --precision f16 (blocks of query rows):")
+    for name, nl, D, H in SHAPES[3:]:
+        cells = [largest(lambda L: fits_device(nl, D, H, L, m * GIB, f16=True)) for m in mems]
+        print("%-14s %7.1fGB | %s" % (name, weight_bytes(nl, D, H, True) / 1e9, " ".join("%13s" % (c or "-") for c in cells)))
+    print()
     hosts = [24, 128, 512]
     print("largest L whose --attentions output (every layer x head, --attn-dtype f16) fits in host memory")
     print("%-14s | %s" % ("shape", " ".join("%9s" % ("%d GiB" % m) for m in hosts)))
