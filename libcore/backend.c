@@ -3,7 +3,7 @@
  *   plm_backend_Create() / plm_backend_CreateOrCpu() / plm_backend_Destroy() / plm_backend_Sync() / plm_backend_Names()
  *   plm_backend_Default()  $PLMSCOPE_BACKEND, else "auto"
  *   resolve_auto()         "auto" -> "opencl:P:D" of the first GPU, else "cpu"
- *   plm_backend_SetWeights()
+ *   plm_backend_SetWeights() / plm_backend_CopiesWeights() / plm_backend_HalfMisused()
  *   plm_buf_Create() / plm_buf_Wrap() / plm_buf_WrapWeight() / plm_buf_Destroy()
  */
 #include "config.h"
@@ -136,6 +136,18 @@ plm_backend_SetWeights(plm_backend *be, plm_dtype dt, char *errbuf)
     return plm_Fail(errbuf, PLM_EINVAL, "weight precision %s is not supported (f32, f16)", plm_dtype_Name(dt));
   be->weights = dt;
   return PLM_OK;
+}
+
+int
+plm_backend_HalfMisused(plm_backend *be, const char *op, const plm_buf *const *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (b[i] && be->ops->buf_is_half(b[i])) {
+      if (be->status == PLM_OK)
+        be->status = plm_Fail(be->errmsg, PLM_EINVAL, "%s: a half-precision weight is valid only as W of plm_op_Linear", op);
+      return 1;
+    }
+  return 0;
 }
 
 int

@@ -107,6 +107,7 @@ typedef struct plm_contact_step {
 typedef struct plm_backend_ops {
   const char *name;
   int   borrows;          /* buf_wrap uses the caller's memory in place (the CPU), rather than a copy */
+  int   (*buf_is_half)(const plm_buf *b);
   int   (*open)(plm_backend *be, char *errbuf);
   void  (*close)(plm_backend *be);
   int   (*buf_create)(plm_backend *be, size_t n, plm_buf **ret_b, char *errbuf);
@@ -160,6 +161,13 @@ const char *plm_backend_Default(void);
 int         plm_backend_CopiesWeights(const plm_backend *be);
 
 #define PLM_BACKEND_ENV "PLMSCOPE_BACKEND"
+
+/* for backends' operators: a half buffer anywhere but Linear's W is a programming error; noted for
+ * sync, and true, so that the operator does nothing rather than read halves as floats */
+int plm_backend_HalfMisused(plm_backend *be, const char *op, const plm_buf *const *b, size_t n);
+#define PLM_HALF_MISUSED(be, op, ...) \
+  plm_backend_HalfMisused(be, op, (const plm_buf *const []){ __VA_ARGS__ }, \
+                          sizeof (const plm_buf *const []){ __VA_ARGS__ } / sizeof (const plm_buf *))
 
 int   plm_buf_Create(plm_backend *be, size_t n, plm_buf **ret_b, char *errbuf);
 int   plm_backend_SetWeights(plm_backend *be, plm_dtype dt, char *errbuf);

@@ -201,21 +201,7 @@ typedef struct cpu {
 #define CPU(be)  ((cpu *)(be)->priv)
 #define POOL(be) (CPU(be)->pool)
 
-/* a half buffer anywhere but Linear's W is a programming error (backend.h): noted for sync,
- * and the operator does nothing rather than read halves as floats */
-static int
-half_misused(plm_backend *be, const char *op, const plm_buf *const *b, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (b[i] && b[i]->half) {
-      if (be->status == PLM_OK)
-        be->status = plm_Fail(be->errmsg, PLM_EINVAL, "%s: a half-precision weight is valid only as W of plm_op_Linear", op);
-      return 1;
-    }
-  return 0;
-}
-#define HALF_MISUSED(be, op, ...) \
-  half_misused(be, op, (const plm_buf *const []){ __VA_ARGS__ }, sizeof (const plm_buf *const []){ __VA_ARGS__ } / sizeof (const plm_buf *))
+static int cpu_buf_is_half(const plm_buf *b) { return b->half != NULL; }
 
 /* ---------------------------------------------------------------------------
  * buffers
@@ -282,11 +268,11 @@ cpu_buf_destroy(plm_backend *be, plm_buf *b)
 }
 
 static void cpu_write(plm_backend *be, plm_buf *dst, size_t off, const float *src, size_t n)
-{ if (!HALF_MISUSED(be, "write", dst)) memcpy(dst->p + off, src, n * sizeof(float)); }
+{ if (!PLM_HALF_MISUSED(be, "write", dst)) memcpy(dst->p + off, src, n * sizeof(float)); }
 static void cpu_read(plm_backend *be, const plm_buf *src, size_t off, float *dst, size_t n)
-{ if (!HALF_MISUSED(be, "read", src)) memcpy(dst, src->p + off, n * sizeof(float)); }
+{ if (!PLM_HALF_MISUSED(be, "read", src)) memcpy(dst, src->p + off, n * sizeof(float)); }
 static const float *cpu_map(plm_backend *be, const plm_buf *b, size_t off, size_t n)
-{ return HALF_MISUSED(be, "map", b) ? NULL : b->p + off; }
+{ return PLM_HALF_MISUSED(be, "map", b) ? NULL : b->p + off; }
 static void cpu_unmap(plm_backend *be, const plm_buf *b, const float *p) { }
 
 /* ---------------------------------------------------------------------------
@@ -328,7 +314,7 @@ cpu_gemm(plm_backend *be, const plm_gemm *g)
   gemm_job j = { g, batch < POOL(be)->n };
   double   flops = 2.0 * g->M * g->N * g->K;
 
-  if (HALF_MISUSED(be, "gemm", g->A, g->B, g->C)) return;
+  if (PLM_HALF_MISUSED(be, "gemm", g->A, g->B, g->C)) return;
   if (j.by_rows) pool_for(POOL(be), g->M, grain_for(flops * batch / (g->M ? g->M : 1)), gemm_range, &j);
   else           pool_for(POOL(be), batch, grain_for(flops), gemm_range, &j);
 }
@@ -379,7 +365,7 @@ cpu_linear(plm_backend *be, const plm_buf *x, int rows, int in, const plm_buf *W
 {
   linear_job j = { x->p, W->p, b ? b->p : NULL, in, out, y->p };
 
-  if (HALF_MISUSED(be, "linear", x, b, y)) return;
+  if (PLM_HALF_MISUSED(be, "linear", x, b, y)) return;
   if (W->half && rows > 0 && (j.W = widen(be, W, (size_t)out * in)) == NULL) return;
   pool_for(POOL(be), rows, grain_for(2.0 * in * out), linear_range, &j);
 }
@@ -409,7 +395,7 @@ cpu_layernorm(plm_backend *be, const plm_buf *x, plm_buf *y, int rows, int cols,
               const plm_buf *beta, float eps)
 {
   ln_job j = { x->p, gamma->p, beta->p, y->p, cols, eps };
-  if (HALF_MISUSED(be, "layernorm", x, y, gamma, beta)) return;
+  if (PLM_HALF_MISUSED(be, "layernorm", x, y, gamma, beta)) return;
   pool_for(POOL(be), rows, grain_for(8.0 * cols), layernorm_range, &j);
 }
 
@@ -432,7 +418,7 @@ static void
 cpu_gelu(plm_backend *be, plm_buf *x, size_t n)
 {
   gelu_job j = { x->p };
-  if (HALF_MISUSED(be, "gelu", x)) return;
+  if (PLM_HALF_MISUSED(be, "gelu", x)) return;
   pool_for(POOL(be), (int64_t)n, grain_for(30.0), gelu_range, &j);
 }
 
@@ -449,7 +435,7 @@ static void
 cpu_gelu_tanh(plm_backend *be, plm_buf *x, size_t n)
 {
   gelu_job j = { x->p };
-  if (HALF_MISUSED(be, "gelu_tanh", x)) return;
+  if (PLM_HALF_MISUSED(be, "gelu_tanh", x)) return;
   pool_for(POOL(be), (int64_t)n, grain_for(30.0), gelu_tanh_range, &j);
 }
 
@@ -487,7 +473,7 @@ static void
 cpu_softmax_rows(plm_backend *be, plm_buf *x, int rows, int cols)
 {
   softmax_job j = { x->p, cols };
-  if (HALF_MISUSED(be, "softmax_rows", x)) return;
+  if (PLM_HALF_MISUSED(be, "softmax_rows", x)) return;
   pool_for(POOL(be), rows, grain_for(20.0 * cols), softmax_range, &j);
 }
 
@@ -517,7 +503,7 @@ static void
 cpu_rotary(plm_backend *be, plm_buf *x, int T, int H, int hd, int ld, const plm_buf *cos, const plm_buf *sin)
 {
   rotary_job j = { x->p, cos->p, sin->p, H, hd, ld };
-  if (HALF_MISUSED(be, "rotary", x, cos, sin)) return;
+  if (PLM_HALF_MISUSED(be, "rotary", x, cos, sin)) return;
   pool_for(POOL(be), T, grain_for(3.0 * H * hd), rotary_range, &j);
 }
 
@@ -533,7 +519,7 @@ static void
 cpu_add(plm_backend *be, plm_buf *y, size_t offy, const plm_buf *x, size_t offx, size_t n)
 {
   elt_job j = { y->p + offy, x->p + offx, 0.0f };
-  if (HALF_MISUSED(be, "add", y, x)) return;
+  if (PLM_HALF_MISUSED(be, "add", y, x)) return;
   pool_for(POOL(be), (int64_t)n, GRAIN_FLOPS, add_range, &j);
 }
 
@@ -555,7 +541,7 @@ static void
 cpu_add_rows(plm_backend *be, plm_buf *y, size_t offy, int ldy, const plm_buf *x, size_t offx, int ldx, int rows, int cols)
 {
   rows_job j = { y->p + offy, x->p + offx, ldy, ldx, cols };
-  if (HALF_MISUSED(be, "add_rows", y, x)) return;
+  if (PLM_HALF_MISUSED(be, "add_rows", y, x)) return;
   pool_for(POOL(be), rows, grain_for((double)cols), add_rows_range, &j);
 }
 
@@ -563,11 +549,11 @@ static void
 cpu_scale(plm_backend *be, plm_buf *x, size_t n, float a)
 {
   elt_job j = { x->p, NULL, a };
-  if (HALF_MISUSED(be, "scale", x)) return;
+  if (PLM_HALF_MISUSED(be, "scale", x)) return;
   pool_for(POOL(be), (int64_t)n, GRAIN_FLOPS, scale_range, &j);
 }
 
-static void cpu_zero(plm_backend *be, plm_buf *x, size_t n) { if (!HALF_MISUSED(be, "zero", x)) memset(x->p, 0, n * sizeof(float)); }
+static void cpu_zero(plm_backend *be, plm_buf *x, size_t n) { if (!PLM_HALF_MISUSED(be, "zero", x)) memset(x->p, 0, n * sizeof(float)); }
 
 /* embedding rows; rows of drop_id are zeroed and the others scaled as (row * mul) / div,
  * the two roundings of ESM's token dropout x * (1 - 0.12) / (1 - masked fraction) */
@@ -575,7 +561,7 @@ static void
 cpu_embed(plm_backend *be, const plm_buf *table, const int32_t *ids, int T, int D, int drop_id,
           float mul, float div, plm_buf *out)
 {
-  if (HALF_MISUSED(be, "embed", table, out)) return;
+  if (PLM_HALF_MISUSED(be, "embed", table, out)) return;
   for (int t = 0; t < T; t++) {
     const float *row = table->p + (size_t)ids[t] * D;
     float       *y   = out->p + (size_t)t * D;
@@ -633,7 +619,7 @@ cpu_contact_accum(plm_backend *be, const plm_contact_step *s)
   int         i0 = s->row0 - s->first, i1 = s->row0 + s->rows - s->first;
   contact_job j = { s, i0 < 0 ? 0 : i0, i1 > s->L ? s->L : i1 };
 
-  if (j.i1 <= j.i0 || HALF_MISUSED(be, "contact_accum", s->att, s->acc, s->u, s->v)) return;
+  if (j.i1 <= j.i0 || PLM_HALF_MISUSED(be, "contact_accum", s->att, s->acc, s->u, s->v)) return;
   pool_for(POOL(be), s->H, grain_for(2.0 * (j.i1 - j.i0) * s->L), contact_sums_range, &j);
   pool_for(POOL(be), j.i1 - j.i0, grain_for(2.0 * s->H * s->L), contact_axpy_range, &j);
 }
@@ -641,7 +627,7 @@ cpu_contact_accum(plm_backend *be, const plm_contact_step *s)
 static void
 cpu_contact_factors(plm_backend *be, const plm_contact_step *s)
 {
-  if (HALF_MISUSED(be, "contact_factors", s->u, s->v)) return;
+  if (PLM_HALF_MISUSED(be, "contact_factors", s->u, s->v)) return;
   for (int h = 0; h < s->H; h++) {
     const float *v = s->v->p + (size_t)(s->k0 + h) * s->L;
     float       *u = s->u->p + (size_t)(s->k0 + h) * s->L;
@@ -682,7 +668,7 @@ static void
 cpu_add_transpose(plm_backend *be, plm_buf *x, int n)
 {
   transpose_job j = { x->p, n };
-  if (HALF_MISUSED(be, "add_transpose", x)) return;
+  if (PLM_HALF_MISUSED(be, "add_transpose", x)) return;
   pool_for(POOL(be), (n + TRANSPOSE_TILE - 1) / TRANSPOSE_TILE, grain_for((double)TRANSPOSE_TILE * n), add_transpose_range, &j);
 }
 
@@ -732,7 +718,7 @@ const plm_backend_ops plm_backend_cpu_ops = {
   .name = "cpu",
   .borrows = 1,
   .open = cpu_open, .close = cpu_close,
-  .buf_create = cpu_buf_create, .buf_wrap = cpu_buf_wrap, .buf_wrap_half = cpu_buf_wrap_half, .buf_destroy = cpu_buf_destroy,
+  .buf_create = cpu_buf_create, .buf_wrap = cpu_buf_wrap, .buf_wrap_half = cpu_buf_wrap_half, .buf_is_half = cpu_buf_is_half, .buf_destroy = cpu_buf_destroy,
   .write = cpu_write, .read = cpu_read, .map = cpu_map, .unmap = cpu_unmap,
   .gemm = cpu_gemm, .linear = cpu_linear, .layernorm = cpu_layernorm, .gelu = cpu_gelu, .gelu_tanh = cpu_gelu_tanh,
   .softmax_rows = cpu_softmax_rows, .rotary = cpu_rotary, .add = cpu_add, .add_rows = cpu_add_rows, .scale = cpu_scale, .zero = cpu_zero,

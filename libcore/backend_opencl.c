@@ -131,21 +131,7 @@ note(plm_backend *be, int err, const char *what)
     be->status = plm_Fail(be->errmsg, cl_status(err), "OpenCL %s: %s (%d)", what, cl_errname(err), err);
 }
 
-/* a half buffer anywhere but Linear's W is a programming error (backend.h): noted for sync,
- * and the operator enqueues nothing rather than read halves as floats */
-static int
-half_misused(plm_backend *be, const char *op, const plm_buf *const *b, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    if (b[i] && b[i]->half) {
-      if (be->status == PLM_OK)
-        be->status = plm_Fail(be->errmsg, PLM_EINVAL, "%s: a half-precision weight is valid only as W of plm_op_Linear", op);
-      return 1;
-    }
-  return 0;
-}
-#define HALF_MISUSED(be, op, ...) \
-  half_misused(be, op, (const plm_buf *const []){ __VA_ARGS__ }, sizeof (const plm_buf *const []){ __VA_ARGS__ } / sizeof (const plm_buf *))
+static int ocl_buf_is_half(const plm_buf *b) { return b->half; }
 
 /* ---------------------------------------------------------------------------
  * platforms and devices
@@ -516,7 +502,7 @@ ocl_write(plm_backend *be, plm_buf *dst, size_t off, const float *src, size_t n)
   cl_mem staged;
   cl_int err;
 
-  if (n == 0 || HALF_MISUSED(be, "write", dst) || (staged = upload(be, src, n * sizeof *src, "write")) == NULL) return;
+  if (n == 0 || PLM_HALF_MISUSED(be, "write", dst) || (staged = upload(be, src, n * sizeof *src, "write")) == NULL) return;
   err = clEnqueueCopyBuffer(OCL(be)->q, staged, dst->mem, 0, off * sizeof *src, n * sizeof *src, 0, NULL, NULL);
   if (err != CL_SUCCESS) note(be, err, "write");
   clReleaseMemObject(staged);
@@ -526,7 +512,7 @@ static void
 ocl_read(plm_backend *be, const plm_buf *src, size_t off, float *dst, size_t n)
 {
   cl_int err;
-  if (n == 0 || HALF_MISUSED(be, "read", src)) return;
+  if (n == 0 || PLM_HALF_MISUSED(be, "read", src)) return;
   err = clEnqueueReadBuffer(OCL(be)->q, src->mem, CL_TRUE, off * sizeof *dst, n * sizeof *dst, dst, 0, NULL, NULL);
   if (err != CL_SUCCESS) note(be, err, "read");
 }
@@ -538,7 +524,7 @@ ocl_map(plm_backend *be, const plm_buf *b, size_t off, size_t n)
   cl_int err;
   void  *p;
 
-  if (HALF_MISUSED(be, "map", b)) return NULL;
+  if (PLM_HALF_MISUSED(be, "map", b)) return NULL;
   p = clEnqueueMapBuffer(OCL(be)->q, b->mem, CL_TRUE, CL_MAP_READ, off * sizeof(float), (n ? n : 1) * sizeof(float), 0, NULL,
                          NULL, &err);
   if (err != CL_SUCCESS) { note(be, err, "map"); return NULL; }
@@ -565,7 +551,7 @@ ocl_gemm(plm_backend *be, const plm_gemm *g)
   CLBlastTranspose  tb = g->transB ? CLBlastTransposeYes : CLBlastTransposeNo;
   CLBlastStatusCode st;
 
-  if (g->M == 0 || g->N == 0 || HALF_MISUSED(be, "gemm", g->A, g->B, g->C)) return;
+  if (g->M == 0 || g->N == 0 || PLM_HALF_MISUSED(be, "gemm", g->A, g->B, g->C)) return;
   if (g->batch > 1)
     st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, tb, g->M, g->N, g->K, g->alpha,
                                     g->A->mem, g->offA, g->lda, g->strideA, g->B->mem, g->offB, g->ldb, g->strideB,
@@ -608,7 +594,7 @@ ocl_linear(plm_backend *be, const plm_buf *x, int rows, int in, const plm_buf *W
   cl_mem            w = W->mem;
   CLBlastStatusCode st;
 
-  if (rows == 0 || out == 0 || HALF_MISUSED(be, "linear", x, b, y)) return;
+  if (rows == 0 || out == 0 || PLM_HALF_MISUSED(be, "linear", x, b, y)) return;
   if (W->half && in > 0 && (w = widen(be, W, (size_t)out * in)) == NULL) return;
   if (b) launch_elements(be, K_BIAS_ROWS, n, 4, (karg[]){ KARG(y->mem), KARG(b->mem), KARG(cols), KARG(n) });
   st = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, rows, out, in, 1.0f,
@@ -622,7 +608,7 @@ ocl_layernorm(plm_backend *be, const plm_buf *x, plm_buf *y, int rows, int cols,
 {
   cl_int   c = cols;
   cl_float e = eps;
-  if (HALF_MISUSED(be, "layernorm", x, y, gamma, beta)) return;
+  if (PLM_HALF_MISUSED(be, "layernorm", x, y, gamma, beta)) return;
   launch_rows(be, K_LAYERNORM, (size_t)rows, 7, (karg[]){ KARG(x->mem), KARG(y->mem), KARG(c), KARG(gamma->mem),
                                                           KARG(beta->mem), KARG(e), KLOCAL(OCL(be)->wg * sizeof(float)) });
 }
@@ -631,7 +617,7 @@ static void
 ocl_gelu(plm_backend *be, plm_buf *x, size_t n)
 {
   cl_ulong nn = n;
-  if (HALF_MISUSED(be, "gelu", x)) return;
+  if (PLM_HALF_MISUSED(be, "gelu", x)) return;
   launch_elements(be, K_GELU, n, 2, (karg[]){ KARG(x->mem), KARG(nn) });
 }
 
@@ -639,7 +625,7 @@ static void
 ocl_gelu_tanh(plm_backend *be, plm_buf *x, size_t n)
 {
   cl_ulong nn = n;
-  if (HALF_MISUSED(be, "gelu_tanh", x)) return;
+  if (PLM_HALF_MISUSED(be, "gelu_tanh", x)) return;
   launch_elements(be, K_GELU_TANH, n, 2, (karg[]){ KARG(x->mem), KARG(nn) });
 }
 
@@ -647,7 +633,7 @@ static void
 ocl_softmax_rows(plm_backend *be, plm_buf *x, int rows, int cols)
 {
   cl_int c = cols;
-  if (HALF_MISUSED(be, "softmax_rows", x)) return;
+  if (PLM_HALF_MISUSED(be, "softmax_rows", x)) return;
   launch_rows(be, K_SOFTMAX, (size_t)rows, 3, (karg[]){ KARG(x->mem), KARG(c), KLOCAL(OCL(be)->wg * sizeof(float)) });
 }
 
@@ -655,7 +641,7 @@ static void
 ocl_rotary(plm_backend *be, plm_buf *x, int T, int H, int hd, int ld, const plm_buf *cos, const plm_buf *sin)
 {
   cl_int t = T, h = H, d = hd, l = ld;
-  if (HALF_MISUSED(be, "rotary", x, cos, sin)) return;
+  if (PLM_HALF_MISUSED(be, "rotary", x, cos, sin)) return;
   launch_elements(be, K_ROTARY, (size_t)T * H * (hd / 2), 7,
                   (karg[]){ KARG(x->mem), KARG(t), KARG(h), KARG(d), KARG(l), KARG(cos->mem), KARG(sin->mem) });
 }
@@ -664,7 +650,7 @@ static void
 ocl_add(plm_backend *be, plm_buf *y, size_t offy, const plm_buf *x, size_t offx, size_t n)
 {
   cl_ulong oy = offy, ox = offx, nn = n;
-  if (HALF_MISUSED(be, "add", y, x)) return;
+  if (PLM_HALF_MISUSED(be, "add", y, x)) return;
   launch_elements(be, K_ADD, n, 5, (karg[]){ KARG(y->mem), KARG(oy), KARG(x->mem), KARG(ox), KARG(nn) });
 }
 
@@ -673,7 +659,7 @@ ocl_add_rows(plm_backend *be, plm_buf *y, size_t offy, int ldy, const plm_buf *x
 {
   cl_ulong oy = offy, ox = offx, nn = (size_t)rows * cols;
   cl_int   ly = ldy, lx = ldx, c = cols;
-  if (HALF_MISUSED(be, "add_rows", y, x)) return;
+  if (PLM_HALF_MISUSED(be, "add_rows", y, x)) return;
   launch_elements(be, K_ADD_ROWS, (size_t)nn, 8,
                   (karg[]){ KARG(y->mem), KARG(oy), KARG(ly), KARG(x->mem), KARG(ox), KARG(lx), KARG(c), KARG(nn) });
 }
@@ -683,7 +669,7 @@ ocl_scale(plm_backend *be, plm_buf *x, size_t n, float a)
 {
   cl_ulong nn = n;
   cl_float aa = a;
-  if (HALF_MISUSED(be, "scale", x)) return;
+  if (PLM_HALF_MISUSED(be, "scale", x)) return;
   launch_elements(be, K_SCALE, n, 3, (karg[]){ KARG(x->mem), KARG(nn), KARG(aa) });
 }
 
@@ -692,7 +678,7 @@ ocl_zero(plm_backend *be, plm_buf *x, size_t n)
 {
   const float zero = 0.0f;
   cl_int      err;
-  if (HALF_MISUSED(be, "zero", x)) return;
+  if (PLM_HALF_MISUSED(be, "zero", x)) return;
   if (n && (err = clEnqueueFillBuffer(OCL(be)->q, x->mem, &zero, sizeof zero, 0, n * sizeof zero, 0, NULL, NULL)) != CL_SUCCESS)
     note(be, err, "zero");
 }
@@ -706,7 +692,7 @@ ocl_embed(plm_backend *be, const plm_buf *table, const int32_t *ids, int T, int 
   cl_float m = mul, v = div;
   cl_ulong n = (cl_ulong)T * D;
 
-  if (n == 0 || HALF_MISUSED(be, "embed", table, out) || (idm = upload(be, ids, sizeof *ids * (size_t)T, "embed")) == NULL) return;
+  if (n == 0 || PLM_HALF_MISUSED(be, "embed", table, out) || (idm = upload(be, ids, sizeof *ids * (size_t)T, "embed")) == NULL) return;
   launch_elements(be, K_EMBED, n, 8, (karg[]){ KARG(table->mem), KARG(idm), KARG(d), KARG(drop), KARG(m), KARG(v),
                                                KARG(out->mem), KARG(n) });
   clReleaseMemObject(idm);
@@ -725,7 +711,7 @@ ocl_contact_accum(plm_backend *be, const plm_contact_step *s)
   size_t   wg = OCL(be)->wg, Lr = round_up((size_t)L, wg);
   karg     lsum = KLOCAL(wg * sizeof(float));
 
-  if (s->L <= 0 || s->H <= 0 || n <= 0 || HALF_MISUSED(be, "contact_accum", s->att, s->acc, s->u, s->v) ||
+  if (s->L <= 0 || s->H <= 0 || n <= 0 || PLM_HALF_MISUSED(be, "contact_accum", s->att, s->acc, s->u, s->v) ||
       (wm = upload(be, s->w, sizeof *s->w * (size_t)H, "contact head")) == NULL) return;
   if (s->drop) {
     if ((keep = malloc(sizeof *keep * (size_t)L)) == NULL) { note(be, CL_OUT_OF_HOST_MEMORY, "contact head"); goto DONE; }
@@ -752,7 +738,7 @@ ocl_contact_factors(plm_backend *be, const plm_contact_step *s)
   cl_mem wm;
   cl_int L = s->L, k0 = s->k0;
 
-  if (s->L <= 0 || s->H <= 0 || HALF_MISUSED(be, "contact_factors", s->u, s->v) ||
+  if (s->L <= 0 || s->H <= 0 || PLM_HALF_MISUSED(be, "contact_factors", s->u, s->v) ||
       (wm = upload(be, s->w, sizeof *s->w * (size_t)s->H, "contact head")) == NULL) return;
   launch_rows(be, K_FACTORS, (size_t)s->H, 6, (karg[]){ KARG(s->v->mem), KARG(s->u->mem), KARG(k0), KARG(L), KARG(wm),
                                                         KLOCAL(OCL(be)->wg * sizeof(float)) });
@@ -764,7 +750,7 @@ ocl_add_transpose(plm_backend *be, plm_buf *x, int n)
 {
   size_t wg = OCL(be)->wg;
   cl_int nn = n;
-  if (n > 0 && !HALF_MISUSED(be, "add_transpose", x))
+  if (n > 0 && !PLM_HALF_MISUSED(be, "add_transpose", x))
     launch(be, K_ADD_TRANSPOSE, 2, (size_t[]){ round_up((size_t)n, wg), (size_t)n }, (size_t[]){ wg, 1 }, 2,
            (karg[]){ KARG(x->mem), KARG(nn) });
 }
@@ -843,7 +829,7 @@ ERROR:
 const plm_backend_ops plm_backend_opencl_ops = {
   .name = "opencl",
   .open = ocl_open, .close = ocl_close,
-  .buf_create = ocl_buf_create, .buf_wrap = ocl_buf_wrap, .buf_wrap_half = ocl_buf_wrap_half, .buf_destroy = ocl_buf_destroy,
+  .buf_create = ocl_buf_create, .buf_wrap = ocl_buf_wrap, .buf_wrap_half = ocl_buf_wrap_half, .buf_is_half = ocl_buf_is_half, .buf_destroy = ocl_buf_destroy,
   .write = ocl_write, .read = ocl_read, .map = ocl_map, .unmap = ocl_unmap,
   .gemm = ocl_gemm, .linear = ocl_linear, .layernorm = ocl_layernorm, .gelu = ocl_gelu, .gelu_tanh = ocl_gelu_tanh,
   .softmax_rows = ocl_softmax_rows, .rotary = ocl_rotary, .add = ocl_add, .add_rows = ocl_add_rows, .scale = ocl_scale, .zero = ocl_zero,

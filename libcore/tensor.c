@@ -125,7 +125,7 @@ plm_f32_to_f16(float f)
   return (uint16_t)(sign | half);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)   /* clang lacks __builtin_cpu_supports("f16c") */
 #include <immintrin.h>
 #define HAVE_F16C_PATH 1
 

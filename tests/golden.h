@@ -1,6 +1,7 @@
 /* golden.h: comparing model outputs with reference tensors, shared by the golden tests
- * (test_esm_golden, test_bert_golden, test_esm_opencl).
+ * (test_esm_golden, test_bert_golden, test_esm_opencl, test_esm_f16).
  *
+ *   golden_esm_models  the ESM fixtures that have golden outputs: golden folder, model file
  *   golden_Slurp()   a whole file as a NUL-terminated buffer (the goldens' index.json), or NULL
  *   golden_MaxErr()  worst absolute error of got against want, and that error relative to
  *                    want's largest magnitude (elementwise relative error means nothing near
@@ -13,6 +14,14 @@
 #include <stdlib.h>
 #include "error.h"
 #include "tensor.h"
+
+__attribute__((unused)) static const char *const golden_esm_models[][2] = {
+  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.pt" },
+  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.hf" },
+  { "esm2_t6_8M_shape_random", "esm2_t6_8M_shape_random.pt" },
+  { "esm1b_t2_tiny_random",    "esm1b_t2_tiny_random.pt" },
+};
+#define GOLDEN_NESM (int)(sizeof golden_esm_models / sizeof golden_esm_models[0])
 
 __attribute__((unused)) static char *
 golden_Slurp(const char *path, size_t *ret_n)

@@ -20,13 +20,6 @@
 #include "golden.h"
 #include "test.h"
 
-static const char *models[][2] = {   /* golden folder, model file */
-  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.pt" },
-  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.hf" },
-  { "esm2_t6_8M_shape_random", "esm2_t6_8M_shape_random.pt" },
-  { "esm1b_t2_tiny_random",    "esm1b_t2_tiny_random.pt" },
-};
-#define NMODELS (int)(sizeof models / sizeof models[0])
 
 /* logits relative to their largest magnitude, attentions and contacts absolute (as
  * test_esm_opencl). golden: f16 against fair-esm's float32, about three times the worst measured
@@ -147,7 +140,7 @@ main(void)
   if ((status = plm_backend_Create("opencl", 1, &gpu16, eb)) == PLM_OK) status = plm_backend_SetWeights(gpu16, PLM_F16, eb);
   else if (status == PLM_EUNSUP || status == PLM_ENOTFOUND) test_skip("f16 esm on opencl: %s", eb);
   else TEST(0, "opencl backend: %s", eb);
-  for (int i = 0; i < NMODELS; i++) model_test(cpu32, cpu16, gpu16, models[i][0], models[i][1]);
+  for (int i = 0; i < GOLDEN_NESM; i++) model_test(cpu32, cpu16, gpu16, golden_esm_models[i][0], golden_esm_models[i][1]);
 
 DONE:
   plm_backend_Destroy(gpu16);

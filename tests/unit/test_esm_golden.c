@@ -23,14 +23,6 @@
 #include "golden.h"
 #include "test.h"
 
-typedef struct golden_model { const char *golden, *file; } golden_model;
-static const golden_model models[] = {
-  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.pt" },
-  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.hf" },
-  { "esm2_t6_8M_shape_random", "esm2_t6_8M_shape_random.pt" },
-  { "esm1b_t2_tiny_random",    "esm1b_t2_tiny_random.pt" },
-};
-#define NMODELS (int)(sizeof models / sizeof models[0])
 
 /* worst errors of one output kind over a model's sequences */
 typedef struct errstat { double abs, rel; int n, bad; } errstat;
@@ -100,7 +92,7 @@ outputs_identical(const plm_lm_output *a, const plm_lm_output *b)
 }
 
 static void
-golden_model_test(plm_backend *be, const golden_model *gm, size_t attn_bytes)
+golden_model_test(plm_backend *be, const char *const gm[2], size_t attn_bytes)
 {
   char            eb[PLM_ERRBUFSIZE], path[1024], label[128];
   plm_lm         *m = NULL;
@@ -110,14 +102,14 @@ golden_model_test(plm_backend *be, const golden_model *gm, size_t attn_bytes)
   size_t          len;
   errstat         tok = { 0 }, logits = { 0 }, repr = { 0 }, att = { 0 }, con = { 0 };
 
-  if (attn_bytes) snprintf(label, sizeof label, "golden %s, attention in blocks of query rows (%zu-byte budget)", gm->file, attn_bytes);
-  else            snprintf(label, sizeof label, "golden %s", gm->file);
-  snprintf(path, sizeof path, "%s/fixtures/golden/%s/index.json", test_shared(), gm->golden);
+  if (attn_bytes) snprintf(label, sizeof label, "golden %s, attention in blocks of query rows (%zu-byte budget)", gm[1], attn_bytes);
+  else            snprintf(label, sizeof label, "golden %s", gm[1]);
+  snprintf(path, sizeof path, "%s/fixtures/golden/%s/index.json", test_shared(), gm[0]);
   if ((text = golden_Slurp(path, &len)) == NULL) { test_skip("%s: %s absent", label, path); return; }
   if (plm_json_Parse(text, len, &index, eb) != PLM_OK || !(seqs = plm_json_Get(index, "sequences"))) {
     TEST(0, "%s: index.json: %s", label, eb); goto DONE;
   }
-  snprintf(path, sizeof path, "%s/fixtures/models/%s", test_shared(), gm->file);
+  snprintf(path, sizeof path, "%s/fixtures/models/%s", test_shared(), gm[1]);
   if (plm_lm_Open(path, be, &m, eb) != PLM_OK) { TEST(0, "%s: open: %s", label, eb); goto DONE; }
   TEST(m->has_contacts && m->has_lmhead, "%s: opened as %s, %d layers x %d heads, dim %d, LM head and contact head",
        label, m->arch, m->nlayers, m->nheads, m->dim);
@@ -127,7 +119,7 @@ golden_model_test(plm_backend *be, const golden_model *gm, size_t attn_bytes)
     plm_lm_output   out;
     char            base[900];
 
-    snprintf(base, sizeof base, "%s/fixtures/golden/%s/%s", test_shared(), gm->golden, name->value);
+    snprintf(base, sizeof base, "%s/fixtures/golden/%s/%s", test_shared(), gm[0], name->value);
     if (run_blocked(m, seq->value, attn_bytes, &out, eb) != PLM_OK) { TEST(0, "%s %s: %s", label, name->value, eb); continue; }
     snprintf(path, sizeof path, "%s.tokens.npy", base);
     compare(out.tokens, path, 1e-300, 0, &tok);
@@ -198,11 +190,11 @@ main(void)
   plm_backend *be;
 
   if (plm_backend_Create("cpu", 2, &be, eb) != PLM_OK) { TEST(0, "cpu backend: %s", eb); return test_done(); }
-  for (int i = 0; i < NMODELS; i++) golden_model_test(be, &models[i], 0);
+  for (int i = 0; i < GOLDEN_NESM; i++) golden_model_test(be, golden_esm_models[i], 0);
   /* one query row per block, and a budget of a few rows per block with a short last one */
-  golden_model_test(be, &models[0], 1);
-  golden_model_test(be, &models[2], 20 * 7 * 4 * 100);
-  golden_model_test(be, &models[3], 1);
+  golden_model_test(be, golden_esm_models[0], 1);
+  golden_model_test(be, golden_esm_models[2], 20 * 7 * 4 * 100);
+  golden_model_test(be, golden_esm_models[3], 1);
   pt_vs_hf(be);
   plm_backend_Destroy(be);
   return test_done();

@@ -22,13 +22,6 @@
 #include "golden.h"
 #include "test.h"
 
-static const char *models[][2] = {   /* golden folder, model file */
-  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.pt" },
-  { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.hf" },
-  { "esm2_t6_8M_shape_random", "esm2_t6_8M_shape_random.pt" },
-  { "esm1b_t2_tiny_random",    "esm1b_t2_tiny_random.pt" },
-};
-#define NMODELS (int)(sizeof models / sizeof models[0])
 
 /* the outputs, and f16 attentions against f32 ones: half precision keeps 11 bits */
 enum { O_LOGITS, O_REPR, O_ATT, O_CONTACTS, NOUT, O_F16 = NOUT };
@@ -165,7 +158,7 @@ main(void)
     return test_done();
   }
   if (plm_backend_Create("cpu", 2, &cpu, eb) != PLM_OK) TEST(0, "cpu backend: %s", eb);
-  else for (int i = 0; i < NMODELS; i++) model_test(cpu, gpu, models[i][0], models[i][1]);
+  else for (int i = 0; i < GOLDEN_NESM; i++) model_test(cpu, gpu, golden_esm_models[i][0], golden_esm_models[i][1]);
   plm_backend_Destroy(cpu);
   plm_backend_Destroy(gpu);
   return test_done();
