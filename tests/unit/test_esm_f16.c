@@ -20,16 +20,17 @@
 #include "golden.h"
 #include "test.h"
 
-
 /* logits relative to their largest magnitude, attentions and contacts absolute (as
  * test_esm_opencl). golden: f16 against fair-esm's float32, about three times the worst measured
  * over these fixtures (logits 1.6e-3, attentions 3.2e-3, contacts 3.4e-3; the f32 run: 1e-6 to
- * 7e-6). opencl: the f16 OpenCL run against the f16 CPU run, test_esm_opencl's float32 tolerances */
+ * 7e-6). opencl: the f16 OpenCL run against the f16 CPU run, test_esm_opencl's float32 tolerances,
+ * but 3e-5 for contacts: the 8M shape's real contact head sums 120 maps and measured 9.1e-6 here,
+ * too near 1e-5 for another processor's pocl vectorizing the sums differently */
 enum { O_LOGITS, O_ATT, O_CONTACTS, NOUT };
 static const char  *out_name[NOUT]  = { "logits", "attentions", "contacts" };
 static const int    out_rel[NOUT]   = { 1, 0, 0 };
 static const double gold_tol[NOUT]  = { 5e-3, 1e-2, 1e-2 };
-static const double ocl_tol[NOUT]   = { 1e-4, 1e-5, 1e-5 };
+static const double ocl_tol[NOUT]   = { 1e-4, 1e-5, 3e-5 };
 
 typedef struct errstat { double e; int n, bad; } errstat;
 
