@@ -5,7 +5,8 @@ The model's memory on its compute device (CPU or OpenCL: esm.c's workspace) for 
 
   weights    4 bytes a parameter (f32)
   rows       4 * ceil64(T) * (6 D + F + V + hd)     x h q k v ctx, the FFN, logits, rotary tables
-  attention  4 * H * Q * T, Q = T or the query rows per block that fit attn --attn-memory (1 GiB)
+  attention  4 * H * Q * T, Q = T or the query rows per block that fit attn --attn-memory (by
+             default 16 MiB on the CPU, 1 GiB on OpenCL)
              (OpenCL: counted twice, for CLBlast's padded copy of the scores)
   contacts   4 * L * L + 8 * ceil64(T) * layers * H  the contact map and its APC factors
 
@@ -31,7 +32,8 @@ SHAPES = [  # name, layers, width, heads (fair-esm's published ESM-2 models)
 ]
 V = 33
 GIB = 1 << 30
-BUDGET = 1 << 30
+BUDGET = 1 << 30           # attn --attn-memory's default on OpenCL
+CPU_BUDGET = 16 << 20      # and on the CPU
 
 
 def ceil64(n):
@@ -116,7 +118,7 @@ def measure(build):
                     print("%-14s %6d | attn failed: %s" % (name, L, r.stderr.strip()[:200]))
                     continue
                 rss = int(r.stderr.strip().splitlines()[-1]) * 1024
-                dev = device_bytes(nl, D, H, L)
+                dev = device_bytes(nl, D, H, L, budget=CPU_BUDGET)
                 out = 2 * 4 * L * L
                 print("%-14s %6d | %10.0f %10.0f %10.0f | %8.0f" %
                       (name, L, rss / 1e6, dev / 1e6, (dev + out) / 1e6, (rss - dev - out) / 1e6))

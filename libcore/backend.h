@@ -108,6 +108,7 @@ typedef struct plm_backend_ops {
   const char *name;
   int   borrows;          /* buf_wrap uses the caller's memory in place (the CPU), rather than a copy */
   int   (*buf_is_half)(const plm_buf *b);
+  size_t attn_bytes;      /* the attention workspace it runs best with (lm.h's attn_bytes when unset) */
   int   (*open)(plm_backend *be, char *errbuf);
   void  (*close)(plm_backend *be);
   int   (*buf_create)(plm_backend *be, size_t n, plm_buf **ret_b, char *errbuf);

@@ -717,6 +717,7 @@ ERROR:
 const plm_backend_ops plm_backend_cpu_ops = {
   .name = "cpu",
   .borrows = 1,
+  .attn_bytes = (size_t)16 << 20,   /* blocks that stay in cache: faster than whole maps past L ~ 500 */
   .open = cpu_open, .close = cpu_close,
   .buf_create = cpu_buf_create, .buf_wrap = cpu_buf_wrap, .buf_wrap_half = cpu_buf_wrap_half, .buf_is_half = cpu_buf_is_half, .buf_destroy = cpu_buf_destroy,
   .write = cpu_write, .read = cpu_read, .map = cpu_map, .unmap = cpu_unmap,

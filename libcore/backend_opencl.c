@@ -828,6 +828,7 @@ ERROR:
 
 const plm_backend_ops plm_backend_opencl_ops = {
   .name = "opencl",
+  .attn_bytes = (size_t)1 << 30,    /* few large blocks: fewer launches, fuller GEMMs */
   .open = ocl_open, .close = ocl_close,
   .buf_create = ocl_buf_create, .buf_wrap = ocl_buf_wrap, .buf_wrap_half = ocl_buf_wrap_half, .buf_is_half = ocl_buf_is_half, .buf_destroy = ocl_buf_destroy,
   .write = ocl_write, .read = ocl_read, .map = ocl_map, .unmap = ocl_unmap,

@@ -789,13 +789,14 @@ new_output(const char *name, plm_dtype dt, int rank, int64_t d0, int64_t d1, int
   return plm_tensor_Create(name, dt, rank, shape, ret_t, errbuf);
 }
 
-/* query rows per block of attention: all T unless H x T x T floats would pass the budget */
+/* query rows per block of attention: all T unless H x T x T floats would pass the budget (the
+ * request's, else the backend's) */
 static int
-query_block(const esm_model *e, int T, size_t budget)
+query_block(const plm_backend *be, const esm_model *e, int T, size_t budget)
 {
   size_t row = (size_t)e->H * T * sizeof(float), q;
 
-  if (budget == 0) budget = PLM_LM_ATTN_BYTES;
+  if (budget == 0) budget = be->ops->attn_bytes;
   q = budget / row;
   if (q >= (size_t)T) return T;
   if (q > 64) q -= q % 64;
@@ -819,7 +820,7 @@ esm_run(plm_lm *m, const int32_t *ids, int B, int T, const plm_lm_request *req, 
   if (req->contacts && !m->has_contacts)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no contact regression weights (contact_head.regression.*)%s%s", m->path,
               m->note[0] ? ": " : "", m->note);
-  Q = query_block(e, T, req->attn_bytes);
+  Q = query_block(be, e, T, req->attn_bytes);
   PLM_XCHECK(reserve_workspace(be, e, B, T, Q, req->contacts, errbuf));
   if (nla > 0 && nha > 0)
     PLM_XCHECK(new_output("attentions", req->attn_dtype, 4, nla, nha, T, T, &out->attentions, errbuf));

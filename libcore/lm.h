@@ -43,11 +43,10 @@ typedef struct plm_lm_request {
   const uint8_t *attn_layers;   /* nlayers flags, or NULL: no attention maps */
   const uint8_t *attn_heads;    /* nheads flags (all heads when NULL) */
   plm_dtype      attn_dtype;    /* PLM_F32 or PLM_F16 */
-  size_t         attn_bytes;    /* most memory for one layer's attention maps (0: PLM_LM_ATTN_BYTES); longer
+  size_t         attn_bytes;    /* most memory for one layer's attention maps (0: the backend's attn_bytes); longer
                                    proteins take their attention in blocks of query rows (ESM) */
 } plm_lm_request;
 
-#define PLM_LM_ATTN_BYTES ((size_t)1 << 30)
 
 #define PLM_LM_MAXLAYERS 128
 
