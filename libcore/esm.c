@@ -70,6 +70,7 @@ typedef struct esm_model {
   plm_buf   *acc, *cu, *cv;             /* contact head: L x L sum, (layers x H) x L rank-one factors */
   float     *rope;                    /* host: cos then sin, T x hd/2 each */
   uint8_t   *drop;                    /* host: inline <eos> among the residues */
+  int        dropping;                /* any drop flag set, for this protein */
 } esm_model;
 
 /* ---------------------------------------------------------------------------
@@ -542,6 +543,21 @@ free_workspace(plm_backend *be, esm_model *e)
   e->capAtt = e->capAcc = 0;
 }
 
+/* b replaced by a buffer of n floats when it holds fewer (*cap) or is none yet (an empty protein
+ * still gets one); its contents are not kept */
+static int
+regrow(plm_backend *be, plm_buf **b, size_t *cap, size_t n, char *errbuf)
+{
+  int status;
+
+  if (*b && n <= *cap) return PLM_OK;
+  plm_buf_Destroy(be, *b);
+  *b   = NULL;
+  *cap = 0;
+  if ((status = plm_buf_Create(be, n, b, errbuf)) == PLM_OK) *cap = n;
+  return status;
+}
+
 /* buffers for B proteins of up to T tokens each: row-wise ones hold B x T rows, the attention maps
  * and the contact head one protein's; grown in steps so a run of similar sizes reallocates rarely */
 static int
@@ -551,20 +567,8 @@ reserve_workspace(plm_backend *be, esm_model *e, int B, int T, int Q, int contac
   int    status;
 
   if (T <= e->capT && (size_t)B * T <= (size_t)e->capRows) {
-    if (natt > e->capAtt) {
-      plm_buf_Destroy(be, e->att);
-      e->att = NULL;
-      e->capAtt = 0;
-      PLM_XCHECK(plm_buf_Create(be, natt, &e->att, errbuf));
-      e->capAtt = natt;
-    }
-    if (contacts && L * L > e->capAcc) {
-      plm_buf_Destroy(be, e->acc);
-      e->acc = NULL;
-      e->capAcc = 0;
-      PLM_XCHECK(plm_buf_Create(be, L * L, &e->acc, errbuf));
-      e->capAcc = L * L;
-    }
+    PLM_XCHECK(regrow(be, &e->att, &e->capAtt, natt, errbuf));
+    if (contacts) PLM_XCHECK(regrow(be, &e->acc, &e->capAcc, L * L, errbuf));
     return PLM_OK;
   }
   cT = (size_t)((T > e->capT ? T : e->capT) + 63) / 64 * 64;
@@ -578,10 +582,10 @@ reserve_workspace(plm_backend *be, esm_model *e, int B, int T, int Q, int contac
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->k, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->v, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->ctx, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, natt, &e->att, errbuf));
+  PLM_XCHECK(regrow(be, &e->att, &e->capAtt, natt, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->F, &e->ff, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * e->V, &e->logits, errbuf));
-  if (contacts) PLM_XCHECK(plm_buf_Create(be, L * L, &e->acc, errbuf));
+  if (contacts) PLM_XCHECK(regrow(be, &e->acc, &e->capAcc, L * L, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cT * e->nl * e->H, &e->cu, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cT * e->nl * e->H, &e->cv, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cR * (e->hd / 2), &e->cos, errbuf));
@@ -591,8 +595,6 @@ reserve_workspace(plm_backend *be, esm_model *e, int B, int T, int Q, int contac
     PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   e->capT    = (int)cT;
   e->capRows = (int)cR;
-  e->capAtt  = natt;
-  e->capAcc  = contacts ? L * L : 0;
   return PLM_OK;
 
 ERROR:
@@ -753,13 +755,9 @@ lmhead_forward(plm_backend *be, esm_model *e, int R)
 static void
 contact_step(plm_backend *be, esm_model *e, int l, int T, int row0, int rows)
 {
-  int              L = T - 2, any = 0;
-  plm_contact_step s;
-
-  for (int i = 0; i < L; i++) any |= e->drop[i];
-  s = (plm_contact_step){ .att = e->att, .H = e->H, .T = T, .row0 = row0, .rows = rows, .first = 1, .L = L,
-                          .drop = any ? e->drop : NULL, .w = e->reg_w.host + (size_t)l * e->H,
-                          .acc = e->acc, .u = e->cu, .v = e->cv, .k0 = l * e->H };
+  plm_contact_step s = { .att = e->att, .H = e->H, .T = T, .row0 = row0, .rows = rows, .first = 1, .L = T - 2,
+                         .drop = e->dropping ? e->drop : NULL, .w = e->reg_w.host + (size_t)l * e->H,
+                         .acc = e->acc, .u = e->cu, .v = e->cv, .k0 = l * e->H };
   plm_op_ContactAccum(be, &s);
   if (row0 + rows == T) plm_op_ContactFactors(be, &s);
 }
@@ -831,7 +829,8 @@ esm_run(plm_lm *m, const int32_t *ids, int B, int T, const plm_lm_request *req, 
   if (req->contacts) {
     plm_op_Zero(be, e->acc, (size_t)L * L);
     plm_op_Zero(be, e->cv, (size_t)e->nl * e->H * L);
-    for (int i = 0; i < L; i++) e->drop[i] = ids[i + 1] == PLM_ESM_EOS;
+    e->dropping = 0;
+    for (int i = 0; i < L; i++) e->dropping |= (e->drop[i] = ids[i + 1] == PLM_ESM_EOS);
   }
 
   for (int l = 0; l < e->nl; l++) {
