@@ -7,10 +7,10 @@
 # family: the focus is the alignment record whose aligned row equals the domain's row in
 # DATA/domain_sequences.txt (the structure's sequence; the first such record); potts fits the
 # whole alignment on the focus columns and truecontacts aligns the focus sequence to
-# DATA/input/domains/PF/XXXX_A.pdb by sequence. When freecontact is on PATH (or FREECONTACT
+# DATA/input/domains/PF/CODE_CHAIN.pdb by sequence. When freecontact is on PATH (or FREECONTACT
 # names it), it runs (default EVfold-mfDCA profile, CN score) on the same alignment cut to the
 # focus columns, focus first; its output is turned into "i j score" for contactimport.
-# When no record has that row (most families), the row is added first as record XXXX_A (N counts
+# When no record has that row (most families), the row is added first as record CODE_CHAIN (N counts
 # the alignment's own rows). Row: family pdb L N Neff identity, potts long P@L, P@L/5, freecontact
 # long P@L, P@L/5 (NA without), focus_in_aln (yes: a record of the alignment; no: added).
 set -eu

@@ -272,8 +272,8 @@ try_base(const char *dir, const char *base, char **ret_path)
   return PLM_ENOTFOUND;
 }
 
-/* ID.{pdb,cif,ent}[.gz] as given, lowercase or uppercase; then "XXXX_C" and
- * five-character "XXXXC" ids name file XXXX and chain C. */
+/* ID.{pdb,cif,ent}[.gz] as given, lowercase or uppercase; then ids like "1abc_A" and
+ * five-character "1abcA" name file 1abc and chain A. */
 int
 plm_structure_Find(const char *dir, const char *id, char **ret_path, char *ret_chain, char *errbuf)
 {
