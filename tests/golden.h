@@ -2,6 +2,9 @@
  * (test_esm_golden, test_bert_golden, test_esm_opencl, test_esm_f16).
  *
  *   golden_esm_models  the ESM fixtures that have golden outputs: golden folder, model file
+ *   golden_stat, golden_CompareFile()   the worst errors of one output kind against golden .npy
+ *                    files: absolute per element (abs_tol > 0) or relative to the largest
+ *                    magnitude (rel_tol); failures are counted and printed
  *   golden_Slurp()   a whole file as a NUL-terminated buffer (the goldens' index.json), or NULL
  *   golden_MaxErr()  worst absolute error of got against want, and that error relative to
  *                    want's largest magnitude (elementwise relative error means nothing near
@@ -14,6 +17,7 @@
 #include <stdlib.h>
 #include "error.h"
 #include "tensor.h"
+#include "npy.h"
 
 __attribute__((unused)) static const char *const golden_esm_models[][2] = {
   { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.pt" },
@@ -62,6 +66,26 @@ golden_MaxErr(const plm_tensor *got, const plm_tensor *want, double *ret_abs, do
   plm_tensor_Destroy(g);
   plm_tensor_Destroy(w);
   return ok;
+}
+
+typedef struct golden_stat { double abs, rel; int n, bad; } golden_stat;
+
+__attribute__((unused)) static void
+golden_CompareFile(const plm_tensor *got, const char *path, double abs_tol, double rel_tol, golden_stat *st)
+{
+  char        eb[PLM_ERRBUFSIZE];
+  plm_tensor *want = NULL;
+  double      e, r;
+
+  if (plm_npy_Read(path, "golden", &want, eb) != PLM_OK) { st->bad++; printf("  cannot read %s: %s\n", path, eb); return; }
+  if (!golden_MaxErr(got, want, &e, &r)) { st->bad++; printf("  %s: missing or wrong shape\n", path); }
+  else {
+    if (!(e <= st->abs)) st->abs = e;
+    if (!(r <= st->rel)) st->rel = r;
+    if (!(abs_tol > 0 ? e <= abs_tol : r <= rel_tol)) { st->bad++; printf("  %s: beyond tolerance\n", path); }
+    st->n++;
+  }
+  plm_tensor_Destroy(want);
 }
 
 #endif

@@ -30,30 +30,8 @@ static const golden_model models[] = {
 };
 #define NMODELS (int)(sizeof models / sizeof models[0])
 
-typedef struct errstat { double abs, rel; int n, bad; } errstat;
-
-/* compare `got` with the golden file, by absolute error per element (abs_tol) or relative to the
- * tensor's largest magnitude (rel_tol) */
 static void
-compare(const plm_tensor *got, const char *path, double abs_tol, double rel_tol, errstat *st)
-{
-  char        eb[PLM_ERRBUFSIZE];
-  plm_tensor *want = NULL;
-  double      e, r;
-
-  if (plm_npy_Read(path, "golden", &want, eb) != PLM_OK) { st->bad++; printf("  cannot read %s: %s\n", path, eb); return; }
-  if (!golden_MaxErr(got, want, &e, &r)) { st->bad++; printf("  %s: missing or wrong shape\n", path); }
-  else {
-    if (!(e <= st->abs)) st->abs = e;
-    if (!(r <= st->rel)) st->rel = r;
-    if (!(abs_tol > 0 ? e <= abs_tol : r <= rel_tol)) { st->bad++; printf("  %s: beyond tolerance\n", path); }
-    st->n++;
-  }
-  plm_tensor_Destroy(want);
-}
-
-static void
-report(const char *model, const char *what, const errstat *st)
+report(const char *model, const char *what, const golden_stat *st)
 {
   TEST(st->bad == 0 && st->n > 0, "%s %s: %d files, max abs err %.2e, max rel err %.2e", model, what, st->n, st->abs, st->rel);
 }
@@ -99,7 +77,7 @@ golden_model_test(plm_backend *be, const golden_model *gm)
   plm_lm         *m = NULL;
   plm_json       *index;
   const plm_json *seqs;
-  errstat         tok = { 0 }, logits = { 0 }, repr = { 0 }, att = { 0 };
+  golden_stat         tok = { 0 }, logits = { 0 }, repr = { 0 }, att = { 0 };
 
   snprintf(label, sizeof label, "golden %s", gm->file);
   if ((index = read_index(gm->golden, eb)) == NULL) { test_skip("%s: no readable golden index.json %s", label, eb); return; }
@@ -117,15 +95,15 @@ golden_model_test(plm_backend *be, const golden_model *gm)
     snprintf(base, sizeof base, "%s/fixtures/golden/%s/%s", test_shared(), gm->golden, name);
     if (run_all(m, seq, &out, eb) != PLM_OK) { TEST(0, "%s %s: %s", label, name, eb); continue; }
     snprintf(path, sizeof path, "%s.tokens.npy", base);
-    compare(out.tokens, path, 1e-300, 0, &tok);
+    golden_CompareFile(out.tokens, path, 1e-300, 0, &tok);
     snprintf(path, sizeof path, "%s.logits.npy", base);
-    compare(out.logits, path, 0, 1e-4, &logits);
+    golden_CompareFile(out.logits, path, 0, 1e-4, &logits);
     for (int k = 0; k <= m->nlayers; k++) {
       snprintf(path, sizeof path, "%s.repr%d.npy", base, k);
-      compare(out.repr[k], path, 0, 1e-4, &repr);
+      golden_CompareFile(out.repr[k], path, 0, 1e-4, &repr);
     }
     snprintf(path, sizeof path, "%s.attentions.npy", base);
-    compare(out.attentions, path, 1e-5, 0, &att);
+    golden_CompareFile(out.attentions, path, 1e-5, 0, &att);
     plm_lmout_Clear(&out);
   }
   report(label, "tokens", &tok);

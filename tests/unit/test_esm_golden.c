@@ -24,31 +24,8 @@
 #include "test.h"
 
 
-/* worst errors of one output kind over a model's sequences */
-typedef struct errstat { double abs, rel; int n, bad; } errstat;
-
-/* compare `got` with the golden file, by absolute error per element (abs_tol) or relative to the
- * tensor's largest magnitude (rel_tol) */
 static void
-compare(const plm_tensor *got, const char *path, double abs_tol, double rel_tol, errstat *st)
-{
-  char        eb[PLM_ERRBUFSIZE];
-  plm_tensor *want = NULL;
-  double      e, r;
-
-  if (plm_npy_Read(path, "golden", &want, eb) != PLM_OK) { st->bad++; printf("  cannot read %s: %s\n", path, eb); return; }
-  if (!golden_MaxErr(got, want, &e, &r)) { st->bad++; printf("  %s: missing or wrong shape\n", path); }
-  else {
-    if (!(e <= st->abs)) st->abs = e;
-    if (!(r <= st->rel)) st->rel = r;
-    if (!(abs_tol > 0 ? e <= abs_tol : r <= rel_tol)) { st->bad++; printf("  %s: beyond tolerance\n", path); }
-    st->n++;
-  }
-  plm_tensor_Destroy(want);
-}
-
-static void
-report(const char *model, const char *what, const errstat *st, const char *unit)
+report(const char *model, const char *what, const golden_stat *st, const char *unit)
 {
   TEST(st->bad == 0 && st->n > 0, "%s %s: %d files, max abs err %.2e, max rel err %.2e%s",
        model, what, st->n, st->abs, st->rel, unit);
@@ -100,7 +77,7 @@ golden_model_test(plm_backend *be, const char *const gm[2], size_t attn_bytes)
   const plm_json *seqs;
   char           *text = NULL;
   size_t          len;
-  errstat         tok = { 0 }, logits = { 0 }, repr = { 0 }, att = { 0 }, con = { 0 };
+  golden_stat         tok = { 0 }, logits = { 0 }, repr = { 0 }, att = { 0 }, con = { 0 };
 
   if (attn_bytes) snprintf(label, sizeof label, "golden %s, attention in blocks of query rows (%zu-byte budget)", gm[1], attn_bytes);
   else            snprintf(label, sizeof label, "golden %s", gm[1]);
@@ -122,17 +99,17 @@ golden_model_test(plm_backend *be, const char *const gm[2], size_t attn_bytes)
     snprintf(base, sizeof base, "%s/fixtures/golden/%s/%s", test_shared(), gm[0], name->value);
     if (run_blocked(m, seq->value, attn_bytes, &out, eb) != PLM_OK) { TEST(0, "%s %s: %s", label, name->value, eb); continue; }
     snprintf(path, sizeof path, "%s.tokens.npy", base);
-    compare(out.tokens, path, 1e-300, 0, &tok);
+    golden_CompareFile(out.tokens, path, 1e-300, 0, &tok);
     snprintf(path, sizeof path, "%s.logits.npy", base);
-    compare(out.logits, path, 0, 1e-4, &logits);
+    golden_CompareFile(out.logits, path, 0, 1e-4, &logits);
     for (int k = 0; k <= m->nlayers; k++) {
       snprintf(path, sizeof path, "%s.repr%d.npy", base, k);
-      compare(out.repr[k], path, 0, 1e-4, &repr);
+      golden_CompareFile(out.repr[k], path, 0, 1e-4, &repr);
     }
     snprintf(path, sizeof path, "%s.attentions.npy", base);
-    if (access(path, R_OK) == 0) compare(out.attentions, path, 1e-5, 0, &att);
+    if (access(path, R_OK) == 0) golden_CompareFile(out.attentions, path, 1e-5, 0, &att);
     snprintf(path, sizeof path, "%s.contacts.npy", base);
-    compare(out.contacts, path, 1e-5, 0, &con);
+    golden_CompareFile(out.contacts, path, 1e-5, 0, &con);
     plm_lmout_Clear(&out);
   }
   report(label, "tokens", &tok, "");
