@@ -155,8 +155,12 @@ if [ -f "$pt" ]; then
   check "lrfit predict -w esm2_t6_8M_UR50D-contact-regression.pt" sh -c "'$BIN/lrfit' predict -w '$pt' '$T/x.tsr' | '$BIN/plmstream' ls"
   "$BIN/lrfit" rank -w "$pt" --heads 20 > "$T/rank.txt" 2>&1
   if out=$("$PYTHON" - "$pt" "$T/rank.txt" <<'PY' 2>&1
-import sys, torch
-w = torch.load(sys.argv[1], map_location='cpu')['model']['contact_head.regression.weight'][0].double().numpy()
+import sys, numpy as np
+sys.path.insert(0, 'tests/unit')
+from ckpt_oracle import torch_file   # the suite's own torch-free reader: no torch in CI
+t = {name: (dtype, data) for name, dtype, shape, data in torch_file(sys.argv[1])[0]}
+dtype, data = t['contact_head.regression.weight']
+w = np.frombuffer(data, {'f32': '<f4', 'f16': '<f2'}[dtype]).astype(np.float64)
 want = [f"{c // 20 + 1}:{c % 20 + 1}" for c in sorted(range(120), key=lambda c: (-w[c], c))]
 got = [l.split()[0] for l in open(sys.argv[2]) if not l.startswith('#')]
 print(f"top 3 {got[:3]}"); sys.exit(0 if got == want else 1)
