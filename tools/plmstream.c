@@ -30,7 +30,7 @@
 #include "stream.h"
 
 #define TOOL     "plmstream"
-#define COMMANDS "ls select npy tsv cat merge rr fasta from-npy"
+#define COMMANDS "ls select npy tsv cat unshard merge rr fasta from-npy"
 
 typedef struct {
   const char **ids;     int nids;       /* --id, repeatable */
@@ -498,6 +498,47 @@ ERROR:
   return status;
 }
 
+/* ---------------------------------------------------------------- unshard */
+
+/* The inverse of seqread --shard K/N: shard k holds records k, k+N, k+2N, ..., so reading
+ * one record from each shard in turn restores the input order exactly. In the round where
+ * the first shard runs out, every later shard must have run out too. */
+static int
+run_unshard(const opts *o, char *errbuf)
+{
+  plm_streamwriter *w   = NULL;
+  plm_record       *rec = NULL;
+  input            *in  = NULL;
+  int               n   = o->nfiles, status, ended = -1;
+
+  if ((in = calloc((size_t)n, sizeof *in)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  for (int k = 0; k < n; k++) input_Init(&in[k], o->files + k, 1);
+  PLM_XCHECK(plm_stream_OpenWrite("-", (int)o->zlevel, &w, errbuf));
+  for (int64_t round = 0; ended < 0; round++)
+    for (int k = 0; k < n; k++) {
+      status = input_Next(&in[k], &rec, errbuf);
+      if (status != PLM_OK && status != PLM_EOF) goto ERROR;
+      if (status == PLM_EOF && ended < 0) { ended = k; continue; }
+      if (status == PLM_EOF) continue;
+      if (ended >= 0)
+        REC_XFAIL(&in[k], rec, PLM_EINVAL, "shard %d has more records than shard %d (%s): not one seqread --shard K/%d dealing",
+                  k + 1, ended + 1, o->files[ended], n);
+      PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
+      plm_record_Destroy(rec); rec = NULL;
+    }
+  PLM_XCHECK(plm_stream_CloseWrite(w, errbuf));
+  for (int k = 0; k < n; k++) input_Close(&in[k]);
+  free(in);
+  return PLM_OK;
+
+ERROR:
+  if (w) plm_stream_AbortWrite(w);
+  plm_record_Destroy(rec);
+  for (int k = 0; k < n; k++) input_Close(&in[k]);
+  free(in);
+  return status;
+}
+
 /* --------------------------------------------------------------------- rr */
 
 /* one letter per residue as RR wants it: inline special tokens such as <mask> become X */
@@ -721,6 +762,12 @@ static const command commands[] = {
     "Usage: plmstream cat [-z N] [FILE...] > out.tsr\n"
     "Concatenate streams into one, checking every record and framing it anew.\n"
     "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
+  { "unshard", "compress", 1, -1, run_unshard, NULL,
+    "Usage: plmstream unshard [-z N] SHARD1 ... SHARDN > out.tsr\n"
+    "Put the outputs of N shards made by seqread --shard 1/N ... N/N back into the\n"
+    "input order: record 1 of each shard in turn, then record 2, and so on. The result\n"
+    "equals one unsharded run record for record.\n"
+    "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
   { "merge", "compress", 2, 2, run_merge, NULL,
     "Usage: plmstream merge [-z N] A B > out.tsr\n"
     "Add the tensors, metadata (and aligned row, if A lacks one) of each record of B\n"
@@ -836,7 +883,8 @@ check_opts(const command *cmd, opts *o, char *errbuf)
 {
   const char *c = cmd->name;
   if (o->nfiles < cmd->minfiles || (cmd->maxfiles >= 0 && o->nfiles > cmd->maxfiles))
-    return plm_Fail(errbuf, PLM_EINVAL, "%s takes %s", c, cmd->maxfiles == 2 ? "two streams, A and B" : "NAME=FILE.npy arguments");
+    return plm_Fail(errbuf, PLM_EINVAL, "%s takes %s", c, cmd->maxfiles == 2 ? "two streams, A and B"
+                    : !strcmp(c, "unshard") ? "the shards' streams as files" : "NAME=FILE.npy arguments");
   if (!strcmp(c, "select") && o->keep && o->drop) return plm_Fail(errbuf, PLM_EINVAL, "give --keep-tensor or --drop-tensor, not both");
   if (!strcmp(c, "npy") && !o->outdir)            return plm_Fail(errbuf, PLM_EINVAL, "npy needs -o DIR");
   if (!strcmp(c, "tsv") && !o->tensor)            return plm_Fail(errbuf, PLM_EINVAL, "tsv needs --tensor NAME");

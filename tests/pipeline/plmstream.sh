@@ -176,7 +176,20 @@ check_fails "a FASTA file is not a stream" 'record\|stream\|FASTA' "$PS" ls "$T/
 
 # the command line
 check "plmstream --version" "$PS" --version
-for c in ls select npy tsv cat merge rr fasta from-npy; do check "plmstream $c --help" "$PS" $c --help; done
+for c in ls select npy tsv cat unshard merge rr fasta from-npy; do check "plmstream $c --help" "$PS" $c --help; done
 check_fails "unknown command" "unknown command" "$PS" frobnicate
 check_fails "option of another command" "does not apply to ls" "$PS" ls --top 3
 check "SIGPIPE ends quietly" sh -c "'$PS' tsv -t attentions '$T/ubq.tsr' 2>'$T/pipe.err' | head -n 1 >/dev/null; [ ! -s '$T/pipe.err' ]"
+
+# unshard: the inverse of seqread --shard, byte for byte, through a model
+M=$SHARED/fixtures/models/esm2_t3_tiny_random.pt
+if [ -f "$M" ]; then
+  for k in 1 2 3; do "$BIN/seqread" --shard $k/3 examples/proteins.fasta examples/proteins.fasta --duplicates rename \
+    | "$BIN/attn" -m "$M" --contacts > "$T/shard$k.tsr" 2>/dev/null; done
+  "$BIN/seqread" examples/proteins.fasta examples/proteins.fasta --duplicates rename | "$BIN/attn" -m "$M" --contacts > "$T/whole.tsr" 2>/dev/null
+  check "plmstream unshard of 3 shards equals the unsharded run byte for byte" sh -c \
+    "'$BIN/plmstream' unshard '$T/shard1.tsr' '$T/shard2.tsr' '$T/shard3.tsr' | cmp -s - '$T/whole.tsr'"
+  "$BIN/plmstream" select --first 1 "$T/shard1.tsr" > "$T/short1.tsr"
+  check_fails "plmstream unshard refuses shard sizes no dealing gives" "shard 2 has more records than shard 1" \
+    "$BIN/plmstream" unshard "$T/short1.tsr" "$T/shard2.tsr"
+else skip "plmstream unshard: $M absent"; fi
