@@ -33,7 +33,7 @@ FUZZERS  = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_
 MANPAGES = $(wildcard man/man1/*.1 man/man5/*.5 man/man7/*.7)
 HEADERS  = $(wildcard libcore/*.h formats/*.h) config.h
 
-.PHONY: all check fuzz bench demo install uninstall clean man ngl
+.PHONY: all check fuzz bench demo install uninstall clean man ngl deb
 all: $(LIB) $(TOOLS) $(PLUGINS) $(UNITS) man ngl
 
 # attnview inlines NGL (MIT) into its pages; npm installs it into the build tree,
@@ -109,5 +109,11 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/plmscope $(DESTDIR)$(PREFIX)/include/plmscope $(DESTDIR)$(PREFIX)/share/plmscope
 	for s in 1 5 7; do for m in man/man$$s/*.$$s; do rm -f $(DESTDIR)$(PREFIX)/share/man/man$$s/$$(basename $$m); done; done; true
 
+# a Debian package for cluster nodes (debian/): build/deb/plmscope_VERSION_ARCH.deb
+deb:
+	dpkg-buildpackage -b -us -uc
+	mkdir -p $(BUILD)/deb
+	mv ../plmscope_$$(cat VERSION)_* ../plmscope-dbgsym_$$(cat VERSION)_* $(BUILD)/deb/ 2>/dev/null; ls $(BUILD)/deb/*.deb
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-deb

@@ -3,12 +3,19 @@
 # (munged, slurmctld, slurmd on loopback; tests/cluster/minislurm.sh). 40 pdb70 chains in 4
 # shards go through sbatch; the merged results must equal one single-process pipeline byte for
 # byte; one shard's job is cancelled in Slurm and the rerun must repair that shard alone; a
-# finished workflow reruns nothing. The tools are $PLMSCOPE_WORKFLOW_BIN when set (CI: the
-# installed .deb's /usr/bin), else the build's.
+# finished workflow reruns nothing. With PLMSCOPE_INSTALLED=PREFIX (CI: /usr, after installing
+# the .deb that `make deb` builds) the tools and the workflow are the installed ones.
 . tests/lib.sh
 R=$PWD
 case $BIN in /*) ;; *) BIN=$R/$BIN;; esac
-[ -n "${PLMSCOPE_WORKFLOW_BIN:-}" ] && BIN=$PLMSCOPE_WORKFLOW_BIN
+WF=$R/workflow
+if [ -n "${PLMSCOPE_INSTALLED:-}" ]; then
+  BIN=$PLMSCOPE_INSTALLED/bin; WF=$PLMSCOPE_INSTALLED/share/plmscope/workflow
+  v=$(cd / && /usr/bin/python3 -c 'import plmscope; print(plmscope.__version__)' 2>&1)
+  [ -x "$BIN/attn" ] && [ -f "$WF/Snakefile" ] && [ "$v" = "$(cat VERSION)" ] &&
+    pass "the installed package has the tools, the workflow and the Python package ($v) under $PLMSCOPE_INSTALLED" ||
+    fail "installed package under $PLMSCOPE_INSTALLED: attn, $WF/Snakefile or python3 plmscope missing ($v)"
+fi
 if [ "$(id -u)" != 0 ]; then skip "slurm workflow: starting munged and slurmd needs root"; exit 0; fi
 for p in snakemake slurmctld slurmd munged sbatch; do
   command -v $p >/dev/null 2>&1 || [ -x /usr/sbin/$p ] || { skip "slurm workflow: $p not installed (sh deps/install installs it)"; exit 0; }
@@ -24,7 +31,7 @@ if ! sh tests/cluster/minislurm.sh start "$S" > "$T/slurm.env" 2> "$T/slurm.err"
 fi
 . "$T/slurm.env"
 trap 'sh tests/cluster/minislurm.sh stop "$S"; rm -rf "$T"' EXIT
-pass "a one-node Slurm cluster runs (munged, slurmctld, slurmd; sinfo: $(sinfo -h -o '%D node %t'))"
+pass "a one-node Slurm cluster runs (munged, slurmctld, slurmd; sinfo: $(sinfo -h -o '%D node %t')); tools from $BIN"
 
 M=$(cd "$SHARED/fixtures/models" && pwd)/esm2_t3_tiny_random.pt
 ALN=$(cd "$SHARED/data/msa/gremlin" && pwd)/1whzA.id90cov82.cut.msa
@@ -65,7 +72,7 @@ if grep -q 'shards/3.tsr' "$last"; then exec /usr/bin/sbatch --hold "$@"; fi
 exec /usr/bin/sbatch "$@"
 EOF
 chmod +x "$T/hold/sbatch"
-smk() { (cd "$W" && snakemake -s "$R/workflow/Snakefile" --profile "$R/workflow/profiles/slurm" --configfile config.yaml "$@"); }
+smk() { (cd "$W" && snakemake -s "$WF/Snakefile" --profile "$WF/profiles/slurm" --configfile config.yaml "$@"); }
 PATH=$T/hold:$PATH smk > "$T/run1.log" 2>&1 &
 smk_pid=$!
 held=
