@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include "error.h"
 #include "stream.h"
@@ -602,6 +603,10 @@ plm_stream_OpenWrite(const char *path, int zlevel, plm_streamwriter **ret_w, cha
 
   *ret_w = NULL;
   if (!fp) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
+  /* binary on a terminal is garbage to the reader and can upset the terminal (as samtools, zstd) */
+  if (is_stdout && isatty(fileno(stdout)))
+    return plm_Fail(errbuf, PLM_EINVAL, "stdout is a terminal: refusing to write a binary stream there "
+                    "(redirect it to a file, pipe it into a tool such as 'plmstream ls', or give -o FILE)");
   status = plm_stream_OpenWriteFILE(fp, is_stdout ? "stdout" : path, zlevel, ret_w, errbuf);
   if (status != PLM_OK) { if (!is_stdout) fclose(fp); return status; }
   (*ret_w)->owns_fp = !is_stdout;

@@ -42,6 +42,7 @@ typedef struct { int layer, head; } lh;   /* 1-based model layer and head */
 typedef struct opts {
   const char *input, *output, *special;
   int         keep, plmc, zlevel, topk, npick;
+  const char *outfile;       /* -o FILE; NULL: stdout */
   lh          pick[MAXPICK];               /* averaging mode when npick > 0 */
   char      **files;
   int         nfiles;
@@ -304,7 +305,7 @@ run(const opts *o, char *errbuf)
   plm_streamwriter *w = NULL;
   plm_record       *rec = NULL;
 
-  PLM_XCHECK(plm_stream_OpenWrite("-", o->zlevel, &w, errbuf));
+  PLM_XCHECK(plm_stream_OpenWrite(o->outfile ? o->outfile : "-", o->zlevel, &w, errbuf));
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &r, errbuf));
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
@@ -342,6 +343,8 @@ static const char usage[] =
   "      --average LIST     average the APC maps of heads LAYER:HEAD,... (1-based) into contacts\n"
   "      --top-heads FILE   the same with heads from a file, one LAYER:HEAD per line, best first\n"
   "      --top-k K          with --top-heads: only the first K (default all)\n"
+  "  -o FILE                  write the stream to FILE (default: stdout, never a terminal;\n"
+  "                           --output stays the output tensor's name, as before)\n"
   "  -z, --compress N         zlib level of the output, 0 (default) to 9\n"
   "  -h, --help / --version\n";
 
@@ -362,7 +365,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
 
   memset(o, 0, sizeof *o);
   o->input = "attentions";
-  while ((c = getopt_long(argc, argv, "z:h", lo, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:z:h", lo, NULL)) != -1) {
     switch (c) {
     case O_INPUT:    o->input = optarg; break;
     case O_OUTPUT:   o->output = optarg; break;
@@ -375,6 +378,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
       o->topk = (int)strtol(optarg, &end, 10);
       if (end == optarg || *end || o->topk < 1) return plm_Fail(errbuf, PLM_EINVAL, "--top-k: '%s' is not a count >= 1", optarg);
       break;
+    case 'o':        o->outfile = optarg; break;
     case 'z':
       o->zlevel = (int)strtol(optarg, &end, 10);
       if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--compress: '%s' is not 0-9", optarg);

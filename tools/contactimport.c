@@ -30,6 +30,7 @@
 typedef struct opts {
   const char *rr, *mat, *seq, *pdb, *chain, *id, *name;
   int         zlevel;
+  const char *output;        /* -o FILE; NULL: stdout */
 } opts;
 
 static const char usage[] =
@@ -42,6 +43,7 @@ static const char usage[] =
   "      --chain ID     with --pdb: the chain (default the first amino-acid chain)\n"
   "      --id ID        record id (default: the RR TARGET, else the file name stem)\n"
   "      --name NAME    the scores tensor (default contacts)\n"
+  "  -o, --output FILE    write the stream to FILE (default: stdout, never a terminal)\n"
   "  -z, --compress N     zlib level of the output, 0 (default) to 9\n"
   "  -h, --help / --version\n";
 
@@ -126,6 +128,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
   static const struct option lo[] = {
     { "rr", 1, 0, 'r' }, { "mat", 1, 0, 'm' }, { "seq", 1, 0, 's' }, { "pdb", 1, 0, 'p' }, { "chain", 1, 0, 'c' },
     { "id", 1, 0, 'i' }, { "name", 1, 0, 'n' }, { "compress", 1, 0, 'z' }, { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
+    { "output", 1, 0, 'o' },
     { 0, 0, 0, 0 }
   };
   char *end;
@@ -133,7 +136,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
 
   memset(o, 0, sizeof *o);
   o->name = "contacts";
-  while ((c = getopt_long(argc, argv, "z:h", lo, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "o:z:h", lo, NULL)) != -1)
     switch (c) {
     case 'r': o->rr = optarg; break;
     case 'm': o->mat = optarg; break;
@@ -142,6 +145,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     case 'c': o->chain = optarg; break;
     case 'i': o->id = optarg; break;
     case 'n': o->name = optarg; break;
+    case 'o': o->output = optarg; break;
     case 'z':
       o->zlevel = (int)strtol(optarg, &end, 10);
       if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--compress: '%s' is not 0-9", optarg);
@@ -167,7 +171,7 @@ main(int argc, char **argv)
   plm_cli_Init();
   if (parse_args(argc, argv, &o, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "%s", errbuf);
   if (build_record(&o, &rec, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
-  if (plm_stream_OpenWrite("-", o.zlevel, &w, errbuf) != PLM_OK || plm_stream_Write(w, rec, errbuf) != PLM_OK ||
+  if (plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &w, errbuf) != PLM_OK || plm_stream_Write(w, rec, errbuf) != PLM_OK ||
       plm_stream_CloseWrite(w, errbuf) != PLM_OK)
     plm_cli_Die(TOOL, "%s", errbuf);
   plm_record_Destroy(rec);

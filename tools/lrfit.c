@@ -613,7 +613,7 @@ run_predict(const opts *o, char *errbuf)
   if (wl > 3 && !strcmp(o->weights + wl - 3, ".pt")) PLM_XCHECK(head_ReadCheckpoint(o->weights, o->features, &h, errbuf));
   else                                               PLM_XCHECK(head_Read(o->weights, &h, errbuf));
   if (h.classes) name = o->name ? o->name : "probe";
-  PLM_XCHECK(plm_stream_OpenWrite("-", o->zlevel, &w, errbuf));
+  PLM_XCHECK(plm_stream_OpenWrite(o->out ? o->out : "-", o->zlevel, &w, errbuf));
   while ((status = input_Next(&in, &rec, errbuf)) == PLM_OK) {
     PLM_XCHECK(h.classes ? predict_probe(rec, &h, name, errbuf) : predict_contacts(rec, &h, name, errbuf));
     if (!o->keep_features) plm_record_RemoveTensor(rec, h.features);
@@ -694,6 +694,7 @@ static const char usage[] =
   "                           X-contact-regression.pt (over --features, default apc)\n"
   "      --name NAME          output tensor (default contacts; probes: probe)\n"
   "      --keep-features      pass the feature tensor on (default: consumed)\n"
+  "  -o, --output FILE        write the stream to FILE (default: stdout, never a terminal)\n"
   "  -z, --compress N           zlib level of the output, 0 (default) to 9\n"
   "rank:\n"
   "  -w, --weights FILE       a contact head; prints LAYER:HEAD and weight, largest first\n"

@@ -35,6 +35,7 @@ typedef struct {
   int64_t     first;        /* INT64_MAX: all */
   const char *idsfile;
   int         zlevel;
+  const char *output;       /* -o FILE; NULL: stdout */
   char      **files;
   int         nfiles;
 } opts;
@@ -68,6 +69,7 @@ static const char *usage_text =
   "      --shard K/N       keep records K, K+N, K+2N, ... of all inputs (1 <= K <= N)\n"
   "      --first N         stop after writing N records\n"
   "      --ids FILE        keep only the ids listed in FILE (first word of each line)\n"
+  "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this help\n"
   "      --version         the version\n"
@@ -118,6 +120,7 @@ parse_args(int argc, char **argv, opts *o)
     { "empty", required_argument, 0, OPT_EMPTY },      { "duplicates", required_argument, 0, OPT_DUPS },
     { "shard", required_argument, 0, OPT_SHARD },      { "first", required_argument, 0, OPT_FIRST },
     { "ids", required_argument, 0, OPT_IDS },          { "compress", required_argument, 0, 'z' },
+    { "output", required_argument, 0, 'o' },
     { "help", no_argument, 0, 'h' },                   { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
   };
@@ -132,7 +135,7 @@ parse_args(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->first = INT64_MAX;
   opterr   = 0;
-  while ((c = getopt_long(argc, argv, "f:uz:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "f:uo:z:h", longopts, NULL)) != -1) {
     switch (c) {
     case 'f':
       if (plm_seqfmt_FromName(optarg, &o->fmt) != PLM_OK) plm_cli_Usage(TOOL, "unknown format '%s'", optarg);
@@ -147,6 +150,7 @@ parse_args(int argc, char **argv, opts *o)
     case OPT_SHARD:     parse_shard(o, optarg); break;
     case OPT_FIRST:     o->first = parse_count(optarg, "--first"); break;
     case OPT_IDS:       o->idsfile = optarg; break;
+    case 'o': o->output = optarg; break;
     case 'z':
       if (optarg[0] < '0' || optarg[0] > '9' || optarg[1]) plm_cli_Usage(TOOL, "--compress wants a level 0 to 9, not '%s'", optarg);
       o->zlevel = optarg[0] - '0';
@@ -320,8 +324,15 @@ main(int argc, char **argv)
   nfiles = o.nfiles ? o.nfiles : 1;
   R.o    = &o;
   if (o.idsfile && load_ids(o.idsfile, &R.wanted, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  /* every input must open before a byte of the stream is written */
+  for (int f = 0; f < nfiles; f++) {
+    FILE *fp;
+    if (strcmp(files[f], "-") == 0) continue;
+    if ((fp = fopen(files[f], "rb")) == NULL) plm_cli_Die(TOOL, "%s: %s", files[f], strerror(errno));
+    fclose(fp);
+  }
   if (plm_idmap_Create(&R.seen, errbuf) != PLM_OK || plm_idmap_Create(&R.suffixes, errbuf) != PLM_OK ||
-      plm_stream_OpenWrite("-", o.zlevel, &R.w, errbuf) != PLM_OK)
+      plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &R.w, errbuf) != PLM_OK)
     plm_cli_Die(TOOL, "%s", errbuf);
 
   for (R.file = 0; R.file < nfiles && R.nwritten < o.first; R.file++)
