@@ -30,7 +30,7 @@
 #include "stream.h"
 
 #define TOOL     "plmstream"
-#define COMMANDS "ls select npy tsv cat unshard merge rr fasta from-npy"
+#define COMMANDS "ls select npy tsv cat repair unshard merge rr fasta from-npy"
 
 typedef struct {
   const char **ids;     int nids;       /* --id, repeatable */
@@ -41,7 +41,7 @@ typedef struct {
   int          matrix, aligned, longls;
   int64_t      minsep, top, width;      /* top -1: all */
   double       topl;                    /* --top-l; < 0: not given */
-  const char  *seq, *outdir;
+  const char  *seq, *outdir;     /* outdir: -o, a DIR for npy and rr, else the output stream */
   int64_t      zlevel;
   char       **files;   int nfiles;
 } opts;
@@ -314,19 +314,21 @@ selected(const opts *o, const plm_idmap *ids, const input *in, const plm_record 
 static int
 run_select(const opts *o, char *errbuf)
 {
-  plm_idmap        *ids = NULL;
+  plm_idmap        *ids = NULL, *found = NULL;
   plm_streamwriter *w   = NULL;
   plm_record       *rec = NULL;
   input             in;
-  int64_t           nout = 0;
+  int64_t           nout = 0, v;
   int               status = PLM_OK;
 
   input_Init(&in, o->files, o->nfiles);
   PLM_XCHECK(load_ids(o, &ids, errbuf));
-  PLM_XCHECK(plm_stream_OpenWrite("-", (int)o->zlevel, &w, errbuf));
+  PLM_XCHECK(plm_idmap_Create(&found, errbuf));
+  PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
   while ((o->first < 0 || nout < o->first) && (!o->to || in.nall < o->to)
          && (status = input_Next(&in, &rec, errbuf)) == PLM_OK) {
     if (selected(o, ids, &in, rec)) {
+      if (plm_idmap_Count(ids)) PLM_XCHECK(plm_idmap_Put(found, rec->id, 1, errbuf));
       filter_tensors(rec, o->keep, o->drop);
       PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
       nout++;
@@ -335,9 +337,20 @@ run_select(const opts *o, char *errbuf)
     rec = NULL;
   }
   if (status != PLM_OK && status != PLM_EOF) goto ERROR;
+  int read_all = status == PLM_EOF;
   PLM_XCHECK(plm_stream_CloseWrite(w, errbuf));
+  /* a requested id that matched nothing is usually a typo or the wrong file: say so */
+  if (read_all && plm_idmap_Count(found) < plm_idmap_Count(ids)) {
+    for (int k = 0; k < o->nids; k++)
+      if (plm_idmap_Get(found, o->ids[k], &v) != PLM_OK)
+        fprintf(stderr, "plmstream select: warning: --id %s matched no record\n", o->ids[k]);
+    if (o->idsfile)
+      fprintf(stderr, "plmstream select: warning: %lld of the %lld ids requested matched no record\n",
+              (long long)(plm_idmap_Count(ids) - plm_idmap_Count(found)), (long long)plm_idmap_Count(ids));
+  }
   input_Close(&in);
   plm_idmap_Destroy(ids);
+  plm_idmap_Destroy(found);
   return PLM_OK;
 
 ERROR:
@@ -345,6 +358,7 @@ ERROR:
   plm_record_Destroy(rec);
   input_Close(&in);
   plm_idmap_Destroy(ids);
+  plm_idmap_Destroy(found);
   return status;
 }
 
@@ -473,7 +487,7 @@ run_merge(const opts *o, char *errbuf)
 
   input_Init(&ia, o->files, 1);
   input_Init(&ib, o->files + 1, 1);
-  PLM_XCHECK(plm_stream_OpenWrite("-", (int)o->zlevel, &w, errbuf));
+  PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
   for (;;) {
     if ((sa = input_Next(&ia, &a, errbuf)) != PLM_OK && sa != PLM_EOF) { status = sa; goto ERROR; }
     if ((sb = input_Next(&ib, &b, errbuf)) != PLM_OK && sb != PLM_EOF) { status = sb; goto ERROR; }
@@ -498,6 +512,40 @@ ERROR:
   return status;
 }
 
+/* ----------------------------------------------------------------- repair */
+
+/* Keep the intact records of a cut or damaged stream (every frame before the damage has
+ * passed both checksums) and close the copy with a proper end frame. */
+static int
+run_repair(const opts *o, char *errbuf)
+{
+  plm_streamwriter *w   = NULL;
+  plm_record       *rec = NULL;
+  input             in;
+  char              cause[PLM_ERRBUFSIZE];
+  int               status, ended;
+
+  input_Init(&in, o->files, 1);
+  PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
+  while ((ended = input_Next(&in, &rec, cause)) == PLM_OK) {
+    PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
+    plm_record_Destroy(rec); rec = NULL;
+  }
+  if (ended != PLM_EOF && !in.r) PLM_XFAIL(ended, errbuf, "%s", cause);   /* not even a stream's start */
+  PLM_XCHECK(plm_stream_CloseWrite(w, errbuf));
+  w = NULL;
+  if (ended == PLM_EOF) fprintf(stderr, "plmstream repair: %s is intact: kept all %lld records\n", o->files[0], (long long)in.nall);
+  else fprintf(stderr, "plmstream repair: kept %lld intact records of %s; dropped the rest (%s)\n", (long long)in.nall, o->files[0], cause);
+  input_Close(&in);
+  return PLM_OK;
+
+ERROR:
+  if (w) plm_stream_AbortWrite(w);
+  plm_record_Destroy(rec);
+  input_Close(&in);
+  return status;
+}
+
 /* ---------------------------------------------------------------- unshard */
 
 /* The inverse of seqread --shard K/N: shard k holds records k, k+N, k+2N, ..., so reading
@@ -513,7 +561,7 @@ run_unshard(const opts *o, char *errbuf)
 
   if ((in = calloc((size_t)n, sizeof *in)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
   for (int k = 0; k < n; k++) input_Init(&in[k], o->files + k, 1);
-  PLM_XCHECK(plm_stream_OpenWrite("-", (int)o->zlevel, &w, errbuf));
+  PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
   for (int64_t round = 0; ended < 0; round++)
     for (int k = 0; k < n; k++) {
       status = input_Next(&in[k], &rec, errbuf);
@@ -707,7 +755,7 @@ run_from_npy(const opts *o, char *errbuf)
     t = NULL;
     if (status != PLM_OK) goto ERROR;
   }
-  PLM_XCHECK(plm_stream_OpenWrite("-", (int)o->zlevel, &w, errbuf));
+  PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
   PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
   PLM_XCHECK(plm_stream_CloseWrite(w, errbuf));
   plm_record_Destroy(rec);
@@ -736,7 +784,7 @@ static const command commands[] = {
     "Usage: plmstream ls [-l] [FILE...]\n"
     "One TSV line per record: index (from 1), id, residues, then NAME:DTYPE[SHAPE] per tensor.\n"
     "  -l, --long          also the metadata, as KEY=VALUE columns\n" },
-  { "select", "id,ids,first,index,keep-tensor,drop-tensor,compress", 0, -1, run_select, NULL,
+  { "select", "id,ids,first,index,keep-tensor,drop-tensor,compress,output", 0, -1, run_select, NULL,
     "Usage: plmstream select [options] [FILE...] > out.tsr\n"
     "Keep the records that pass every filter given; write them as a stream.\n"
     "      --id ID         keep this id (repeatable)\n"
@@ -745,6 +793,7 @@ static const command commands[] = {
     "      --first N       stop after writing N records\n"
     "      --keep-tensor NAME,...   keep only these tensors\n"
     "      --drop-tensor NAME,...   remove these tensors\n"
+    "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
     "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
   { "npy", "output,tensor", 0, -1, NULL, npy_record,
     "Usage: plmstream npy -o DIR [--tensor NAME,...] [FILE...]\n"
@@ -758,21 +807,31 @@ static const command commands[] = {
     "(floats with %.9g: the exact value). The last index runs fastest.\n"
     "  -t, --tensor NAME   the tensor (required)\n"
     "  -m, --matrix        rank 2 only: a line '# ID', then the matrix rows\n" },
-  { "cat", "compress", 0, -1, run_select, NULL,
+  { "cat", "compress,output", 0, -1, run_select, NULL,
     "Usage: plmstream cat [-z N] [FILE...] > out.tsr\n"
     "Concatenate streams into one, checking every record and framing it anew.\n"
+    "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
     "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
-  { "unshard", "compress", 1, -1, run_unshard, NULL,
+  { "repair", "compress,output", 1, 1, run_repair, NULL,
+    "Usage: plmstream repair [-z N] [-o FIXED.tsr] CUT.tsr > FIXED.tsr\n"
+    "Keep the intact records of a cut or damaged stream (a killed run's output) and\n"
+    "close the copy properly; say on stderr how many records were kept and why the\n"
+    "rest was dropped. An intact stream is copied whole.\n"
+    "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
+    "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
+  { "unshard", "compress,output", 1, -1, run_unshard, NULL,
     "Usage: plmstream unshard [-z N] SHARD1 ... SHARDN > out.tsr\n"
     "Put the outputs of N shards made by seqread --shard 1/N ... N/N back into the\n"
     "input order: record 1 of each shard in turn, then record 2, and so on. The result\n"
     "equals one unsharded run record for record.\n"
+    "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
     "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
-  { "merge", "compress", 2, 2, run_merge, NULL,
+  { "merge", "compress,output", 2, 2, run_merge, NULL,
     "Usage: plmstream merge [-z N] A B > out.tsr\n"
     "Add the tensors, metadata (and aligned row, if A lacks one) of each record of B\n"
     "to the record of A at the same position; B's win where names clash. The two\n"
     "records must have the same id and sequence, and the streams the same length.\n"
+    "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
     "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
   { "rr", "tensor,min-sep,top,top-l,output", 0, -1, NULL, rr_record,
     "Usage: plmstream rr [-t contacts] [-s 6] [--top N | --top-l F] [-o DIR] [FILE...]\n"
@@ -788,11 +847,12 @@ static const command commands[] = {
     "Print records as FASTA; inline tokens such as <mask> are kept and never split.\n"
     "  -a, --aligned       the aligned row, where the record has one\n"
     "  -w, --width N       residues per line (default 60; 0: one line)\n" },
-  { "from-npy", "id,seq,compress", 1, -1, run_from_npy, NULL,
+  { "from-npy", "id,seq,compress,output", 1, -1, run_from_npy, NULL,
     "Usage: plmstream from-npy --id ID --seq SEQ NAME=FILE.npy... > out.tsr\n"
     "Make a one-record stream of .npy files (i64 becomes i32, f64 becomes f32).\n"
     "      --id ID         the record id (required)\n"
     "      --seq SEQ       the sequence (required)\n"
+    "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
     "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
@@ -884,7 +944,8 @@ check_opts(const command *cmd, opts *o, char *errbuf)
   const char *c = cmd->name;
   if (o->nfiles < cmd->minfiles || (cmd->maxfiles >= 0 && o->nfiles > cmd->maxfiles))
     return plm_Fail(errbuf, PLM_EINVAL, "%s takes %s", c, cmd->maxfiles == 2 ? "two streams, A and B"
-                    : !strcmp(c, "unshard") ? "the shards' streams as files" : "NAME=FILE.npy arguments");
+                    : !strcmp(c, "unshard") ? "the shards' streams as files"
+                    : !strcmp(c, "repair") ? "one stream file" : "NAME=FILE.npy arguments");
   if (!strcmp(c, "select") && o->keep && o->drop) return plm_Fail(errbuf, PLM_EINVAL, "give --keep-tensor or --drop-tensor, not both");
   if (!strcmp(c, "npy") && !o->outdir)            return plm_Fail(errbuf, PLM_EINVAL, "npy needs -o DIR");
   if (!strcmp(c, "tsv") && !o->tensor)            return plm_Fail(errbuf, PLM_EINVAL, "tsv needs --tensor NAME");

@@ -176,7 +176,7 @@ check_fails "a FASTA file is not a stream" 'record\|stream\|FASTA' "$PS" ls "$T/
 
 # the command line
 check "plmstream --version" "$PS" --version
-for c in ls select npy tsv cat unshard merge rr fasta from-npy; do check "plmstream $c --help" "$PS" $c --help; done
+for c in ls select npy tsv cat repair unshard merge rr fasta from-npy; do check "plmstream $c --help" "$PS" $c --help; done
 check_fails "unknown command" "unknown command" "$PS" frobnicate
 check_fails "option of another command" "does not apply to ls" "$PS" ls --top 3
 check "SIGPIPE ends quietly" sh -c "'$PS' tsv -t attentions '$T/ubq.tsr' 2>'$T/pipe.err' | head -n 1 >/dev/null; [ ! -s '$T/pipe.err' ]"
