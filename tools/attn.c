@@ -32,10 +32,13 @@ static const char usage_text[] =
   "      --layers LIST     only these layers, 1-based, e.g. 1,3-5 (implies --attentions)\n"
   "      --heads LIST      only these heads, 1-based (implies --attentions)\n"
   "      --attn-dtype T    f32 (default) or f16\n"
-  "      --repr LIST       add 'repr<K>' [T x D]: K = 0 embeddings .. N last layer; 'all'\n"
+  "      --repr LIST       add 'repr<K>' [T x D]: K = 0 embeddings .. N last layer; 'all';\n"
+  "                        'last' or -1 the last layer, -2 the one before (fair-esm's)\n"
+  "      --residues-only   repr<K> without the special-token rows: [L x D] (fair-esm's [1:-1])\n"
   "      --logits          add 'logits' [T x V], V the model's vocabulary (33 for ESM)\n"
   "      --contacts        add 'contacts' [L x L], the model's own contact head\n"
-  "      --mean            add 'mean<K>' [D], the mean over residues of repr<K>\n"
+  "      --mean[=LIST]     add 'mean<K>' [D], the mean over residues of repr<K>; with a\n"
+  "                        LIST, of those layers, without storing their repr<K>\n"
   "      --bos             add 'bos<K>' [D], the leading special token's row of repr<K>\n"
   "                        (BOS, [CLS]; XLNet: its trailing <cls>)\n"
   "                        (--mean/--bos: the --repr layers, else the last layer)\n"
@@ -53,6 +56,7 @@ static const char usage_text[] =
   "      --list-devices    list the OpenCL platforms and devices, then exit\n"
   "      --precision P     model weights f32 (default) or f16: matrices rounded to half,\n"
   "                        float32 arithmetic, half the memory for the weights\n"
+  "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
@@ -62,7 +66,7 @@ static const char usage_text[] =
   "token T-1 is EOS, residue i is token i), cls,sep for BERT and ALBERT, sep,cls for XLNet.\n"
   "To get .npy files: attn ... | plmstream npy -o DIR. See attn(1).\n";
 
-enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
+enum { OPT_RESIDUES = 512, OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
        OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
        OPT_PRECISION };
 
@@ -70,6 +74,9 @@ typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
   char        device_spec[64];                    /* "opencl:P:D" from --device */
   int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices;
+  const char *output;        /* -o FILE; NULL: stdout */
+  const char *mean_layers;   /* --mean=LIST; NULL: the --repr layers, else the last */
+  int         residues_only; /* --residues-only: repr<K> without the special-token rows */
   plm_dtype   adtype;
   size_t      attn_memory;                        /* --attn-memory, bytes (0: lm.h's default) */
   plm_dtype   weights;     /* --precision */
@@ -86,12 +93,12 @@ parse_options(int argc, char **argv, opts *o)
     { "layers", required_argument, 0, OPT_LAYERS },  { "heads", required_argument, 0, OPT_HEADS },
     { "attn-dtype", required_argument, 0, OPT_ADTYPE }, { "repr", required_argument, 0, OPT_REPR },
     { "logits", no_argument, 0, OPT_LOGITS },        { "contacts", no_argument, 0, OPT_CONTACTS },
-    { "mean", no_argument, 0, OPT_MEAN },            { "bos", no_argument, 0, OPT_BOS },
+    { "mean", optional_argument, 0, OPT_MEAN },            { "bos", no_argument, 0, OPT_BOS },
     { "long", required_argument, 0, OPT_LONG },      { "threads", required_argument, 0, OPT_THREADS },
     { "backend", required_argument, 0, OPT_BACKEND }, { "list-devices", no_argument, 0, OPT_DEVICES },
     { "device", required_argument, 0, OPT_DEVICE },    { "attn-memory", required_argument, 0, OPT_ATTN_MEMORY },
-    { "compress", required_argument, 0, 'z' },
-    { "precision", required_argument, 0, OPT_PRECISION },
+    { "compress", required_argument, 0, 'z' },      { "output", required_argument, 0, 'o' },
+    { "precision", required_argument, 0, OPT_PRECISION }, { "residues-only", no_argument, 0, OPT_RESIDUES },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
   };
@@ -105,7 +112,7 @@ parse_options(int argc, char **argv, opts *o)
   o->adtype  = PLM_F32;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
-  while ((c = getopt_long(argc, argv, "m:z:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:z:h", longopts, NULL)) != -1) {
     switch (c) {
     case 'm':          o->model = optarg; break;
     case OPT_ATTN:     o->attentions = 1; break;
@@ -120,7 +127,8 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_ATTN_MEMORY: o->attn_memory = plm_cli_Size(TOOL, "--attn-memory", optarg); break;
     case OPT_LOGITS:   o->logits = 1; break;
     case OPT_CONTACTS: o->contacts = 1; break;
-    case OPT_MEAN:     o->mean = 1; break;
+    case OPT_MEAN:     o->mean = 1; o->mean_layers = optarg; break;
+    case OPT_RESIDUES: o->residues_only = 1; break;
     case OPT_BOS:      o->bos = 1; break;
     case OPT_LONG:
       if (plm_lm_ParseLong(optarg, &o->lp, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "%s", errbuf);
@@ -137,6 +145,7 @@ parse_options(int argc, char **argv, opts *o)
       if (plm_dtype_FromName(optarg, &o->weights) != PLM_OK || (o->weights != PLM_F32 && o->weights != PLM_F16))
         plm_cli_Usage(TOOL, "--precision is f32 or f16, not '%s'", optarg);
       break;
+    case 'o': o->output = optarg; break;
     case 'z':
       if (optarg[0] < '0' || optarg[0] > '9' || optarg[1]) plm_cli_Usage(TOOL, "--compress wants a level 0 to 9, not '%s'", optarg);
       o->zlevel = optarg[0] - '0';
@@ -151,7 +160,16 @@ parse_options(int argc, char **argv, opts *o)
   o->nfiles = argc - optind;
 }
 
-/* "1,3-5" or "all", numbers lo..hi -> flags[number - lo] */
+/* one list item's number: "last", or negative from the end as fair-esm's repr_layers (-1: hi) */
+static long
+list_number(const char *p, int hi, char **end)
+{
+  if (strncmp(p, "last", 4) == 0) { *end = (char *)p + 4; return hi; }
+  long v = strtol(p, end, 10);
+  return *end != p && *p == '-' ? hi + 1 + v : v;
+}
+
+/* "1,3-5", "all", "last" or "-1", numbers lo..hi -> flags[number - lo] */
 static int
 parse_list(const char *s, int lo, int hi, uint8_t *flags, char *errbuf)
 {
@@ -160,16 +178,18 @@ parse_list(const char *s, int lo, int hi, uint8_t *flags, char *errbuf)
   if (strcmp(s, "all") == 0) { for (int i = lo; i <= hi; i++) flags[i - lo] = 1; return PLM_OK; }
   while (*p) {
     char *end;
-    long  a = strtol(p, &end, 10), b = a;
+    long  a = list_number(p, hi, &end), b = a;
     if (end == p) break;
-    if (*end == '-') { p = end + 1; b = strtol(p, &end, 10); if (end == p) break; }
-    if (a < lo || b > hi || a > b) return plm_Fail(errbuf, PLM_EINVAL, "'%s': %ld-%ld is outside %d-%d", s, a, b, lo, hi);
+    if (*end == '-') { p = end + 1; b = list_number(p, hi, &end); if (end == p) break; }
+    if (a < lo || b > hi || a > b)
+      return a == b ? plm_Fail(errbuf, PLM_EINVAL, "'%s': layer %ld is outside %d-%d", s, a, lo, hi)
+                    : plm_Fail(errbuf, PLM_EINVAL, "'%s': %ld-%ld is outside %d-%d", s, a, b, lo, hi);
     for (long i = a; i <= b; i++) flags[i - lo] = 1;
     p = end;
     if (*p == ',') p++;
     else if (*p) break;
   }
-  if (*p || p == s) return plm_Fail(errbuf, PLM_EINVAL, "cannot read the list '%s' (e.g. 1,3-5)", s);
+  if (*p || p == s) return plm_Fail(errbuf, PLM_EINVAL, "cannot read the list '%s' (e.g. 1,3-5, last or -1)", s);
   return PLM_OK;
 }
 
@@ -188,6 +208,7 @@ typedef struct plan {
   plm_lm_request req;
   uint8_t        repr[PLM_LM_MAXLAYERS + 1];   /* computed */
   uint8_t        keep[PLM_LM_MAXLAYERS + 1];   /* added to the record as repr<K> */
+  uint8_t        mean[PLM_LM_MAXLAYERS + 1];   /* --mean=LIST: pooled into mean<K> */
   uint8_t        layers[PLM_LM_MAXLAYERS], heads[1024];
   char           layer_list[4096], head_list[4096];
   int            lead, trail;                  /* special tokens before and after the residues */
@@ -203,7 +224,11 @@ make_plan(const opts *o, const plm_lm *m, plan *pl)
   if (m->nheads > (int)sizeof pl->heads) plm_cli_Die(TOOL, "%s: %d heads is more than attn handles", m->path, m->nheads);
   if (o->repr && parse_list(o->repr, 0, m->nlayers, pl->keep, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "--repr %s", errbuf);
   memcpy(pl->repr, pl->keep, sizeof pl->repr);
-  if ((o->mean || o->bos) && !o->repr) pl->repr[m->nlayers] = 1;
+  if (((o->mean && !o->mean_layers) || o->bos) && !o->repr) pl->repr[m->nlayers] = 1;
+  /* --mean=LIST: those layers' means, without keeping their [T x D] rows */
+  if (o->mean_layers && parse_list(o->mean_layers, 0, m->nlayers, pl->mean, errbuf) != PLM_OK)
+    plm_cli_Usage(TOOL, "--mean %s", errbuf);
+  for (int k = 0; k <= m->nlayers; k++) pl->repr[k] |= pl->mean[k];
   if (o->attentions) {
     if (parse_list(o->layers ? o->layers : "all", 1, m->nlayers, pl->layers, errbuf) != PLM_OK)
       plm_cli_Usage(TOOL, "--layers %s", errbuf);
@@ -265,6 +290,26 @@ ERROR:
   return status;
 }
 
+/* --residues-only: repr<K> [T x D] -> [L x D], the residue rows without the special tokens'
+ * (what every fair-esm user slices as [1:-1]) */
+static int
+residue_rows(plm_tensor **r, int lead, int trail, char *errbuf)
+{
+  plm_tensor *t = NULL;
+  int64_t     shape[2] = { (*r)->shape[0] - lead - trail, (*r)->shape[1] };
+  int         status;
+
+  if (shape[0] < 0) shape[0] = 0;
+  PLM_XCHECK(plm_tensor_Create((*r)->name, PLM_F32, 2, shape, &t, errbuf));
+  memcpy(t->data, (const float *)(*r)->data + (size_t)lead * (size_t)shape[1], sizeof(float) * (size_t)(shape[0] * shape[1]));
+  plm_tensor_Destroy(*r);
+  *r = t;
+  return PLM_OK;
+
+ERROR:
+  return status;
+}
+
 /* --list-devices: one line per OpenCL device, numbered as --backend opencl:P:D takes them */
 static int
 list_devices(char *errbuf)
@@ -300,7 +345,10 @@ annotate(plm_record *rec, plm_lm *m, const opts *o, const plan *pl, plm_lm_outpu
   }
   for (int k = 0; k <= m->nlayers; k++) {
     if (!out->repr[k]) continue;
-    PLM_XCHECK(add_pooled(rec, out->repr[k], k, o->mean, o->bos, pl->lead, pl->trail, errbuf));
+    int default_layer = o->repr ? pl->keep[k] : k == m->nlayers;   /* --mean/--bos without a list */
+    PLM_XCHECK(add_pooled(rec, out->repr[k], k, o->mean_layers ? pl->mean[k] : o->mean && default_layer,
+                          o->bos && default_layer, pl->lead, pl->trail, errbuf));
+    if (pl->keep[k] && o->residues_only) PLM_XCHECK(residue_rows(&out->repr[k], pl->lead, pl->trail, errbuf));
     if (pl->keep[k]) PLM_XCHECK(give(rec, &out->repr[k], errbuf));
   }
   PLM_XCHECK(plm_record_SetMeta(rec, "model", m->name, errbuf));
@@ -310,6 +358,7 @@ annotate(plm_record *rec, plm_lm *m, const opts *o, const plan *pl, plm_lm_outpu
   PLM_XCHECK(plm_record_SetMeta(rec, "backend", m->be->desc, errbuf));
   if (out->note[0]) PLM_XCHECK(plm_record_SetMeta(rec, "attn_note", out->note, errbuf));
   if (o->weights == PLM_F16) PLM_XCHECK(plm_record_SetMeta(rec, "weights_precision", "f16", errbuf));
+  if (o->residues_only && o->repr) PLM_XCHECK(plm_record_SetMeta(rec, "repr_rows", "residues", errbuf));
   return PLM_OK;
 
 ERROR:
@@ -342,13 +391,13 @@ main(int argc, char **argv)
   if (note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, note);
   if (plm_backend_SetWeights(be, o.weights, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (plm_lm_Open(o.model, be, &m, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
-  if (m->note[0]) fprintf(stderr, "%s: warning: %s\n", TOOL, m->note);
+  /* a missing contact head matters only to --contacts (ESM-1v, ESM C: none published) */
   if (o.contacts && !m->has_contacts)
-    plm_cli_Die(TOOL, "%s has no contact regression weights: --contacts is unavailable%s", m->path,
-                m->note[0] ? " (see the warning above)" : "");
+    plm_cli_Die(TOOL, "%s has no contact regression weights: --contacts is unavailable%s%s%s", m->path,
+                m->note[0] ? " (" : "", m->note[0] ? m->note : "", m->note[0] ? ")" : "");
   if (o.logits && !m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: --logits is unavailable", m->path);
   make_plan(&o, m, &pl);
-  if (plm_stream_OpenWrite("-", o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
 
   for (int f = 0; f < nfiles; f++) {
     plm_streamreader *r;
