@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ static const char usage_text[] =
   "      --no-batch        run the chains' forward passes one at a time, not as one batch\n"
   "      --seed S          random seed (default 1): same seed, model, options -> same output\n"
   "      --stream          write records on the stream (query first) instead of A3M\n"
+  "  -o, --output FILE     write the A3M (or the stream) to FILE, not stdout\n"
   "  -z, --compress LEVEL  with --stream: zlib level 0 (default) to 9\n"
   "      --threads N       threads (default: the online CPUs)\n"
   "      --backend NAME    compute backend: auto (default), cpu, opencl or opencl:P:D, as in attn(1)\n"
@@ -72,6 +74,7 @@ typedef struct opts {
   plm_gibbs_opts g;
   long           rows;
   int            chains, nobatch, stream, zlevel, threads;
+  const char    *output;     /* -o FILE; NULL: stdout */
   uint64_t       seed;
   plm_dtype      weights;  /* --precision */
   char         **files;
@@ -99,6 +102,7 @@ parse_options(int argc, char **argv, opts *o)
     { "chains", required_argument, 0, OPT_CHAINS },    { "seed", required_argument, 0, OPT_SEED },
     { "no-batch", no_argument, 0, OPT_NOBATCH },
     { "stream", no_argument, 0, OPT_STREAM },          { "compress", required_argument, 0, 'z' },
+    { "output", required_argument, 0, 'o' },
     { "threads", required_argument, 0, OPT_THREADS },  { "backend", required_argument, 0, OPT_BACKEND },
     { "device", required_argument, 0, OPT_DEVICE },
     { "help", no_argument, 0, 'h' },                   { "version", no_argument, 0, OPT_VERSION },
@@ -117,9 +121,10 @@ parse_options(int argc, char **argv, opts *o)
   o->seed          = 1;
   o->threads       = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
-  while ((c = getopt_long(argc, argv, "m:n:z:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:n:o:z:h", longopts, NULL)) != -1) {
     switch (c) {
     case 'm':          o->model = optarg; break;
+    case 'o':          o->output = optarg; break;
     case 'n':          o->rows = integer_arg("--iterations", optarg, 1, 100000000L); break;
     case OPT_FRACTION:
       o->g.fraction = plm_cli_Number(TOOL, "--fraction", optarg, 0.0, 1.0);
@@ -486,7 +491,8 @@ main(int argc, char **argv)
   if (!m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: pseudomsa needs the model's logits", m->path);
   if (setup_tokens(m, &tk, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   s.m = m;
-  if (o.stream && plm_stream_OpenWrite("-", o.zlevel, &s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (o.stream && plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (!o.stream && o.output && !freopen(o.output, "w", stdout)) plm_cli_Die(TOOL, "%s: %s", o.output, strerror(errno));
 
   for (int f = 0; f < nfiles; f++) {
     plm_streamreader *r;

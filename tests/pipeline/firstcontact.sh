@@ -30,6 +30,9 @@ printf '1 5 0 8 0.9\n2 9 0 8 0.5\n' > "$T/x.rr"
 same_o contactimport "$BIN/contactimport" --rr "$T/x.rr" --seq MKTAYIAKQRQISFVK --id x
 "$PYTHON" -c "import numpy as np; np.save('$T/a.npy', np.ones((2, 5, 5), np.float32))"
 same_o "plmstream from-npy" "$BIN/plmstream" from-npy --id x --seq AAAAA apc="$T/a.npy"
+"$BIN/plmstream" select --first 1 "$T/seqs.tsr" > "$T/q.tsr"
+same_o "pseudomsa --stream" "$BIN/pseudomsa" -m "$M" -n 4 --stream "$T/q.tsr"
+same_o "pseudomsa (A3M)" "$BIN/pseudomsa" -m "$M" -n 4 "$T/q.tsr"
 # fair-esm's published 8M contact head over 120 APC maps
 "$PYTHON" -c "import numpy as np; np.save('$T/apc120.npy', np.full((120, 30, 30), 0.01, np.float32))"
 "$BIN/plmstream" from-npy --id x --seq "$(printf 'A%.0s' $(seq 30))" apc="$T/apc120.npy" > "$T/feat.tsr"
