@@ -445,11 +445,13 @@ read_stockholm(plm_seqfile *sf, char *errbuf)
 
 /* ------------------------------------------------------------ sniffing */
 
-/* lowercase letters, '.' and '-' in the sequence lines of a FASTA-like window */
+/* lowercase letters, '.' and '-' in the sequence lines of a FASTA-like window. Lowercase with
+ * no uppercase letter and no gap anywhere is lowercase FASTA as much as A3M (whose rows would
+ * then have no match columns at all): PLM_SEQFMT_AUTO says so, and the caller refuses to guess. */
 static plm_seqfmt
 sniff_fasta_family(const unsigned char *p, const unsigned char *end)
 {
-  int lower = 0, dot = 0, dash = 0, header = 0, bol = 1;
+  int lower = 0, upper = 0, dot = 0, dash = 0, header = 0, bol = 1;
 
   for (; p < end; p++) {
     if (bol) header = (*p == '>');
@@ -457,12 +459,29 @@ sniff_fasta_family(const unsigned char *p, const unsigned char *end)
     if (header) continue;
     if (end - p >= MASKLEN && memcmp(p, MASK, MASKLEN) == 0) { p += MASKLEN - 1; continue; }
     lower |= is_lower(*p);
+    upper |= is_upper(*p);
     dot   |= (*p == '.');
     dash  |= (*p == '-');
   }
+  if (lower && !upper && !dot && !dash) return PLM_SEQFMT_AUTO;
   if (lower)       return dot ? PLM_SEQFMT_A2M : PLM_SEQFMT_A3M;
   if (dot || dash) return PLM_SEQFMT_AFA;
   return PLM_SEQFMT_FASTA;
+}
+
+/* Lines without a name are a PSICOV .aln only when they carry gaps (an alignment); lines of bare
+ * letters are as likely a FASTA file that lost its headers, and the caller refuses to guess. */
+static int
+is_aln_block(const unsigned char *p, const unsigned char *end)
+{
+  int bol = 1, named = 0;
+  for (; p < end; p++) {
+    if (*p == '-') return 1;
+    if (*p == '\n') bol = 1;
+    else if (is_space(*p)) named |= !bol;
+    else bol = 0;
+  }
+  return named;
 }
 
 /* a row of letters and gaps, alone or after a name */
@@ -499,7 +518,13 @@ sniff(plm_seqfile *sf, plm_seqfmt fmt, char *errbuf)
   if (fmt != PLM_SEQFMT_AUTO)                                        sf->fmt = fmt;
   else if (p == end)                                                 sf->fmt = PLM_SEQFMT_FASTA;
   else if (end - p >= 11 && memcmp(p, "# STOCKHOLM", 11) == 0)       sf->fmt = PLM_SEQFMT_STOCKHOLM;
-  else if (*p == '>')                                                sf->fmt = sniff_fasta_family(p, end);
+  else if (*p == '>' && (sf->fmt = sniff_fasta_family(p, end)) == PLM_SEQFMT_AUTO)
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: every sequence is lowercase, with no match column or gap: lowercase FASTA "
+                    "or A3M? give -f fasta -u (FASTA, uppercased) or -f a3m", sf->name);
+  else if (*p == '>')                                                ;
+  else if (is_aln_line(p, end) && !is_aln_block(p, end))
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: sequence lines without FASTA headers ('>') and without gaps, so no alignment: "
+                    "give -f aln if it is a PSICOV .aln", sf->name);
   else if (is_aln_line(p, end))                                      sf->fmt = PLM_SEQFMT_ALN;
   else {
     for (; p < end && *p != '\n' && n < 40; p++) start[n++] = (*p >= 32 && *p < 127) ? (char)*p : '?';

@@ -328,7 +328,7 @@ main(int argc, char **argv)
   for (int f = 0; f < nfiles; f++) {
     FILE *fp;
     if (strcmp(files[f], "-") == 0) continue;
-    if ((fp = fopen(files[f], "rb")) == NULL) plm_cli_Die(TOOL, "%s: %s", files[f], strerror(errno));
+    if ((fp = fopen(files[f], "rb")) == NULL) plm_cli_Die(TOOL, "%s: cannot open: %s", files[f], strerror(errno));
     fclose(fp);
   }
   if (plm_idmap_Create(&R.seen, errbuf) != PLM_OK || plm_idmap_Create(&R.suffixes, errbuf) != PLM_OK ||

@@ -50,7 +50,7 @@ else skip "terminal refusal: script(1) absent"; fi
 
 # nothing on stdout before the inputs open
 "$BIN/seqread" "$F" /nonexistent.fa > "$T/none.tsr" 2> "$T/none.err"; rc=$?
-[ $rc -ne 0 ] && [ ! -s "$T/none.tsr" ] && grep -q "/nonexistent.fa: No such file" "$T/none.err" &&
+[ $rc -ne 0 ] && [ ! -s "$T/none.tsr" ] && grep -q "/nonexistent.fa: cannot open: No such file" "$T/none.err" &&
   pass "seqread with a missing input writes nothing and names it" || fail "seqread /nonexistent.fa: exit $rc, $(wc -c < "$T/none.tsr") bytes written"
 
 # a cut stream: repair keeps the intact records and closes the copy
@@ -100,3 +100,13 @@ sys.exit(1 if errs else 0)
 PY
 ); then pass "attn fair-esm habits: $out"; else fail "attn fair-esm habits: $out"; fi
 check_fails "attn --repr -5 names the layer outside the model" "layer -1 is outside 0-3" "$BIN/attn" -m "$M" --repr -5 "$T/seqs.tsr"
+
+# sniffing never changes a sequence's meaning: ambiguous files are refused, -f decides
+printf '>a\nmktayiakqr\n>b\nmktayia\n' > "$T/lower.fa"
+check_fails "seqread refuses all-lowercase FASTA rather than reading it as A3M" "lowercase FASTA or A3M? give -f fasta -u" "$BIN/seqread" "$T/lower.fa"
+check "seqread -f fasta -u reads lowercase FASTA, uppercased" sh -c "'$BIN/seqread' -f fasta -u '$T/lower.fa' | '$BIN/plmstream' ls | grep -q '^2	b	7$'"
+printf '>q\nMKTaYIA-KQR\n>s\nMKT-YIAaKQR\n' > "$T/real.a3m"
+check "seqread still sniffs a real A3M" sh -c "'$BIN/seqread' '$T/real.a3m' | '$BIN/plmstream' ls -l | grep -q 'format=a3m'"
+printf 'MKTAYIAKQR\nMKTAYIAKQR\n' > "$T/nohead.txt"
+check_fails "seqread refuses header-less sequence lines rather than reading them as .aln" "without FASTA headers" "$BIN/seqread" "$T/nohead.txt"
+check "seqread -f aln reads them as an alignment" sh -c "'$BIN/seqread' -f aln '$T/nohead.txt' | '$BIN/plmstream' ls | grep -c . | grep -qx 2"
