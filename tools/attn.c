@@ -45,8 +45,8 @@ static const char usage_text[] =
   "      --long POLICY     proteins over the model's limit: error (default), truncate,\n"
   "                        window:W:S (windows of W residues every S, averaged)\n"
   "      --attn-memory SIZE\n"
-  "                        most memory for one layer's attention maps, heads x rows x T\n"
-  "                        floats (K, M, G; default 16M on the CPU, 1G on OpenCL):\n"
+  "                        most bytes for one layer's attention maps (heads x rows x T\n"
+  "                        floats of 4 bytes; K, M, G; default 16M on the CPU, 1G on OpenCL):\n"
   "                        longer proteins run attention in blocks of query rows (ESM)\n"
   "      --threads N       threads (default: the online CPUs)\n"
   "      --backend NAME    compute backend: auto (default: $PLMSCOPE_BACKEND, else the\n"
@@ -411,12 +411,12 @@ main(int argc, char **argv)
       char          cause[PLM_ERRBUFSIZE];
       nrec++;
       if ((status = plm_lm_Run(m, rec->seq, &pl.req, &o.lp, &out, cause)) == PLM_OK) {
-        if (out.note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, files[f], nrec, rec->id, out.note);
+        if (out.note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, plm_cli_InputName(files[f]), nrec, rec->id, out.note);
         status = annotate(rec, m, &o, &pl, &out, cause);
         plm_lmout_Clear(&out);
       }
       if (status == PLM_OK) status = plm_stream_Write(w, rec, cause);
-      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", files[f], nrec, rec->id, cause);
+      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
       plm_record_Destroy(rec);
       if (status != PLM_OK) break;
     }

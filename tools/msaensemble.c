@@ -171,7 +171,7 @@ run(const opts *o, char *errbuf)
     if ((status = ensemble_Add(&e, rec, o->tensor, errbuf)) != PLM_OK) {
       char cause[PLM_ERRBUFSIZE];
       snprintf(cause, sizeof cause, "%s", errbuf);
-      PLM_XFAIL(status, errbuf, "%s: record %lld (\"%.120s\"): %.300s", o->input, (long long)nrec, rec->id, cause);
+      PLM_XFAIL(status, errbuf, "%s: record %lld (\"%.120s\"): %.300s", plm_cli_InputName(o->input), (long long)nrec, rec->id, cause);
     }
     if (!query && (!o->query || strcmp(rec->id, o->query) == 0)) query = rec;
     else plm_record_Destroy(rec);

@@ -76,9 +76,9 @@ input_Next(input *in, plm_record **ret_rec, char *errbuf)
   for (;;) {
     if (!in->r) {
       if (in->next == in->npaths) return PLM_EOF;
-      in->name  = in->paths[in->next++];
+      in->name  = plm_cli_InputName(in->paths[in->next]);
       in->nfile = 0;
-      if ((status = plm_stream_OpenRead(in->name, &in->r, errbuf)) != PLM_OK) return status;
+      if ((status = plm_stream_OpenRead(in->paths[in->next++], &in->r, errbuf)) != PLM_OK) return status;
     }
     if ((status = plm_stream_Read(in->r, ret_rec, errbuf)) != PLM_EOF) {
       if (status == PLM_OK) { in->nfile++; in->nall++; }
@@ -468,8 +468,8 @@ static int
 merge_check(const input *ia, const plm_record *a, int sa, const input *ib, const plm_record *b, int sb, char *errbuf)
 {
   if (sa == PLM_EOF && sb == PLM_EOF) return PLM_OK;
-  if (sa == PLM_EOF) return rec_fail(ib, b, errbuf, PLM_EFORMAT, "%s ends before it (after %lld records)", ia->paths[0], (long long)ia->nall);
-  if (sb == PLM_EOF) return rec_fail(ia, a, errbuf, PLM_EFORMAT, "%s ends before it (after %lld records)", ib->paths[0], (long long)ib->nall);
+  if (sa == PLM_EOF) return rec_fail(ib, b, errbuf, PLM_EFORMAT, "%s ends before it (after %lld records)", plm_cli_InputName(ia->paths[0]), (long long)ia->nall);
+  if (sb == PLM_EOF) return rec_fail(ia, a, errbuf, PLM_EFORMAT, "%s ends before it (after %lld records)", plm_cli_InputName(ib->paths[0]), (long long)ib->nall);
   if (strcmp(a->id, b->id) != 0)
     return rec_fail(ia, a, errbuf, PLM_EINVAL, "its id differs from %s: record %lld (\"%.120s\")", ib->name, (long long)ib->nfile, b->id);
   if (strcmp(a->seq, b->seq) != 0)
@@ -525,7 +525,8 @@ run_repair(const opts *o, char *errbuf)
   char              cause[PLM_ERRBUFSIZE];
   int               status, ended;
 
-  input_Init(&in, o->files, 1);
+  input_Init(&in, o->files, o->nfiles);
+  const char *name = o->nfiles ? plm_cli_InputName(o->files[0]) : "stdin";
   PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
   while ((ended = input_Next(&in, &rec, cause)) == PLM_OK) {
     PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
@@ -534,8 +535,9 @@ run_repair(const opts *o, char *errbuf)
   if (ended != PLM_EOF && !in.r) PLM_XFAIL(ended, errbuf, "%s", cause);   /* not even a stream's start */
   PLM_XCHECK(plm_stream_CloseWrite(w, errbuf));
   w = NULL;
-  if (ended == PLM_EOF) fprintf(stderr, "plmstream repair: %s is intact: kept all %lld records\n", o->files[0], (long long)in.nall);
-  else fprintf(stderr, "plmstream repair: kept %lld intact records of %s; dropped the rest (%s)\n", (long long)in.nall, o->files[0], cause);
+  if (ended == PLM_EOF) fprintf(stderr, "plmstream repair: %s is intact: kept all %lld records\n", name, (long long)in.nall);
+  else fprintf(stderr, "plmstream repair: kept %lld intact record%s of %s; dropped the rest (%s)\n", (long long)in.nall,
+                 in.nall == 1 ? "" : "s", name, cause);
   input_Close(&in);
   return PLM_OK;
 
@@ -812,8 +814,8 @@ static const command commands[] = {
     "Concatenate streams into one, checking every record and framing it anew.\n"
     "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
     "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
-  { "repair", "compress,output", 1, 1, run_repair, NULL,
-    "Usage: plmstream repair [-z N] [-o FIXED.tsr] CUT.tsr > FIXED.tsr\n"
+  { "repair", "compress,output", 0, 1, run_repair, NULL,
+    "Usage: plmstream repair [-z N] [-o FIXED.tsr] [CUT.tsr] > FIXED.tsr\n"
     "Keep the intact records of a cut or damaged stream (a killed run's output) and\n"
     "close the copy properly; say on stderr how many records were kept and why the\n"
     "rest was dropped. An intact stream is copied whole.\n"
@@ -945,7 +947,7 @@ check_opts(const command *cmd, opts *o, char *errbuf)
   if (o->nfiles < cmd->minfiles || (cmd->maxfiles >= 0 && o->nfiles > cmd->maxfiles))
     return plm_Fail(errbuf, PLM_EINVAL, "%s takes %s", c, cmd->maxfiles == 2 ? "two streams, A and B"
                     : !strcmp(c, "unshard") ? "the shards' streams as files"
-                    : !strcmp(c, "repair") ? "one stream file" : "NAME=FILE.npy arguments");
+                    : !strcmp(c, "repair") ? "one stream (a file, or stdin)" : "NAME=FILE.npy arguments");
   if (!strcmp(c, "select") && o->keep && o->drop) return plm_Fail(errbuf, PLM_EINVAL, "give --keep-tensor or --drop-tensor, not both");
   if (!strcmp(c, "npy") && !o->outdir)            return plm_Fail(errbuf, PLM_EINVAL, "npy needs -o DIR");
   if (!strcmp(c, "tsv") && !o->tensor)            return plm_Fail(errbuf, PLM_EINVAL, "tsv needs --tensor NAME");

@@ -505,7 +505,7 @@ main(int argc, char **argv)
       char cause[PLM_ERRBUFSIZE];
       nrec++;
       status = sample_record(m, &tk, &o, rec, &master, &s, cause);
-      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", files[f], nrec, rec->id, cause);
+      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
       plm_record_Destroy(rec);
       if (status != PLM_OK) break;
     }

@@ -57,7 +57,7 @@ else skip "terminal refusal: script(1) absent"; fi
 n=$(wc -c < "$T/attn.tsr"); head -c $((n * 2 / 3)) "$T/attn.tsr" > "$T/cut.tsr"
 "$BIN/plmstream" repair "$T/cut.tsr" -o "$T/fixed.tsr" 2> "$T/repair.err"
 kept=$("$BIN/plmstream" ls "$T/fixed.tsr" | wc -l)
-if [ "$kept" -ge 1 ] && [ "$kept" -lt 3 ] && grep -q "kept $kept intact records" "$T/repair.err" &&
+if [ "$kept" -ge 1 ] && [ "$kept" -lt 3 ] && grep -q "kept $kept intact record" "$T/repair.err" &&
    "$BIN/plmstream" select --first "$kept" "$T/attn.tsr" | cmp -s - "$T/fixed.tsr"; then
   pass "plmstream repair keeps the $kept intact records of a cut stream, closed properly, and says so"
 else fail "plmstream repair: kept $kept: $(cat "$T/repair.err")"; fi
@@ -110,3 +110,11 @@ check "seqread still sniffs a real A3M" sh -c "'$BIN/seqread' '$T/real.a3m' | '$
 printf 'MKTAYIAKQR\nMKTAYIAKQR\n' > "$T/nohead.txt"
 check_fails "seqread refuses header-less sequence lines rather than reading them as .aln" "without FASTA headers" "$BIN/seqread" "$T/nohead.txt"
 check "seqread -f aln reads them as an alignment" sh -c "'$BIN/seqread' -f aln '$T/nohead.txt' | '$BIN/plmstream' ls | grep -c . | grep -qx 2"
+
+# standard input is "stdin" in every message, never "-"
+"$BIN/plmstream" select --first 1 "$T/seqs.tsr" | "$BIN/plmstream" merge - "$T/seqs.tsr" 2> "$T/stdin.err" > /dev/null
+grep -q ": stdin ends before it" "$T/stdin.err" && pass "plmstream merge names standard input stdin" || fail "merge: $(cat "$T/stdin.err")"
+head -c 300 "$T/seqs.tsr" | "$BIN/plmstream" repair 2> "$T/stdin2.err" > /dev/null
+grep -q "of stdin; dropped the rest (stdin: record 1" "$T/stdin2.err" && pass "plmstream repair reads stdin and names it so" || fail "repair stdin: $(cat "$T/stdin2.err")"
+printf 'x' | "$BIN/attn" -m "$M" 2> "$T/stdin3.err" > /dev/null
+grep -q "^attn: stdin: " "$T/stdin3.err" && pass "attn names standard input stdin" || fail "attn stdin: $(cat "$T/stdin3.err")"
