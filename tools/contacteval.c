@@ -40,6 +40,7 @@ typedef struct {
   int         minsep, ndiv, nbins, nboot;
   uint64_t    seed;
   double      div[MAXDIV];
+  int         missing_error;   /* --missing error: a record without the truth tensor stops the run */
   char      **files;
   int         nfiles;
 } opts;
@@ -72,7 +73,8 @@ score_record(const plm_record *rec, const opts *o, const range *r, double *prec,
   int64_t     L;
   int         status;
 
-  if (!p || !t) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "record \"%s\" lacks tensor \"%s\"", rec->id, p ? o->truth : o->pred);
+  if (!p || !t) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "record \"%s\" lacks tensor \"%s\"%s", rec->id, p ? o->truth : o->pred,
+                          p ? " (truecontacts found no structure for it)" : "");
   L = p->rank == 2 ? p->shape[0] : -1;
   if (p->dtype != PLM_F32 || p->rank != 2 || p->shape[1] != L)
     PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": \"%s\" must be f32 [L, L]", rec->id, o->pred);
@@ -217,13 +219,25 @@ run(const opts *o, char *errbuf)
   plm_streamreader *rd = NULL;
   plm_record       *rec = NULL;
   char              len[32];
+  long long         nrec = 0, nskipped = 0;
 
   ranges_Init(o->minsep, r);
-  print_header(o, r);
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &rd, errbuf));
+    if (f == 0) print_header(o, r);      /* nothing on stdout before the input is known to be a stream */
     while ((status = plm_stream_Read(rd, &rec, errbuf)) == PLM_OK) {
-      PLM_XCHECK(score_record(rec, o, r, row, errbuf));
+      nrec++;
+      if (!o->missing_error && plm_record_GetTensor(rec, o->pred) && !plm_record_GetTensor(rec, o->truth)) {
+        nskipped++;
+        plm_record_Destroy(rec);
+        rec = NULL;
+        continue;
+      }
+      if ((status = score_record(rec, o, r, row, errbuf)) != PLM_OK) {
+        char cause[PLM_ERRBUFSIZE];
+        snprintf(cause, sizeof cause, "%s", errbuf);
+        PLM_XFAIL(status, errbuf, "%s: %.400s", plm_cli_InputName(paths[f]), cause);
+      }
       snprintf(len, sizeof len, "%lld", (long long)plm_record_GetTensor(rec, o->pred)->shape[0]);
       print_row(rec->id, len, row, tb.nv);
       PLM_XCHECK(table_Add(&tb, row, errbuf));
@@ -234,6 +248,9 @@ run(const opts *o, char *errbuf)
     plm_stream_CloseRead(rd);
     rd = NULL;
   }
+  if (nskipped)
+    fprintf(stderr, "%s: %lld of %lld records have no \"%s\" (no structure found) and were left out (--missing error refuses them)\n",
+            TOOL, nskipped, nrec, o->truth);
   PLM_XCHECK(print_summary(&tb, o, errbuf));
   status = fflush(stdout) == 0 ? PLM_OK : plm_Fail(errbuf, PLM_EIO, "writing the scores failed");
 
@@ -256,6 +273,8 @@ static const char usage[] =
   "      --bins N         calibration bins over [0, 1] (default 20)\n"
   "      --bootstrap B    resamples for the 95%% intervals (default 1000; 0: none)\n"
   "      --seed S         bootstrap seed (default 1)\n"
+  "      --missing WHAT   records without true contacts (truecontacts found no structure):\n"
+  "                       skip (default; counted on stderr, as truecontacts passes them) or error\n"
   "  -h, --help / --version\n";
 
 static int
@@ -279,10 +298,10 @@ main(int argc, char **argv)
 {
   static const struct option lo[] = {
     { "pred", 1, 0, 'p' }, { "true", 1, 0, 't' }, { "min-sep", 1, 0, 'm' }, { "top-l", 1, 0, 'l' },
-    { "bins", 1, 0, 'b' }, { "bootstrap", 1, 0, 'B' }, { "seed", 1, 0, 's' },
+    { "bins", 1, 0, 'b' }, { "bootstrap", 1, 0, 'B' }, { "seed", 1, 0, 's' }, { "missing", 1, 0, 'M' },
     { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
   };
-  opts o = { "contacts", "contacts_true", 6, 3, 20, 1000, 1, { 1, 2, 5 }, NULL, 0 };
+  opts o = { "contacts", "contacts_true", 6, 3, 20, 1000, 1, { 1, 2, 5 }, 0, NULL, 0 };
   char errbuf[PLM_ERRBUFSIZE], *end;
   int  c;
 
@@ -307,6 +326,10 @@ main(int argc, char **argv)
     case 's':
       o.seed = strtoull(optarg, &end, 10);
       if (end == optarg || *end) plm_cli_Usage(TOOL, "--seed: '%s' is not a number", optarg);
+      break;
+    case 'M':
+      if (strcmp(optarg, "skip") && strcmp(optarg, "error")) plm_cli_Usage(TOOL, "--missing is skip or error, not '%s'", optarg);
+      o.missing_error = strcmp(optarg, "error") == 0;
       break;
     case 'h': fputs(usage, stdout); return 0;
     case 'V': plm_cli_Version(TOOL);

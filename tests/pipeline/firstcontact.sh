@@ -118,3 +118,14 @@ head -c 300 "$T/seqs.tsr" | "$BIN/plmstream" repair 2> "$T/stdin2.err" > /dev/nu
 grep -q "of stdin; dropped the rest (stdin: record 1" "$T/stdin2.err" && pass "plmstream repair reads stdin and names it so" || fail "repair stdin: $(cat "$T/stdin2.err")"
 printf 'x' | "$BIN/attn" -m "$M" 2> "$T/stdin3.err" > /dev/null
 grep -q "^attn: stdin: " "$T/stdin3.err" && pass "attn names standard input stdin" || fail "attn stdin: $(cat "$T/stdin3.err")"
+
+# truecontacts passes proteins without a structure; contacteval's default agrees with it
+"$BIN/attn" -m "$M" --contacts "$T/seqs.tsr" | "$BIN/truecontacts" --pdb-dir "$SHARED/data/structures/paper_entries" 2>/dev/null > "$T/tc.tsr"
+"$BIN/plmstream" select --id hiv1_protease "$T/seqs.tsr" | "$BIN/attn" -m "$M" --contacts \
+  | "$BIN/truecontacts" --pdb "$SHARED/data/structures/paper_entries/7hvp.pdb" --chain A > "$T/tc1.tsr"
+"$BIN/contacteval" --bootstrap 0 "$T/tc.tsr" "$T/tc1.tsr" > "$T/ce.tsv" 2> "$T/ce.err"
+grep -q "3 of 4 records have no \"contacts_true\"" "$T/ce.err" && [ "$(grep -c '^hiv1_protease' "$T/ce.tsv")" -eq 1 ] &&
+  pass "contacteval leaves out (and counts) the records truecontacts found no structure for" || fail "contacteval default: $(cat "$T/ce.err")"
+check_fails "contacteval --missing error names the file and record" "tc.tsr: record \"ubiquitin\" lacks tensor \"contacts_true\"" "$BIN/contacteval" --missing error "$T/tc.tsr"
+"$BIN/contacteval" < /dev/null > "$T/ce0.tsv" 2>/dev/null
+[ ! -s "$T/ce0.tsv" ] && pass "contacteval writes nothing when its input is no stream" || fail "contacteval < /dev/null wrote $(wc -c < "$T/ce0.tsv") bytes"
