@@ -21,6 +21,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* the least separation j - i an RR file lists unless told otherwise, for every tool that writes one:
+ * Rao et al.'s and CASP's short range starts there, and nearer pairs say nothing about the fold */
+#define PLM_RR_MINSEP 6
+
 typedef struct plm_rr_contact { int64_t i, j; float p; } plm_rr_contact;   /* 0-based */
 
 int plm_rr_Read(const char *path, char **ret_seq, char **ret_target, plm_rr_contact **ret_c, int64_t *ret_n,

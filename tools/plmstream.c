@@ -840,7 +840,7 @@ static const command commands[] = {
     "Print a square tensor as CASP RR: pairs i < j (from 1), j - i >= min-sep,\n"
     "highest score first, lines 'i j 0 8 p'.\n"
     "  -t, --tensor NAME   the contact map (default contacts)\n"
-    "  -s, --min-sep N     least sequence separation (default 6)\n"
+    "  -s, --min-sep N     least sequence separation (default 6, as potts --rr)\n"
     "      --top N         only the N best pairs (default: all)\n"
     "      --top-l F       only the floor(F x L) best pairs\n"
     "  -o, --output DIR    one file DIR/ID.rr per record, not stdout\n" },
@@ -966,7 +966,7 @@ parse_args(const command *cmd, int argc, char **argv, opts *o, char *errbuf)
   o->first  = -1;
   o->top    = -1;
   o->topl   = -1;
-  o->minsep = 6;
+  o->minsep = PLM_RR_MINSEP;
   o->width  = 60;
   if ((o->ids = calloc((size_t)argc, sizeof *o->ids)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
   optind = 1;

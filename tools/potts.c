@@ -53,13 +53,15 @@ static const char usage[] =
   "  -o, --output FILE      the record stream (default: stdout)\n"
   "      --tsv FILE         plmc couplings: 'i A_i j A_j 0 score'\n"
   "      --matrix FILE      GREMLIN: L x L APC scores\n"
-  "      --rr FILE          CASP RR, all pairs, best first\n"
+  "      --rr FILE          CASP RR, pairs with j - i >= --min-sep, best first\n"
+  "      --min-sep N        for --rr: least separation j - i (default 6, as plmstream rr; 1: all)\n"
   "      --weights FILE     one sequence weight per input record (0: dropped)\n"
   "  -v, --verbose          progress on stderr\n"
   "  -h, --help             this text;  --version\n";
 
 typedef struct {
   const char *preset, *focus, *input, *output, *tsv, *matrix, *rr, *weights;
+  int64_t     minsep;       /* --rr pairs with j - i >= minsep */
   double theta, lambda_h, lambda_J, max_gaps, eps;
   int    lambda_J_scaled, gap_state, unknown_gap, zero_sum, apc_diag, iters, threads, verbose;
   plm_potts_idrule idrule;
@@ -104,14 +106,14 @@ pick(const char *s, const char *what, const char *a, const char *b)
 static void
 parse_args(int argc, char **argv, opts *o)
 {
-  enum { O_LH = 256, O_LJ, O_LJS, O_GAPS, O_UNK, O_MAXG, O_GAUGE, O_APC, O_EPS, O_TSV, O_MAT, O_RR, O_W, O_VER };
+  enum { O_LH = 256, O_LJ, O_LJS, O_GAPS, O_UNK, O_MAXG, O_GAUGE, O_APC, O_EPS, O_TSV, O_MAT, O_RR, O_W, O_VER, O_MINSEP };
   static const struct option lopts[] = {
     { "preset", 1, 0, 'p' }, { "focus", 1, 0, 'f' }, { "theta", 1, 0, 't' },
     { "lambda-h", 1, 0, O_LH }, { "lambda-J", 1, 0, O_LJ }, { "lambda-J-scaled", 1, 0, O_LJS },
     { "gaps", 1, 0, O_GAPS }, { "unknown", 1, 0, O_UNK }, { "max-gaps", 1, 0, O_MAXG },
     { "gauge", 1, 0, O_GAUGE }, { "apc", 1, 0, O_APC }, { "iters", 1, 0, 'm' }, { "eps", 1, 0, O_EPS },
     { "threads", 1, 0, 'j' }, { "output", 1, 0, 'o' }, { "tsv", 1, 0, O_TSV }, { "matrix", 1, 0, O_MAT },
-    { "rr", 1, 0, O_RR }, { "weights", 1, 0, O_W }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },
+    { "rr", 1, 0, O_RR }, { "min-sep", 1, 0, O_MINSEP }, { "weights", 1, 0, O_W }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },
     { "version", 0, 0, O_VER }, { 0, 0, 0, 0 }
   };
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -124,6 +126,7 @@ parse_args(int argc, char **argv, opts *o)
     else if (!strncmp(argv[i], "--preset=", 9)) set_preset(o, argv[i] + 9);
   o->threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
   o->output = "-";
+  o->minsep = PLM_RR_MINSEP;
   while ((c = getopt_long(argc, argv, "p:f:t:m:j:o:vh", lopts, NULL)) != -1) {
     switch (c) {
     case 'p': break;
@@ -144,6 +147,7 @@ parse_args(int argc, char **argv, opts *o)
     case O_TSV: o->tsv = optarg; break;
     case O_MAT: o->matrix = optarg; break;
     case O_RR: o->rr = optarg; break;
+    case O_MINSEP: o->minsep = (int64_t)plm_cli_Number(TOOL, "--min-sep", optarg, 1, 1e9); break;
     case O_W: o->weights = optarg; break;
     case 'v': o->verbose = 1; break;
     case 'h': fputs(usage, stdout); exit(0);
@@ -366,12 +370,12 @@ ERROR:
 }
 
 static int
-write_rr(const char *path, const plm_record *rec, const float *apc, int L, char *errbuf)
+write_rr(const char *path, const plm_record *rec, const float *apc, int L, int64_t minsep, char *errbuf)
 {
   FILE *fp;
   int   status;
   PLM_XCHECK(open_text(path, &fp, errbuf));
-  if ((status = plm_rr_Write(fp, rec->id, rec->seq, apc, L, 1, -1, errbuf)) != PLM_OK) {
+  if ((status = plm_rr_Write(fp, rec->id, rec->seq, apc, L, minsep, -1, errbuf)) != PLM_OK) {
     if (fp != stdout) fclose(fp);
     goto ERROR;
   }
@@ -459,7 +463,7 @@ main(int argc, char **argv)
       (o.tsv && write_tsv(o.tsv, &A, apc, errbuf) != PLM_OK) ||
       (o.matrix && write_matrix(o.matrix, apc, A.Lf, errbuf) != PLM_OK) ||
       write_stream(o.output, &A, fn, apc, errbuf) != PLM_OK ||
-      (o.rr && write_rr(o.rr, A.recs[A.focus], apc, A.Lf, errbuf) != PLM_OK))
+      (o.rr && write_rr(o.rr, A.recs[A.focus], apc, A.Lf, o.minsep, errbuf) != PLM_OK))
     plm_cli_Die(TOOL, "%s", errbuf);
   alignment_Free(&A);
   free(fn); free(apc);
