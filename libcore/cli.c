@@ -1,5 +1,7 @@
 /* cli.c: what every tool's main() shares (see cli.h). */
+#include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,12 +11,34 @@
 #include "error.h"
 #include "backend_opencl.h"
 
-void plm_cli_Init(void) { signal(SIGPIPE, SIG_DFL); }
+static int error_reported;   /* plm_cli_Die or plm_cli_Usage spoke: the exit check stays quiet */
+
+/* At exit, a write to stdout that failed (a full disk, /dev/full) is an error even where the tool
+ * never looked: buffered output is only written now. One line, exit status 1 (gnulib's close_stdout). */
+static void
+close_stdout(void)
+{
+  int failed = fflush(stdout) != 0 || ferror(stdout);
+  int err    = errno;
+  if (fclose(stdout) != 0 && !failed) { failed = 1; err = errno; }
+  if (failed && !error_reported) {
+    fprintf(stderr, "%s: writing stdout failed: %s\n", program_invocation_short_name, strerror(err ? err : EIO));
+    _exit(1);
+  }
+}
+
+void
+plm_cli_Init(void)
+{
+  signal(SIGPIPE, SIG_DFL);
+  atexit(close_stdout);
+}
 
 void
 plm_cli_Die(const char *tool, const char *fmt, ...)
 {
   va_list ap;
+  error_reported = 1;
   fflush(stdout);
   fprintf(stderr, "%s: ", tool);
   va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
@@ -26,6 +50,7 @@ void
 plm_cli_Usage(const char *tool, const char *fmt, ...)
 {
   va_list ap;
+  error_reported = 1;
   fprintf(stderr, "%s: ", tool);
   va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
   fprintf(stderr, "\nTry '%s --help' for more information.\n", tool);

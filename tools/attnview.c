@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -420,9 +421,11 @@ write_page(const args *a, const plm_record *rec, const char *letters, const plm_
     .layer = pick(att->layer_ids, att->nl, a->layer, att->nl - 1, "layer"), .head = pick(att->head_ids, att->nh, a->head, 0, "head"),
     .threshold = a->threshold, .radius = a->radius, .max_arcs = a->max_arcs, .directed = a->directed, .ngl = ngl, .nngl = nngl
   };
-  if ((fp = strcmp(a->out, "-") ? fopen(a->out, "w") : stdout) == NULL) plm_cli_Die(tool, "%s: cannot write", a->out);
-  if (plm_attnpage_Write(fp, &pg, eb) != PLM_OK) plm_cli_Die(tool, "%s: %s", a->out, eb);
-  if (fclose(fp) != 0) plm_cli_Die(tool, "%s: write failed", a->out);
+  const char *outname = strcmp(a->out, "-") ? a->out : "stdout";
+  if ((fp = strcmp(a->out, "-") ? fopen(a->out, "w") : stdout) == NULL) plm_cli_Die(tool, "%s: cannot write: %s", outname, strerror(errno));
+  if (plm_attnpage_Write(fp, &pg, eb) != PLM_OK) plm_cli_Die(tool, "%s: %s", outname, eb);
+  if (fflush(fp) != 0 || ferror(fp)) plm_cli_Die(tool, "%s: write failed: %s", outname, strerror(errno));
+  if (fp != stdout && fclose(fp) != 0) plm_cli_Die(tool, "%s: write failed: %s", outname, strerror(errno));
   free(ngl);
   free(nglpath);
   free(base);
