@@ -14,6 +14,9 @@
  *   plm_stream_Write()      one record, flushed so downstream sees it at once
  *   plm_stream_CloseWrite() writes the end frame; call it only on success, so a
  *                           failed producer leaves a stream readers call truncated
+ *   plm_stream_Salvage()    copy the intact records of a stream that may have been cut (the
+ *                           checksummed frames make the valid prefix known) to a writer
+ *                           (plmstream repair, attn --resume)
  *   plm_stream_Sniff()      do these leading bytes start a stream?
  */
 #ifndef PLM_STREAM_H
@@ -41,6 +44,9 @@ int   plm_stream_Write(plm_streamwriter *w, const plm_record *rec, char *errbuf)
 int   plm_stream_CloseWrite(plm_streamwriter *w, char *errbuf);
 void  plm_stream_AbortWrite(plm_streamwriter *w);  /* free without the end frame */
 
+int   plm_stream_Salvage(const char *path, plm_streamwriter *w,
+                         int (*each)(const plm_record *rec, void *arg, char *errbuf), void *arg,
+                         long long *ret_kept, int *ret_whole, char *cause, char *errbuf);
 int   plm_stream_Sniff(const unsigned char *buf, size_t n);
 
 #endif

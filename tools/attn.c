@@ -3,9 +3,12 @@
  *
  *   seqread prots.fasta | attn -m esm2_t33_650M_UR50D.pt --contacts > contacts.tsr
  *
- * The model runs one record at a time (libcore/lm.h); what each record gains is chosen by options.
+ * Records are read a batch at a time (--batch-tokens) and each batch runs as one forward pass
+ * (plm_lm_RunBatch, libcore/lm.h); records come out in input order. What each record gains is
+ * chosen by options. -o FILE --resume keeps the intact records of a cut output and goes on.
  * man/man1/attn.1 is the contract: tensor names, shapes and metadata.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +56,11 @@ static const char usage_text[] =
   "      --list-devices    list the OpenCL platforms and devices, then exit\n"
   "      --precision P     model weights f32 (default) or f16: matrices rounded to half,\n"
   "                        float32 arithmetic, half the memory for the weights\n"
+  "      --batch-tokens N  run up to N tokens of consecutive records as one forward pass\n"
+  "                        (default 4096; 1: one protein at a time); output in input order\n"
+  "  -o, --output FILE     write the stream to FILE, not stdout\n"
+  "      --resume          with -o: keep the intact records of a FILE a cut run left, skip\n"
+  "                        as many input records (their ids must match), and go on\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
@@ -64,12 +72,14 @@ static const char usage_text[] =
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
        OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
-       OPT_PRECISION };
+       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
   char        device_spec[64];                    /* "opencl:P:D" from --device */
-  int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices;
+  int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices, resume;
+  long        batch_tokens;                       /* --batch-tokens */
+  const char *output;                             /* -o, NULL: stdout */
   plm_dtype   adtype;
   size_t      attn_memory;                        /* --attn-memory, bytes (0: lm.h's default) */
   plm_dtype   weights;     /* --precision */
@@ -90,7 +100,8 @@ parse_options(int argc, char **argv, opts *o)
     { "long", required_argument, 0, OPT_LONG },      { "threads", required_argument, 0, OPT_THREADS },
     { "backend", required_argument, 0, OPT_BACKEND }, { "list-devices", no_argument, 0, OPT_DEVICES },
     { "device", required_argument, 0, OPT_DEVICE },    { "attn-memory", required_argument, 0, OPT_ATTN_MEMORY },
-    { "compress", required_argument, 0, 'z' },
+    { "compress", required_argument, 0, 'z' },      { "output", required_argument, 0, 'o' },
+    { "batch-tokens", required_argument, 0, OPT_BATCH_TOKENS }, { "resume", no_argument, 0, OPT_RESUME },
     { "precision", required_argument, 0, OPT_PRECISION },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
@@ -103,9 +114,10 @@ parse_options(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->backend = plm_backend_Default();
   o->adtype  = PLM_F32;
+  o->batch_tokens = 4096;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
-  while ((c = getopt_long(argc, argv, "m:z:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:z:h", longopts, NULL)) != -1) {
     switch (c) {
     case 'm':          o->model = optarg; break;
     case OPT_ATTN:     o->attentions = 1; break;
@@ -130,6 +142,13 @@ parse_options(int argc, char **argv, opts *o)
       if (end == optarg || *end || n < 1 || n > 1024) plm_cli_Usage(TOOL, "--threads wants 1 to 1024, not '%s'", optarg);
       o->threads = (int)n;
       break;
+    case OPT_BATCH_TOKENS:
+      n = strtol(optarg, &end, 10);
+      if (end == optarg || *end || n < 1 || n > (1L << 30)) plm_cli_Usage(TOOL, "--batch-tokens wants a count of tokens, 1 or more, not '%s'", optarg);
+      o->batch_tokens = n;
+      break;
+    case 'o':          o->output = optarg; break;
+    case OPT_RESUME:   o->resume = 1; break;
     case OPT_BACKEND:  o->backend = optarg; break;
     case OPT_DEVICE:   o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
     case OPT_DEVICES:  o->list_devices = 1; break;
@@ -147,6 +166,7 @@ parse_options(int argc, char **argv, opts *o)
     }
   }
   if (!o->model && !o->list_devices) plm_cli_Usage(TOOL, "no model: give -m MODEL");
+  if (o->resume && !o->output) plm_cli_Usage(TOOL, "--resume needs -o FILE, the output a cut run left");
   o->files  = argv + optind;
   o->nfiles = argc - optind;
 }
@@ -316,6 +336,79 @@ ERROR:
   return status;
 }
 
+/* --resume: the ids of the records the cut output kept, in order, to skip in the input */
+typedef struct kept { char **id; long long n, cap; } kept;
+
+static int
+keep_id(const plm_record *rec, void *arg, char *errbuf)
+{
+  kept *k = arg;
+  if (k->n == k->cap) {
+    long long cap = k->cap ? 2 * k->cap : 1024;
+    char    **p = realloc(k->id, sizeof *p * (size_t)cap);
+    if (!p) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+    k->id = p; k->cap = cap;
+  }
+  if ((k->id[k->n] = strdup(rec->id)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  k->n++;
+  return PLM_OK;
+}
+
+/* one batch of records: read, run as one forward pass, written in input order */
+typedef struct batch {
+  plm_record   **rec;
+  const char   **seq;
+  long long     *nrec;            /* each record's number in its file, for messages */
+  plm_lm_output *out;
+  int            n, cap;
+  long           tokens;
+} batch;
+
+static int
+batch_run(batch *bt, plm_lm *m, const opts *o, const plan *pl, plm_streamwriter *w, const char *file, char *errbuf)
+{
+  char cause[PLM_ERRBUFSIZE];
+  int  bad = -1, status;
+
+  if (bt->n == 0) return PLM_OK;
+  for (int i = 0; i < bt->n; i++) bt->seq[i] = bt->rec[i]->seq;
+  status = plm_lm_RunBatch(m, bt->seq, bt->n, &pl->req, &o->lp, bt->out, &bad, cause);
+  for (int i = 0; i < bt->n && status == PLM_OK; i++) {
+    if (bt->out[i].note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, file, bt->nrec[i], bt->rec[i]->id, bt->out[i].note);
+    status = annotate(bt->rec[i], m, o, pl, &bt->out[i], cause);
+    if (status == PLM_OK) status = plm_stream_Write(w, bt->rec[i], cause);
+    if (status != PLM_OK) bad = i;
+  }
+  if (status != PLM_OK) {
+    if (bad >= 0) snprintf(errbuf, PLM_ERRBUFSIZE, "%.200s: record %lld (\"%.60s\"): %.200s", file, bt->nrec[bad], bt->rec[bad]->id, cause);
+    else snprintf(errbuf, PLM_ERRBUFSIZE, "%.200s: records %lld-%lld: %.200s", file, bt->nrec[0], bt->nrec[bt->n - 1], cause);
+  }
+  for (int i = 0; i < bt->n; i++) { plm_lmout_Clear(&bt->out[i]); plm_record_Destroy(bt->rec[i]); }
+  bt->n = 0;
+  bt->tokens = 0;
+  return status;
+}
+
+static int
+batch_add(batch *bt, plm_record *rec, long long nrec, char *errbuf)
+{
+  if (bt->n == bt->cap) {
+    int cap = bt->cap ? 2 * bt->cap : 64;
+    void *a = realloc(bt->rec, sizeof *bt->rec * (size_t)cap), *b, *c, *d;
+    if (a) bt->rec = a;
+    b = realloc(bt->seq, sizeof *bt->seq * (size_t)cap);   if (b) bt->seq = b;
+    c = realloc(bt->nrec, sizeof *bt->nrec * (size_t)cap); if (c) bt->nrec = c;
+    d = realloc(bt->out, sizeof *bt->out * (size_t)cap);   if (d) bt->out = d;
+    if (!a || !b || !c || !d) { plm_record_Destroy(rec); return plm_Fail(errbuf, PLM_EMEM, "out of memory"); }
+    bt->cap = cap;
+  }
+  bt->rec[bt->n]  = rec;
+  bt->nrec[bt->n] = nrec;
+  bt->n++;
+  bt->tokens += (long)strlen(rec->seq) + 2;
+  return PLM_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -328,6 +421,10 @@ main(int argc, char **argv)
   static char      *stdin_only[] = { "-" };
   char            **files;
   int               nfiles;
+  char              tmp[4096] = "";
+  kept              done = { 0 };
+  long long         skipped = 0;
+  batch             bt = { 0 };
 
   plm_cli_Init();
   parse_options(argc, argv, &o);
@@ -348,7 +445,19 @@ main(int argc, char **argv)
                 m->note[0] ? " (see the warning above)" : "");
   if (o.logits && !m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: --logits is unavailable", m->path);
   make_plan(&o, m, &pl);
-  if (plm_stream_OpenWrite("-", o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (o.resume && access(o.output, F_OK) == 0) {
+    /* the intact prefix into FILE.resume, then renamed over FILE at the end: a resume cut in turn
+     * leaves FILE as it was, and the next resume starts from it again */
+    long long n;
+    int       whole;
+    snprintf(tmp, sizeof tmp, "%s.resume", o.output);
+    if (plm_stream_OpenWrite(tmp, o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+    if (plm_stream_Salvage(o.output, w, keep_id, &done, &n, &whole, NULL, errbuf) != PLM_OK) {
+      plm_stream_AbortWrite(w); unlink(tmp); plm_cli_Die(TOOL, "--resume: %s", errbuf);
+    }
+    fprintf(stderr, "%s: resuming %s: %lld intact records kept%s\n", TOOL, o.output, n, whole ? " (it was complete)" : "");
+  } else if (plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &w, errbuf) != PLM_OK)
+    plm_cli_Die(TOOL, "%s", errbuf);
 
   for (int f = 0; f < nfiles; f++) {
     plm_streamreader *r;
@@ -358,23 +467,35 @@ main(int argc, char **argv)
 
     if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
-      plm_lm_output out;
-      char          cause[PLM_ERRBUFSIZE];
       nrec++;
-      if ((status = plm_lm_Run(m, rec->seq, &pl.req, &o.lp, &out, cause)) == PLM_OK) {
-        if (out.note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, files[f], nrec, rec->id, out.note);
-        status = annotate(rec, m, &o, &pl, &out, cause);
-        plm_lmout_Clear(&out);
+      if (skipped < done.n) {                 /* --resume: already in the output */
+        if (strcmp(rec->id, done.id[skipped]) != 0) {
+          snprintf(errbuf, sizeof errbuf, "--resume: %.200s: record %lld is \"%.60s\", but the output's record %lld is \"%.60s\": not the same input",
+                   files[f], nrec, rec->id, skipped + 1, done.id[skipped]);
+          status = PLM_EINVAL;
+        }
+        plm_record_Destroy(rec);
+        skipped++;
+        if (status != PLM_OK) break;
+        continue;
       }
-      if (status == PLM_OK) status = plm_stream_Write(w, rec, cause);
-      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", files[f], nrec, rec->id, cause);
-      plm_record_Destroy(rec);
-      if (status != PLM_OK) break;
+      if ((status = batch_add(&bt, rec, nrec, errbuf)) != PLM_OK) break;
+      if (bt.tokens >= o.batch_tokens && (status = batch_run(&bt, m, &o, &pl, w, files[f], errbuf)) != PLM_OK) break;
     }
+    if (status == PLM_EOF) status = batch_run(&bt, m, &o, &pl, w, files[f], errbuf) == PLM_OK ? PLM_EOF : PLM_EIO;
     plm_stream_CloseRead(r);
     if (status != PLM_EOF) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
   }
+  if (skipped < done.n) {
+    plm_stream_AbortWrite(w);
+    if (tmp[0]) unlink(tmp);
+    plm_cli_Die(TOOL, "--resume: %s holds %lld records, the input only %lld: not the same input", o.output, done.n, skipped);
+  }
   if (plm_stream_CloseWrite(w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (tmp[0] && rename(tmp, o.output) != 0) plm_cli_Die(TOOL, "%s -> %s: %s", tmp, o.output, strerror(errno));
+  for (long long i = 0; i < done.n; i++) free(done.id[i]);
+  free(done.id);
+  free(bt.rec); free(bt.seq); free(bt.nrec); free(bt.out);
   plm_lm_Close(m);
   plm_backend_Destroy(be);
   return 0;
