@@ -30,7 +30,7 @@
 #include "stream.h"
 
 #define TOOL     "plmstream"
-#define COMMANDS "ls select npy tsv cat merge rr fasta from-npy"
+#define COMMANDS "ls select npy tsv cat merge rr fasta from-npy repair"
 
 typedef struct {
   const char **ids;     int nids;       /* --id, repeatable */
@@ -679,6 +679,30 @@ ERROR:
   return status;
 }
 
+/* ----------------------------------------------------------------- repair */
+
+/* the intact records of a stream a killed producer cut, closed with an end frame (stream.h:
+ * plm_stream_Salvage, which attn --resume uses too) */
+static int
+run_repair(const opts *o, char *errbuf)
+{
+  plm_streamwriter *w = NULL;
+  char              cause[PLM_ERRBUFSIZE];
+  long long         kept;
+  int               whole, status;
+
+  PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
+  PLM_XCHECK(plm_stream_Salvage(o->files[0], w, NULL, NULL, &kept, &whole, cause, errbuf));
+  PLM_XCHECK(plm_stream_CloseWrite(w, errbuf));
+  if (whole) fprintf(stderr, "%s repair: %s was whole: %lld records copied\n", TOOL, o->files[0], kept);
+  else       fprintf(stderr, "%s repair: kept %lld intact records of %s; dropped the rest: %s\n", TOOL, kept, o->files[0], cause);
+  return PLM_OK;
+
+ERROR:
+  if (w) plm_stream_AbortWrite(w);
+  return status;
+}
+
 /* --------------------------------------------------------- command table */
 
 typedef struct {
@@ -746,6 +770,12 @@ static const command commands[] = {
     "Make a one-record stream of .npy files (i64 becomes i32, f64 becomes f32).\n"
     "      --id ID         the record id (required)\n"
     "      --seq SEQ       the sequence (required)\n"
+    "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
+  { "repair", "output,compress", 1, 1, run_repair, NULL,
+    "Usage: plmstream repair [-o OUT] [-z N] PART.tsr > fixed.tsr\n"
+    "Keep the intact records of a stream that was cut (a killed run), drop the damaged\n"
+    "tail, and close the result properly; says on stderr how many records it kept.\n"
+    "  -o, --output FILE   write here, not stdout\n"
     "  -z, --compress N      zlib level of the output, 0 (stored, default) to 9\n" },
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
@@ -836,7 +866,8 @@ check_opts(const command *cmd, opts *o, char *errbuf)
 {
   const char *c = cmd->name;
   if (o->nfiles < cmd->minfiles || (cmd->maxfiles >= 0 && o->nfiles > cmd->maxfiles))
-    return plm_Fail(errbuf, PLM_EINVAL, "%s takes %s", c, cmd->maxfiles == 2 ? "two streams, A and B" : "NAME=FILE.npy arguments");
+    return plm_Fail(errbuf, PLM_EINVAL, "%s takes %s", c, cmd->maxfiles == 2 ? "two streams, A and B" :
+                    cmd->maxfiles == 1 ? "one stream file" : "NAME=FILE.npy arguments");
   if (!strcmp(c, "select") && o->keep && o->drop) return plm_Fail(errbuf, PLM_EINVAL, "give --keep-tensor or --drop-tensor, not both");
   if (!strcmp(c, "npy") && !o->outdir)            return plm_Fail(errbuf, PLM_EINVAL, "npy needs -o DIR");
   if (!strcmp(c, "tsv") && !o->tensor)            return plm_Fail(errbuf, PLM_EINVAL, "tsv needs --tensor NAME");
