@@ -670,3 +670,10 @@ plm_stream_Salvage(const char *path, plm_streamwriter *w, int (*each)(const plm_
   else if (cause) snprintf(cause, PLM_ERRBUFSIZE, "%s", why);
   return PLM_OK;
 }
+
+long long
+plm_stream_Tell(const plm_streamreader *r)
+{
+  off_t at = ftello(r->fp);
+  return at < 0 ? -1 : (long long)at;
+}

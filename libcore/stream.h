@@ -10,6 +10,7 @@
  *   plm_stream_Read()       next record: PLM_OK, PLM_EOF at the end frame, or an
  *                           error "NAME: record N ("ID"): cause" in errbuf
  *   plm_stream_CloseRead()
+ *   plm_stream_Tell()       bytes read from the file so far (-1 where unknown), for progress
  *   plm_stream_OpenWrite()  path or "-"; zlevel 0 (stored) .. 9
  *   plm_stream_Write()      one record, flushed so downstream sees it at once
  *   plm_stream_CloseWrite() writes the end frame; call it only on success, so a
@@ -37,6 +38,7 @@ int   plm_stream_OpenRead(const char *path, plm_streamreader **ret_r, char *errb
 int   plm_stream_OpenReadFILE(FILE *fp, const char *name, plm_streamreader **ret_r, char *errbuf);
 int   plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf);
 void  plm_stream_CloseRead(plm_streamreader *r);
+long long plm_stream_Tell(const plm_streamreader *r);
 
 int   plm_stream_OpenWrite(const char *path, int zlevel, plm_streamwriter **ret_w, char *errbuf);
 int   plm_stream_OpenWriteFILE(FILE *fp, const char *name, int zlevel, plm_streamwriter **ret_w, char *errbuf);

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "error.h"
 #include "lm.h"
+#include "progress.h"
 #include "record.h"
 #include "stream.h"
 #include "vocab.h"
@@ -61,6 +62,8 @@ static const char usage_text[] =
   "  -o, --output FILE     write the stream to FILE, not stdout\n"
   "      --resume          with -o: keep the intact records of a FILE a cut run left, skip\n"
   "                        as many input records (their ids must match), and go on\n"
+  "      --progress        a progress line on stderr even when it is not a terminal\n"
+  "      --quiet           no progress line (default when stderr is not a terminal)\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
@@ -72,13 +75,14 @@ static const char usage_text[] =
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
        OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
-       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME };
+       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
   char        device_spec[64];                    /* "opencl:P:D" from --device */
   int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices, resume;
   long        batch_tokens;                       /* --batch-tokens */
+  int         progress;                           /* PLM_PROGRESS_AUTO, _ON (--progress), _OFF (--quiet) */
   const char *output;                             /* -o, NULL: stdout */
   plm_dtype   adtype;
   size_t      attn_memory;                        /* --attn-memory, bytes (0: lm.h's default) */
@@ -102,6 +106,7 @@ parse_options(int argc, char **argv, opts *o)
     { "device", required_argument, 0, OPT_DEVICE },    { "attn-memory", required_argument, 0, OPT_ATTN_MEMORY },
     { "compress", required_argument, 0, 'z' },      { "output", required_argument, 0, 'o' },
     { "batch-tokens", required_argument, 0, OPT_BATCH_TOKENS }, { "resume", no_argument, 0, OPT_RESUME },
+    { "progress", no_argument, 0, OPT_PROGRESS },    { "quiet", no_argument, 0, OPT_QUIET },
     { "precision", required_argument, 0, OPT_PRECISION },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
@@ -115,6 +120,7 @@ parse_options(int argc, char **argv, opts *o)
   o->backend = plm_backend_Default();
   o->adtype  = PLM_F32;
   o->batch_tokens = 4096;
+  o->progress     = PLM_PROGRESS_AUTO;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
   while ((c = getopt_long(argc, argv, "m:o:z:h", longopts, NULL)) != -1) {
@@ -149,6 +155,8 @@ parse_options(int argc, char **argv, opts *o)
       break;
     case 'o':          o->output = optarg; break;
     case OPT_RESUME:   o->resume = 1; break;
+    case OPT_PROGRESS: o->progress = PLM_PROGRESS_ON; break;
+    case OPT_QUIET:    o->progress = PLM_PROGRESS_OFF; break;
     case OPT_BACKEND:  o->backend = optarg; break;
     case OPT_DEVICE:   o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
     case OPT_DEVICES:  o->list_devices = 1; break;
@@ -362,11 +370,14 @@ typedef struct batch {
   plm_lm_output *out;
   int            n, cap;
   long           tokens;
+  long long      done, residues;  /* records and residues run so far, for the progress line */
 } batch;
 
 static int
 batch_run(batch *bt, plm_lm *m, const opts *o, const plan *pl, plm_streamwriter *w, const char *file, char *errbuf)
 {
+  bt->done += bt->n;
+  for (int i = 0; i < bt->n; i++) bt->residues += (long long)strlen(bt->rec[i]->seq);
   char cause[PLM_ERRBUFSIZE];
   int  bad = -1, status;
 
@@ -425,6 +436,8 @@ main(int argc, char **argv)
   kept              done = { 0 };
   long long         skipped = 0;
   batch             bt = { 0 };
+  plm_progress     *prog;
+  long long         total = 0, before = 0;   /* input bytes: all files, files finished */
 
   plm_cli_Init();
   parse_options(argc, argv, &o);
@@ -459,6 +472,8 @@ main(int argc, char **argv)
   } else if (plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &w, errbuf) != PLM_OK)
     plm_cli_Die(TOOL, "%s", errbuf);
 
+  for (int f = 0; f < nfiles; f++) total += plm_progress_FileSize(files[f]);
+  prog = plm_progress_Create(TOOL, o.progress, total);
   for (int f = 0; f < nfiles; f++) {
     plm_streamreader *r;
     plm_record       *rec;
@@ -480,12 +495,18 @@ main(int argc, char **argv)
         continue;
       }
       if ((status = batch_add(&bt, rec, nrec, errbuf)) != PLM_OK) break;
-      if (bt.tokens >= o.batch_tokens && (status = batch_run(&bt, m, &o, &pl, w, files[f], errbuf)) != PLM_OK) break;
+      if (bt.tokens >= o.batch_tokens) {
+        if ((status = batch_run(&bt, m, &o, &pl, w, files[f], errbuf)) != PLM_OK) break;
+        plm_progress_Update(prog, bt.done, bt.residues, total ? before + plm_stream_Tell(r) : -1);
+      }
     }
     if (status == PLM_EOF) status = batch_run(&bt, m, &o, &pl, w, files[f], errbuf) == PLM_OK ? PLM_EOF : PLM_EIO;
     plm_stream_CloseRead(r);
-    if (status != PLM_EOF) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+    if (status != PLM_EOF) { plm_progress_Finish(prog); plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+    before += plm_progress_FileSize(files[f]);
   }
+  plm_progress_Update(prog, bt.done, bt.residues, total ? total : -1);
+  plm_progress_Finish(prog);
   if (skipped < done.n) {
     plm_stream_AbortWrite(w);
     if (tmp[0]) unlink(tmp);

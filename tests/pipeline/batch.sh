@@ -64,14 +64,18 @@ for i in range(48):
 "$BIN/seqread" "$T/many.fa" > "$T/many.tsr"
 A="-m $M/esm2_t6_8M_shape_random.pt --threads 2 --contacts --batch-tokens 600"
 "$BIN/attn" $A -o "$T/full.tsr" "$T/many.tsr"
-for cut in 0.3 0.8 1.5 3; do
+full=$(wc -c < "$T/full.tsr")
+for pct in 0 20 50 80; do      # kill once the output holds pct % of the whole run's bytes
   rm -f "$T/part.tsr"
   "$BIN/attn" $A -o "$T/part.tsr" "$T/many.tsr" & pid=$!
-  sleep $cut; kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
-  n=$("$BIN/plmstream" repair "$T/part.tsr" 2>&1 >/dev/null | sed -n 's/.*kept \([0-9]*\) intact.*/\1/p')
+  while [ $pct -gt 0 ] && kill -0 $pid 2>/dev/null && [ "$(wc -c < "$T/part.tsr" 2>/dev/null || echo 0)" -lt $((full * pct / 100)) ]; do
+    sleep 0.05
+  done
+  kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+  n=$("$BIN/plmstream" repair "$T/part.tsr" 2>&1 >/dev/null | sed -n 's/.*\(kept\|whole:\) \([0-9]*\) .*/\2/p')
   if "$BIN/attn" $A -o "$T/part.tsr" --resume "$T/many.tsr" 2>"$T/err" && cmp -s "$T/part.tsr" "$T/full.tsr"; then
-    pass "attn --resume after SIGKILL at ${cut}s (${n:-all} records kept) is byte-identical to an uninterrupted run"
-  else fail "attn --resume after SIGKILL at ${cut}s: $(head -c 300 "$T/err")"; fi
+    pass "attn --resume after SIGKILL at ${pct}% of the output (${n:-0} of 48 records kept) is byte-identical to an uninterrupted run"
+  else fail "attn --resume after SIGKILL at ${pct}%: $(head -c 300 "$T/err")"; fi
 done
 check_fails "attn --resume refuses a different input" "not the same input" \
   sh -c "'$BIN/seqread' '$T/g.fa' | '$BIN/attn' $A -o '$T/full.tsr' --resume"
@@ -89,3 +93,8 @@ check "plmstream repair's records equal the first ones of the whole run" sh -c \
   "'$BIN/plmstream' select --first $k '$T/full.tsr' | cmp -s - '$T/fixed.tsr'"
 check "plmstream repair copies a whole stream unchanged" sh -c \
   "'$BIN/plmstream' repair '$T/full.tsr' 2>'$T/rerr' | cmp -s - '$T/full.tsr' && grep -q 'was whole: 48 records' '$T/rerr'"
+
+# the progress line: forced with --progress (stderr here is no terminal), silent by default
+check "attn --progress reports records, residues and an ETA on a file" sh -c \
+  "'$BIN/attn' $A --progress '$T/many.tsr' 2>&1 >/dev/null | tr '\r' '\n' | grep -q '^attn: 48 records, [0-9]* residues, .*100%'"
+check "attn is silent on a stderr that is no terminal" sh -c "'$BIN/attn' $A '$T/many.tsr' 2>&1 >/dev/null | wc -c | grep -qx 0"
