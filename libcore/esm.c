@@ -629,73 +629,82 @@ esm_destroy(plm_lm *m)
  * the forward pass, one function per step
  */
 
-/* embeddings: ids [B, T] -> x [B x T, D]
+/* embeddings: ids (B proteins packed, protein b's T[b] tokens from row off[b]) -> x [R, D]
  * token dropout (trained with 15% x 80% masks): <mask> rows zeroed, the rest scaled by
  * 0.88 / (1 - masked fraction), the fraction of each protein's own tokens as fair-esm computes
  * it per sequence; ESM-1b adds positions t + padding_idx + 1 and a LayerNorm. One protein
  * gathers straight into x; more gather each into h and add onto a zeroed x (exact) */
 static void
-embeddings_forward(plm_backend *be, esm_model *e, const int32_t *ids, int B, int T)
+embeddings_forward(plm_backend *be, esm_model *e, const int32_t *ids, int B, const int *T, const int *off)
 {
-  size_t TD = (size_t)T * e->D;
+  int R = off[B - 1] + T[B - 1];
 
-  if (B > 1) plm_op_Zero(be, e->x, (size_t)B * TD);
+  if (B > 1) plm_op_Zero(be, e->x, (size_t)R * e->D);
   for (int b = 0; b < B; b++) {
-    const int32_t *id = ids + (size_t)b * T;
+    const int32_t *id = ids + off[b];
+    size_t         TD = (size_t)T[b] * e->D, at = (size_t)off[b] * e->D;
     plm_buf       *dst = B > 1 ? e->h : e->x;
     int            nmask = 0;
-    for (int t = 0; t < T; t++) nmask += id[t] == PLM_ESM_MASK;
+    for (int t = 0; t < T[b]; t++) nmask += id[t] == PLM_ESM_MASK;
     if (e->token_dropout)
-      plm_op_Embed(be, e->embed.buf, id, T, e->D, PLM_ESM_MASK, 1.0f - 0.12f, 1.0f - (float)nmask / (float)T, dst);
+      plm_op_Embed(be, e->embed.buf, id, T[b], e->D, PLM_ESM_MASK, 1.0f - 0.12f, 1.0f - (float)nmask / (float)T[b], dst);
     else
-      plm_op_Embed(be, e->embed.buf, id, T, e->D, -1, 1.0f, 1.0f, dst);
-    if (B > 1) plm_op_Add(be, e->x, (size_t)b * TD, e->h, 0, TD);
-    if (!e->rotary) plm_op_Add(be, e->x, (size_t)b * TD, e->pos.buf, (size_t)(PLM_ESM_PAD + 1) * e->D, TD);
+      plm_op_Embed(be, e->embed.buf, id, T[b], e->D, -1, 1.0f, 1.0f, dst);
+    if (B > 1) plm_op_Add(be, e->x, at, e->h, 0, TD);
+    if (!e->rotary) plm_op_Add(be, e->x, at, e->pos.buf, (size_t)(PLM_ESM_PAD + 1) * e->D, TD);
   }
-  if (e->ln_before) plm_op_LayerNorm(be, e->x, e->x, B * T, e->D, e->lnb_g.buf, e->lnb_b.buf, e->eps);
+  if (e->ln_before) plm_op_LayerNorm(be, e->x, e->x, R, e->D, e->lnb_g.buf, e->lnb_b.buf, e->eps);
 }
 
-/* rotary tables: cos, sin [B x T, hd/2] of angle t * inv_freq[i] (t the position within its
- * protein), the angle rounded to float as torch does */
+/* rotary tables: cos, sin [R, hd/2] of angle t * inv_freq[i] (t the position within its
+ * protein), the angle rounded to float as torch does; the longest protein's table, copied per protein */
 static void
-rotary_tables(plm_backend *be, esm_model *e, int B, int T)
+rotary_tables(plm_backend *be, esm_model *e, int B, const int *T, const int *off)
 {
-  int    half = e->hd / 2;
-  size_t n = (size_t)T * half;
-  float *c = e->rope, *s = e->rope + (size_t)B * n;
-  for (int t = 0; t < T; t++)
+  int    half = e->hd / 2, R = off[B - 1] + T[B - 1], Tmax = 0;
+  float *c = e->rope, *s = e->rope + (size_t)R * half;
+  for (int b = 0; b < B; b++) if (T[b] > Tmax) Tmax = T[b];
+  for (int t = 0; t < Tmax; t++)
     for (int i = 0; i < half; i++) {
       float a = (float)t * e->inv_freq[i];
       c[(size_t)t * half + i] = (float)cos(a);
       s[(size_t)t * half + i] = (float)sin(a);
     }
-  for (int b = 1; b < B; b++) {
-    memcpy(c + (size_t)b * n, c, sizeof *c * n);
-    memcpy(s + (size_t)b * n, s, sizeof *s * n);
-  }
-  plm_buf_Write(be, e->cos, 0, c, (size_t)B * n);
-  plm_buf_Write(be, e->sin, 0, s, (size_t)B * n);
+  /* protein 0 starts at row 0 and may be shorter than the longest: later ones copy from the back */
+  for (int b = B - 1; b >= 0; b--)
+    for (int t = T[b] - 1; t >= 0; t--) {
+      size_t to = ((size_t)off[b] + t) * half, from = (size_t)t * half;
+      if (to == from) continue;
+      memmove(c + to, c + from, sizeof *c * half);
+      memmove(s + to, s + from, sizeof *s * half);
+    }
+  plm_buf_Write(be, e->cos, 0, c, (size_t)R * half);
+  plm_buf_Write(be, e->sin, 0, s, (size_t)R * half);
 }
 
-/* who wants one layer's attention maps, as blocks of query rows come: the attentions tensor (slot
- * li) and the contact head (layer l); NULL where no one does (a batch) */
+/* who wants one protein's maps of one layer, as blocks of query rows come: its attentions tensor
+ * (slot li) and its contact head (layer l, into its own acc/cu/cv); NULL where no one does */
 typedef struct esm_maps {
   const plm_lm_request *req;
   plm_tensor           *attentions;   /* NULL: not this layer */
   int                   li, l, contacts;
+  plm_buf              *acc, *cu, *cv; /* this protein's contact head state */
+  const int32_t        *ids;          /* this protein's tokens, for its inline <eos> */
 } esm_maps;
 
-static void contact_step(plm_backend *be, esm_model *e, int l, int T, int row0, int rows);
+static void contact_step(plm_backend *be, esm_model *e, const esm_maps *mp, int T, int row0, int rows);
 
-/* self-attention block over B proteins of T tokens: x [B x T, D] += out_proj(softmax(q k^T) v) of
- * LN(x), per head of hd columns; the projections run over all B x T rows at once, the attention
- * per protein over its own T x T, Q query rows at a time: att holds H x Q x T probabilities, so
- * memory for the maps is bounded however long the protein (each row's softmax is whole, so blocks
- * change nothing but the order of work); q, k, v [B x T, D]; each block goes to maps (B = 1) */
+/* self-attention block over B proteins packed by rows (protein b: T[b] rows from off[b]):
+ * x [R, D] += out_proj(softmax(q k^T) v) of LN(x), per head of hd columns; the projections run over
+ * all R rows at once, the attention per protein over its own T x T, Q[b] query rows at a time: att
+ * holds H x Q x T probabilities, so memory for the maps is bounded however long the protein (each
+ * row's softmax is whole, so blocks change nothing but the order of work); no padding anywhere;
+ * each block goes to maps[b] (NULL: no one wants maps) */
 static void
-attention_forward(plm_backend *be, esm_model *e, const esm_layer *w, int B, int T, int Q, const esm_maps *maps)
+attention_forward(plm_backend *be, esm_model *e, const esm_layer *w, int B, const int *T, const int *off,
+                  const int *Q, const esm_maps *maps)
 {
-  int D = e->D, H = e->H, hd = e->hd, R = B * T;
+  int D = e->D, H = e->H, hd = e->hd, R = off[B - 1] + T[B - 1];
 
   plm_op_LayerNorm(be, e->x, e->h, R, D, w->ln1_g.buf, w->ln1_b.buf, e->eps);
   plm_op_Linear(be, e->h, R, D, w->wq.buf, w->bq.buf, D, e->q);
@@ -707,22 +716,23 @@ attention_forward(plm_backend *be, esm_model *e, const esm_layer *w, int B, int 
     plm_op_Rotary(be, e->k, R, H, hd, D, e->cos, e->sin);
   }
   for (int b = 0; b < B; b++)
-    for (int r0 = 0; r0 < T; r0 += Q) {
-      size_t off = (size_t)b * T * D, qoff = off + (size_t)r0 * D;
-      int    n = T - r0 < Q ? T - r0 : Q;
-      size_t hs = (size_t)n * T;                            /* one head's block */
-      plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = n, .N = T, .K = hd, .batch = H, .alpha = 1.0f,
+    for (int r0 = 0; r0 < T[b]; r0 += Q[b]) {
+      int    Tb = T[b];
+      size_t o = (size_t)off[b] * D, qoff = o + (size_t)r0 * D;
+      int    n = Tb - r0 < Q[b] ? Tb - r0 : Q[b];
+      size_t hs = (size_t)n * Tb;                           /* one head's block */
+      plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = n, .N = Tb, .K = hd, .batch = H, .alpha = 1.0f,
                                    .A = e->q, .offA = qoff, .lda = D, .strideA = (size_t)hd,
-                                   .B = e->k, .offB = off, .ldb = D, .strideB = (size_t)hd,
-                                   .C = e->att, .ldc = T, .strideC = hs });
-      plm_op_SoftmaxRows(be, e->att, H * n, T);
-      plm_op_Gemm(be, &(plm_gemm){ .M = n, .N = hd, .K = T, .batch = H, .alpha = 1.0f,
-                                   .A = e->att, .lda = T, .strideA = hs,
-                                   .B = e->v, .offB = off, .ldb = D, .strideB = (size_t)hd,
+                                   .B = e->k, .offB = o, .ldb = D, .strideB = (size_t)hd,
+                                   .C = e->att, .ldc = Tb, .strideC = hs });
+      plm_op_SoftmaxRows(be, e->att, H * n, Tb);
+      plm_op_Gemm(be, &(plm_gemm){ .M = n, .N = hd, .K = Tb, .batch = H, .alpha = 1.0f,
+                                   .A = e->att, .lda = Tb, .strideA = hs,
+                                   .B = e->v, .offB = o, .ldb = D, .strideB = (size_t)hd,
                                    .C = e->ctx, .offC = qoff, .ldc = D, .strideC = (size_t)hd });
       if (!maps) continue;
-      if (maps->attentions) plm_lmout_Attention(be, e->att, H, maps->li, T, r0, n, maps->req, maps->attentions);
-      if (maps->contacts) contact_step(be, e, maps->l, T, r0, n);
+      if (maps[b].attentions) plm_lmout_Attention(be, e->att, H, maps[b].li, Tb, r0, n, maps[b].req, maps[b].attentions);
+      if (maps[b].contacts) contact_step(be, e, &maps[b], Tb, r0, n);
     }
   plm_op_Linear(be, e->ctx, R, D, w->wo.buf, w->bo.buf, D, e->h);
   plm_op_Add(be, e->x, 0, e->h, 0, (size_t)R * D);
@@ -751,13 +761,16 @@ lmhead_forward(plm_backend *be, esm_model *e, int R)
 
 /* contact head, one layer, a block of its query rows: the weighted sum of the maps over residues
  * 1..T-2 and each map's APC sums (backend.h, apc.h); rows and columns of inline <eos> (e->drop,
- * set per protein) zeroed first, as fair-esm's eos mask does; the last block adds the layer's factors */
+ * set from the protein's tokens) zeroed first, as fair-esm's eos mask does; the last block adds the
+ * layer's factors */
 static void
-contact_step(plm_backend *be, esm_model *e, int l, int T, int row0, int rows)
+contact_step(plm_backend *be, esm_model *e, const esm_maps *mp, int T, int row0, int rows)
 {
+  e->dropping = 0;
+  for (int i = 0; i < T - 2; i++) e->dropping |= (e->drop[i] = mp->ids[i + 1] == PLM_ESM_EOS);
   plm_contact_step s = { .att = e->att, .H = e->H, .T = T, .row0 = row0, .rows = rows, .first = 1, .L = T - 2,
-                         .drop = e->dropping ? e->drop : NULL, .w = e->reg_w.host + (size_t)l * e->H,
-                         .acc = e->acc, .u = e->cu, .v = e->cv, .k0 = l * e->H };
+                         .drop = e->dropping ? e->drop : NULL, .w = e->reg_w.host + (size_t)mp->l * e->H,
+                         .acc = mp->acc, .u = mp->cu, .v = mp->cv, .k0 = mp->l * e->H };
   plm_op_ContactAccum(be, &s);
   if (row0 + rows == T) plm_op_ContactFactors(be, &s);
 }
@@ -765,13 +778,13 @@ contact_step(plm_backend *be, esm_model *e, int l, int T, int row0, int rows)
 /* contact head, the end: z [L, L] = acc + acc^T - u^T v, the regression over all layers x heads of
  * w APC(sym(attention)), then contacts = sigmoid(z + bias) */
 static void
-contact_finish(plm_backend *be, esm_model *e, int T, float *contacts)
+contact_finish(plm_backend *be, esm_model *e, const esm_maps *mp, int T, float *contacts)
 {
   int L = T - 2, K = e->nl * e->H;
-  plm_op_AddTranspose(be, e->acc, L);
+  plm_op_AddTranspose(be, mp->acc, L);
   plm_op_Gemm(be, &(plm_gemm){ .transA = 1, .M = L, .N = L, .K = K, .alpha = -1.0f, .beta = 1.0f,
-                               .A = e->cu, .lda = L, .B = e->cv, .ldb = L, .C = e->acc, .ldc = L });
-  plm_buf_Read(be, e->acc, 0, contacts, (size_t)L * L);
+                               .A = mp->cu, .lda = L, .B = mp->cv, .ldb = L, .C = mp->acc, .ldc = L });
+  plm_buf_Read(be, mp->acc, 0, contacts, (size_t)L * L);
   for (size_t i = 0; i < (size_t)L * L; i++) contacts[i] = 1.0f / (1.0f + expf(-(contacts[i] + e->reg_b.host[0])));
 }
 
@@ -801,76 +814,138 @@ query_block(const plm_backend *be, const esm_model *e, int T, size_t budget)
   return q < 1 ? 1 : (int)q;
 }
 
-/* B proteins of T tokens each (ids [B, T]) through the model; what req asks beyond logits
- * (representations, attention maps, contacts) is for one protein only (B = 1); logits come
- * back (B x T) x V */
+/* the contact head's state of the proteins of a batch after the first (the first uses e->acc, cu, cv) */
+static void
+free_contact_state(plm_backend *be, esm_maps *mp, int B)
+{
+  for (int b = 1; b < B; b++) {
+    plm_buf_Destroy(be, mp[b].acc);
+    plm_buf_Destroy(be, mp[b].cu);
+    plm_buf_Destroy(be, mp[b].cv);
+  }
+}
+
+/* B proteins packed by rows (ids: protein b's T[b] tokens after the ones before it) through the
+ * model, as one forward pass: the position-wise layers one GEMM over all rows, attention per protein
+ * without padding. outs[b] gets what req asks for protein b; with merged (forward_batch), logits of
+ * all rows come back in one tensor in *merged and outs is NULL */
 static int
-esm_run(plm_lm *m, const int32_t *ids, int B, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
+esm_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs,
+        plm_lm_output *merged, char *errbuf)
 {
   esm_model   *e  = m->priv;
   plm_backend *be = m->be;
   int          nla = req->attn_layers ? plm_lmout_CountFlags(req->attn_layers, e->nl) : 0;
   int          nha = plm_lmout_CountFlags(req->attn_heads, e->H);
-  int          L = T - 2, R = B * T, li = 0, Q, status;
+  int          R = 0, Tq = 0, Qmax = 0, status;
+  int         *off = NULL, *Q = NULL;
+  esm_maps    *mp = NULL;
 
   if (req->logits && !m->has_lmhead)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no LM head (lm_head.*): logits are unavailable", m->path);
   if (req->contacts && !m->has_contacts)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no contact regression weights (contact_head.regression.*)%s%s", m->path,
               m->note[0] ? ": " : "", m->note);
-  Q = query_block(be, e, T, req->attn_bytes);
-  PLM_XCHECK(reserve_workspace(be, e, B, T, Q, req->contacts, errbuf));
-  if (nla > 0 && nha > 0)
-    PLM_XCHECK(new_output("attentions", req->attn_dtype, 4, nla, nha, T, T, &out->attentions, errbuf));
-
-  if (e->rotary) rotary_tables(be, e, B, T);
-  embeddings_forward(be, e, ids, B, T);
-  PLM_XCHECK(plm_lmout_Repr(be, e->x, 0, T, e->D, req, out, errbuf));
-  if (req->contacts) {
-    plm_op_Zero(be, e->acc, (size_t)L * L);
-    plm_op_Zero(be, e->cv, (size_t)e->nl * e->H * L);
-    e->dropping = 0;
-    for (int i = 0; i < L; i++) e->dropping |= (e->drop[i] = ids[i + 1] == PLM_ESM_EOS);
+  if ((off = malloc(sizeof *off * (size_t)B)) == NULL || (Q = malloc(sizeof *Q * (size_t)B)) == NULL ||
+      (mp = calloc((size_t)B, sizeof *mp)) == NULL)
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (int b = 0; b < B; b++) {
+    off[b] = R;
+    R     += T[b];
+    Q[b]   = query_block(be, e, T[b], req->attn_bytes);
+    if ((size_t)Q[b] * T[b] > (size_t)Qmax * Tq) { Qmax = Q[b]; Tq = T[b]; }
+  }
+  /* rows for all B proteins (capT >= R too: cu, cv and drop are sized by it); att for the largest
+   * H x Q x T of the batch; acc for the first protein's contact head */
+  PLM_XCHECK(reserve_workspace(be, e, 1, R, 1, 0, errbuf));
+  PLM_XCHECK(reserve_workspace(be, e, 1, Tq, Qmax, 0, errbuf));
+  if (req->contacts && outs) PLM_XCHECK(reserve_workspace(be, e, 1, T[0], Q[0], 1, errbuf));
+  for (int b = 0; b < B; b++) {
+    plm_lm_output *out = outs ? &outs[b] : NULL;
+    int            L = T[b] - 2;
+    mp[b] = (esm_maps){ .req = req, .contacts = req->contacts && out, .ids = ids + off[b] };
+    if (out && nla > 0 && nha > 0)
+      PLM_XCHECK(new_output("attentions", req->attn_dtype, 4, nla, nha, T[b], T[b], &out->attentions, errbuf));
+    if (!mp[b].contacts) continue;
+    if (b == 0) { mp[b].acc = e->acc; mp[b].cu = e->cu; mp[b].cv = e->cv; }
+    else {
+      PLM_XCHECK(plm_buf_Create(be, (size_t)L * L, &mp[b].acc, errbuf));
+      PLM_XCHECK(plm_buf_Create(be, (size_t)e->nl * e->H * L, &mp[b].cu, errbuf));
+      PLM_XCHECK(plm_buf_Create(be, (size_t)e->nl * e->H * L, &mp[b].cv, errbuf));
+    }
   }
 
-  for (int l = 0; l < e->nl; l++) {
-    int      mine = out->attentions && req->attn_layers[l];
-    esm_maps maps = { .req = req, .attentions = mine ? out->attentions : NULL, .li = li, .l = l, .contacts = req->contacts };
+  if (e->rotary) rotary_tables(be, e, B, T, off);
+  embeddings_forward(be, e, ids, B, T, off);
+  for (int b = 0; b < B && outs; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, off[b], 0, T[b], e->D, req, &outs[b], errbuf));
+  for (int b = 0; b < B; b++)
+    if (mp[b].contacts) {
+      int L = T[b] - 2;
+      plm_op_Zero(be, mp[b].acc, (size_t)L * L);
+      plm_op_Zero(be, mp[b].cv, (size_t)e->nl * e->H * L);
+    }
+
+  for (int l = 0, li = 0; l < e->nl; l++) {
+    int mine = nla > 0 && nha > 0 && req->attn_layers[l];
+    for (int b = 0; b < B; b++) {
+      mp[b].l = l;
+      mp[b].li = li;
+      mp[b].attentions = mine && outs ? outs[b].attentions : NULL;
+    }
     li += mine;
-    attention_forward(be, e, &e->layer[l], B, T, Q, B == 1 ? &maps : NULL);
+    attention_forward(be, e, &e->layer[l], B, T, off, Q, outs ? mp : NULL);
     ffn_forward(be, e, &e->layer[l], R);
-    if (l < e->nl - 1) PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
+    if (l < e->nl - 1)
+      for (int b = 0; b < B && outs; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, off[b], l + 1, T[b], e->D, req, &outs[b], errbuf));
   }
   plm_op_LayerNorm(be, e->x, e->x, R, e->D, e->lna_g.buf, e->lna_b.buf, e->eps);
-  PLM_XCHECK(plm_lmout_Repr(be, e->x, e->nl, T, e->D, req, out, errbuf));
+  for (int b = 0; b < B && outs; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, off[b], e->nl, T[b], e->D, req, &outs[b], errbuf));
 
   if (req->logits) {
     lmhead_forward(be, e, R);
-    PLM_XCHECK(plm_lmout_Logits(be, e->logits, R, e->V, out, errbuf));
+    if (merged) PLM_XCHECK(plm_lmout_Logits(be, e->logits, R, e->V, merged, errbuf));
+    for (int b = 0; b < B && outs; b++) PLM_XCHECK(plm_lmout_LogitsRows(be, e->logits, off[b], T[b], e->V, &outs[b], errbuf));
   }
-  if (req->contacts) {
-    PLM_XCHECK(new_output("contacts", PLM_F32, 2, L, L, 0, 0, &out->contacts, errbuf));
-    contact_finish(be, e, T, out->contacts->data);
+  for (int b = 0; b < B; b++) {
+    if (!mp[b].contacts) continue;
+    PLM_XCHECK(new_output("contacts", PLM_F32, 2, T[b] - 2, T[b] - 2, 0, 0, &outs[b].contacts, errbuf));
+    contact_finish(be, e, &mp[b], T[b], outs[b].contacts->data);
   }
   PLM_XCHECK(plm_backend_Sync(be, errbuf));
-  return PLM_OK;
+  status = PLM_OK;
 
 ERROR:
+  if (mp) free_contact_state(be, mp, B);
+  free(mp);
+  free(off);
+  free(Q);
   return status;
 }
 
 static int
 esm_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
 {
-  return esm_run(m, ids, 1, T, req, out, errbuf);
+  return esm_run(m, ids, 1, &T, req, out, NULL, errbuf);
+}
+
+static int
+esm_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
+{
+  if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
+  return esm_run(m, ids, B, T, req, outs, NULL, errbuf);
 }
 
 static int
 esm_forward_batch(plm_lm *m, const int32_t *ids, int B, int T, plm_lm_output *out, char *errbuf)
 {
   plm_lm_request req = { .logits = 1 };
+  int           *Ts, status;
   if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
-  return esm_run(m, ids, B, T, &req, out, errbuf);
+  if ((Ts = malloc(sizeof *Ts * (size_t)B)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  for (int b = 0; b < B; b++) Ts[b] = T;
+  status = esm_run(m, ids, B, Ts, &req, NULL, out, errbuf);
+  free(Ts);
+  return status;
 }
 
 /* fair-esm's tokenization with BOS and EOS; an inline <pad> would need a padding mask fair-esm
@@ -908,6 +983,7 @@ plm_esm_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbuf
   m->tokenize = esm_tokenize;
   m->forward  = esm_forward;
   m->forward_batch = esm_forward_batch;
+  m->forward_many  = esm_forward_many;
   m->destroy  = esm_destroy;
   PLM_XCHECK(read_config(m, e, errbuf));
   PLM_XCHECK(load_weights(m, e, errbuf));

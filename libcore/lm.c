@@ -312,3 +312,66 @@ ERROR:
   free(ids);
   return status;
 }
+
+/* B proteins through one forward pass where the model has forward_many: every protein that fits the
+ * model's limit joins the pass (no padding: any lengths mix at no cost); one over it follows the
+ * long policy alone through plm_lm_Run. On failure *ret_bad is the protein at fault (-1: the pass) */
+int
+plm_lm_RunBatch(plm_lm *m, const char *const *seqs, int B, const plm_lm_request *req, const plm_long *lp,
+                plm_lm_output *outs, int *ret_bad, char *errbuf)
+{
+  int32_t **ids = NULL, *packed = NULL;
+  int      *T = NULL, *which = NULL, n = 0, status;
+  size_t    R = 0;
+
+  *ret_bad = -1;
+  for (int b = 0; b < B; b++) memset(&outs[b], 0, sizeof outs[b]);
+  if (!m->forward_many || B == 1) {
+    for (int b = 0; b < B; b++)
+      if ((status = plm_lm_Run(m, seqs[b], req, lp, &outs[b], errbuf)) != PLM_OK) { *ret_bad = b; goto ERROR; }
+    return PLM_OK;
+  }
+  if ((ids = calloc((size_t)B, sizeof *ids)) == NULL || (T = malloc(sizeof *T * (size_t)B)) == NULL ||
+      (which = malloc(sizeof *which * (size_t)B)) == NULL)
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (int b = 0; b < B; b++) {
+    int Tb;
+    if ((status = m->tokenize(m, seqs[b], &ids[b], &Tb, errbuf)) != PLM_OK) { *ret_bad = b; goto ERROR; }
+    if (m->max_tokens && Tb > m->max_tokens) {         /* the long policy, alone */
+      free(ids[b]); ids[b] = NULL;
+      if ((status = plm_lm_Run(m, seqs[b], req, lp, &outs[b], errbuf)) != PLM_OK) { *ret_bad = b; goto ERROR; }
+      continue;
+    }
+    if (m->trained_tokens && Tb > m->trained_tokens)
+      snprintf(outs[b].note, sizeof outs[b].note, "%d tokens is longer than the %d %s was trained on", Tb, m->trained_tokens, m->name);
+    which[n] = b;
+    T[n++]   = Tb;
+    R       += (size_t)Tb;
+  }
+  if (n > 0) {
+    plm_lm_output *part;
+    if ((packed = malloc(sizeof *packed * R)) == NULL || (part = calloc((size_t)n, sizeof *part)) == NULL)
+      PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+    R = 0;
+    for (int i = 0; i < n; i++) { memcpy(packed + R, ids[which[i]], sizeof *packed * (size_t)T[i]); R += (size_t)T[i]; }
+    status = m->forward_many(m, packed, n, T, req, part, errbuf);
+    for (int i = 0; i < n; i++) {
+      memcpy(part[i].note, outs[which[i]].note, sizeof part[i].note);
+      outs[which[i]] = part[i];
+      if (status == PLM_OK) status = tokens_tensor(ids[which[i]], T[i], &outs[which[i]].tokens, errbuf);
+    }
+    free(part);
+    if (status != PLM_OK) goto ERROR;
+  }
+  status = PLM_OK;
+
+ERROR:
+  if (status != PLM_OK)
+    for (int b = 0; b < B; b++) plm_lmout_Clear(&outs[b]);
+  for (int b = 0; ids && b < B; b++) free(ids[b]);
+  free(ids);
+  free(packed);
+  free(T);
+  free(which);
+  return status;
+}

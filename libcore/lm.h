@@ -19,6 +19,11 @@
  * f32 (B x T) x V, each protein's rows equal to its own forward to float32 rounding.
  * The position-wise layers run as single GEMMs over the B x T rows, attention per protein.
  *
+ * forward_many (NULL where an architecture lacks it) runs B proteins of any lengths (ids packed:
+ * protein b's T[b] tokens follow the ones before it) as one forward pass with everything a request
+ * asks, outs[b] equal to protein b's own forward to float32 rounding; plm_lm_RunBatch() is the
+ * entry point, which falls back to one protein at a time where there is no forward_many.
+ *
  * Proteins longer than the model allows follow a plm_long policy: refuse,
  * keep the first residues, or run overlapping windows and average (lm.c).
  *
@@ -26,6 +31,8 @@
  *                        "X-contact-regression.pt" if present (m->note says when not)
  *   plm_lm_Close()
  *   plm_lm_Run()         one protein's text -> outputs, with the long-sequence policy
+ *   plm_lm_RunBatch()    B proteins' texts -> B outputs, one forward pass for all that fit the
+ *                        model (forward_many), the rest (long policies) one at a time
  *   plm_lm_ParseLong()   "error" | "truncate" | "window:W:S"
  *   plm_lmout_Clear()    free what a run returned and no one took (a zeroed output is empty)
  */
@@ -79,6 +86,8 @@ struct plm_lm {
   int  (*tokenize)(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, char *errbuf);
   int  (*forward)(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf);
   int  (*forward_batch)(plm_lm *m, const int32_t *ids, int B, int T, plm_lm_output *out, char *errbuf);
+  int  (*forward_many)(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req,
+                       plm_lm_output *outs, char *errbuf);
   void (*destroy)(plm_lm *m);
   void           *priv;
 };
@@ -87,6 +96,8 @@ int   plm_lm_Open(const char *path, plm_backend *be, plm_lm **ret_m, char *errbu
 void  plm_lm_Close(plm_lm *m);
 int   plm_lm_Run(plm_lm *m, const char *seq, const plm_lm_request *req, const plm_long *lp,
                  plm_lm_output *out, char *errbuf);
+int   plm_lm_RunBatch(plm_lm *m, const char *const *seqs, int B, const plm_lm_request *req, const plm_long *lp,
+                      plm_lm_output *outs, int *ret_bad, char *errbuf);
 int   plm_lm_ParseLong(const char *s, plm_long *ret_lp, char *errbuf);
 void  plm_lmout_Clear(plm_lm_output *out);
 

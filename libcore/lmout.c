@@ -19,28 +19,41 @@ plm_lmout_CountFlags(const uint8_t *flags, int n)
 
 /* a T x C matrix tensor read back from a backend buffer */
 static int
-read_matrix(plm_backend *be, const plm_buf *b, const char *name, int T, int C, plm_tensor **ret_t, char *errbuf)
+read_matrix(plm_backend *be, const plm_buf *b, int row0, const char *name, int T, int C, plm_tensor **ret_t, char *errbuf)
 {
   int64_t shape[2] = { T, C };
   int     status = plm_tensor_Create(name, PLM_F32, 2, shape, ret_t, errbuf);
-  if (status == PLM_OK) plm_buf_Read(be, b, 0, (*ret_t)->data, (size_t)T * C);
+  if (status == PLM_OK) plm_buf_Read(be, b, (size_t)row0 * C, (*ret_t)->data, (size_t)T * C);
   return status;
+}
+
+int
+plm_lmout_ReprRows(plm_backend *be, const plm_buf *x, int row0, int K, int T, int D, const plm_lm_request *req,
+                   plm_lm_output *out, char *errbuf)
+{
+  char name[32];
+  if (!req->repr || !req->repr[K]) return PLM_OK;
+  snprintf(name, sizeof name, "repr%d", K);
+  return read_matrix(be, x, row0, name, T, D, &out->repr[K], errbuf);
 }
 
 int
 plm_lmout_Repr(plm_backend *be, const plm_buf *x, int K, int T, int D, const plm_lm_request *req,
                plm_lm_output *out, char *errbuf)
 {
-  char name[32];
-  if (!req->repr || !req->repr[K]) return PLM_OK;
-  snprintf(name, sizeof name, "repr%d", K);
-  return read_matrix(be, x, name, T, D, &out->repr[K], errbuf);
+  return plm_lmout_ReprRows(be, x, 0, K, T, D, req, out, errbuf);
+}
+
+int
+plm_lmout_LogitsRows(plm_backend *be, const plm_buf *logits, int row0, int T, int V, plm_lm_output *out, char *errbuf)
+{
+  return read_matrix(be, logits, row0, "logits", T, V, &out->logits, errbuf);
 }
 
 int
 plm_lmout_Logits(plm_backend *be, const plm_buf *logits, int T, int V, plm_lm_output *out, char *errbuf)
 {
-  return read_matrix(be, logits, "logits", T, V, &out->logits, errbuf);
+  return plm_lmout_LogitsRows(be, logits, 0, T, V, out, errbuf);
 }
 
 void

@@ -636,3 +636,49 @@ plm_stream_AbortWrite(plm_streamwriter *w)
   free(w->name);
   free(w);
 }
+
+/* the valid prefix of a stream that may have been cut (a killed producer): every record before the
+ * first damaged or missing frame is copied to w, each also handed to each() when given (which may
+ * stop the copy with a status of its own); *ret_kept the records kept, *ret_whole 1 when the stream
+ * ended with its end frame. Damage after the prefix is no error: it is what this is for; cause, when
+ * given, says why the copy stopped ("" for a whole stream) */
+int
+plm_stream_Salvage(const char *path, plm_streamwriter *w, int (*each)(const plm_record *rec, void *arg, char *errbuf),
+                   void *arg, long long *ret_kept, int *ret_whole, char *cause, char *errbuf)
+{
+  plm_streamreader *r;
+  plm_record       *rec;
+  char              why[PLM_ERRBUFSIZE];
+  int               status;
+
+  *ret_kept  = 0;
+  *ret_whole = 0;
+  if (cause) cause[0] = '\0';
+  if ((status = plm_stream_OpenRead(path, &r, why)) != PLM_OK) {
+    FILE *fp = fopen(path, "rb");           /* a file cut inside its header holds nothing to keep */
+    long  n  = -1;
+    if (fp && fseek(fp, 0, SEEK_END) == 0) n = ftell(fp);
+    if (fp) fclose(fp);
+    if (n < 0 || n >= 16) return plm_Fail(errbuf, status, "%s", why);
+    if (cause) snprintf(cause, PLM_ERRBUFSIZE, "%s", why);
+    return PLM_OK;
+  }
+  while ((status = plm_stream_Read(r, &rec, why)) == PLM_OK) {
+    if (each && (status = each(rec, arg, errbuf)) != PLM_OK) { plm_record_Destroy(rec); plm_stream_CloseRead(r); return status; }
+    status = plm_stream_Write(w, rec, errbuf);
+    plm_record_Destroy(rec);
+    if (status != PLM_OK) { plm_stream_CloseRead(r); return status; }
+    (*ret_kept)++;
+  }
+  plm_stream_CloseRead(r);
+  if (status == PLM_EOF) *ret_whole = 1;
+  else if (cause) snprintf(cause, PLM_ERRBUFSIZE, "%s", why);
+  return PLM_OK;
+}
+
+long long
+plm_stream_Tell(const plm_streamreader *r)
+{
+  off_t at = ftello(r->fp);
+  return at < 0 ? -1 : (long long)at;
+}

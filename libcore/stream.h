@@ -10,10 +10,14 @@
  *   plm_stream_Read()       next record: PLM_OK, PLM_EOF at the end frame, or an
  *                           error "NAME: record N ("ID"): cause" in errbuf
  *   plm_stream_CloseRead()
+ *   plm_stream_Tell()       bytes read from the file so far (-1 where unknown), for progress
  *   plm_stream_OpenWrite()  path or "-"; zlevel 0 (stored) .. 9
  *   plm_stream_Write()      one record, flushed so downstream sees it at once
  *   plm_stream_CloseWrite() writes the end frame; call it only on success, so a
  *                           failed producer leaves a stream readers call truncated
+ *   plm_stream_Salvage()    copy the intact records of a stream that may have been cut (the
+ *                           checksummed frames make the valid prefix known) to a writer
+ *                           (plmstream repair, attn --resume)
  *   plm_stream_Sniff()      do these leading bytes start a stream?
  */
 #ifndef PLM_STREAM_H
@@ -34,6 +38,7 @@ int   plm_stream_OpenRead(const char *path, plm_streamreader **ret_r, char *errb
 int   plm_stream_OpenReadFILE(FILE *fp, const char *name, plm_streamreader **ret_r, char *errbuf);
 int   plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf);
 void  plm_stream_CloseRead(plm_streamreader *r);
+long long plm_stream_Tell(const plm_streamreader *r);
 
 int   plm_stream_OpenWrite(const char *path, int zlevel, plm_streamwriter **ret_w, char *errbuf);
 int   plm_stream_OpenWriteFILE(FILE *fp, const char *name, int zlevel, plm_streamwriter **ret_w, char *errbuf);
@@ -41,6 +46,9 @@ int   plm_stream_Write(plm_streamwriter *w, const plm_record *rec, char *errbuf)
 int   plm_stream_CloseWrite(plm_streamwriter *w, char *errbuf);
 void  plm_stream_AbortWrite(plm_streamwriter *w);  /* free without the end frame */
 
+int   plm_stream_Salvage(const char *path, plm_streamwriter *w,
+                         int (*each)(const plm_record *rec, void *arg, char *errbuf), void *arg,
+                         long long *ret_kept, int *ret_whole, char *cause, char *errbuf);
 int   plm_stream_Sniff(const unsigned char *buf, size_t n);
 
 #endif

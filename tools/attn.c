@@ -3,9 +3,12 @@
  *
  *   seqread prots.fasta | attn -m esm2_t33_650M_UR50D.pt --contacts > contacts.tsr
  *
- * The model runs one record at a time (libcore/lm.h); what each record gains is chosen by options.
+ * Records are read a batch at a time (--batch-tokens) and each batch runs as one forward pass
+ * (plm_lm_RunBatch, libcore/lm.h); records come out in input order. What each record gains is
+ * chosen by options. -o FILE --resume keeps the intact records of a cut output and goes on.
  * man/man1/attn.1 is the contract: tensor names, shapes and metadata.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "cli.h"
 #include "error.h"
 #include "lm.h"
+#include "progress.h"
 #include "record.h"
 #include "stream.h"
 #include "vocab.h"
@@ -57,6 +61,12 @@ static const char usage_text[] =
   "      --precision P     model weights f32 (default) or f16: matrices rounded to half,\n"
   "                        float32 arithmetic, half the memory for the weights\n"
   "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
+  "      --batch-tokens N  run up to N tokens of consecutive records as one forward pass\n"
+  "                        (default 4096; 1: one protein at a time); output in input order\n"
+  "      --resume          with -o: keep the intact records of a FILE a cut run left, skip\n"
+  "                        as many input records (their ids must match), and go on\n"
+  "      --progress        a progress line on stderr even when it is not a terminal\n"
+  "      --quiet           no progress line (default when stderr is not a terminal)\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
   "      --version         version\n"
@@ -68,12 +78,14 @@ static const char usage_text[] =
 
 enum { OPT_RESIDUES = 512, OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
        OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
-       OPT_PRECISION };
+       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
   char        device_spec[64];                    /* "opencl:P:D" from --device */
-  int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices;
+  int         attentions, logits, contacts, mean, bos, threads, zlevel, list_devices, resume;
+  long        batch_tokens;                       /* --batch-tokens */
+  int         progress;                           /* PLM_PROGRESS_AUTO, _ON (--progress), _OFF (--quiet) */
   const char *output;        /* -o FILE; NULL: stdout */
   const char *mean_layers;   /* --mean=LIST; NULL: the --repr layers, else the last */
   int         residues_only; /* --residues-only: repr<K> without the special-token rows */
@@ -98,6 +110,8 @@ parse_options(int argc, char **argv, opts *o)
     { "backend", required_argument, 0, OPT_BACKEND }, { "list-devices", no_argument, 0, OPT_DEVICES },
     { "device", required_argument, 0, OPT_DEVICE },    { "attn-memory", required_argument, 0, OPT_ATTN_MEMORY },
     { "compress", required_argument, 0, 'z' },      { "output", required_argument, 0, 'o' },
+    { "batch-tokens", required_argument, 0, OPT_BATCH_TOKENS }, { "resume", no_argument, 0, OPT_RESUME },
+    { "progress", no_argument, 0, OPT_PROGRESS },    { "quiet", no_argument, 0, OPT_QUIET },
     { "precision", required_argument, 0, OPT_PRECISION }, { "residues-only", no_argument, 0, OPT_RESIDUES },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
@@ -110,6 +124,8 @@ parse_options(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->backend = plm_backend_Default();
   o->adtype  = PLM_F32;
+  o->batch_tokens = 4096;
+  o->progress     = PLM_PROGRESS_AUTO;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
   while ((c = getopt_long(argc, argv, "m:o:z:h", longopts, NULL)) != -1) {
@@ -138,6 +154,15 @@ parse_options(int argc, char **argv, opts *o)
       if (end == optarg || *end || n < 1 || n > 1024) plm_cli_Usage(TOOL, "--threads wants 1 to 1024, not '%s'", optarg);
       o->threads = (int)n;
       break;
+    case OPT_BATCH_TOKENS:
+      n = strtol(optarg, &end, 10);
+      if (end == optarg || *end || n < 1 || n > (1L << 30)) plm_cli_Usage(TOOL, "--batch-tokens wants a count of tokens, 1 or more, not '%s'", optarg);
+      o->batch_tokens = n;
+      break;
+    case 'o':          o->output = optarg; break;
+    case OPT_RESUME:   o->resume = 1; break;
+    case OPT_PROGRESS: o->progress = PLM_PROGRESS_ON; break;
+    case OPT_QUIET:    o->progress = PLM_PROGRESS_OFF; break;
     case OPT_BACKEND:  o->backend = optarg; break;
     case OPT_DEVICE:   o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
     case OPT_DEVICES:  o->list_devices = 1; break;
@@ -145,7 +170,6 @@ parse_options(int argc, char **argv, opts *o)
       if (plm_dtype_FromName(optarg, &o->weights) != PLM_OK || (o->weights != PLM_F32 && o->weights != PLM_F16))
         plm_cli_Usage(TOOL, "--precision is f32 or f16, not '%s'", optarg);
       break;
-    case 'o': o->output = optarg; break;
     case 'z':
       if (optarg[0] < '0' || optarg[0] > '9' || optarg[1]) plm_cli_Usage(TOOL, "--compress wants a level 0 to 9, not '%s'", optarg);
       o->zlevel = optarg[0] - '0';
@@ -156,6 +180,7 @@ parse_options(int argc, char **argv, opts *o)
     }
   }
   if (!o->model && !o->list_devices) plm_cli_Usage(TOOL, "no model: give -m MODEL");
+  if (o->resume && !o->output) plm_cli_Usage(TOOL, "--resume needs -o FILE, the output a cut run left");
   o->files  = argv + optind;
   o->nfiles = argc - optind;
 }
@@ -365,6 +390,82 @@ ERROR:
   return status;
 }
 
+/* --resume: the ids of the records the cut output kept, in order, to skip in the input */
+typedef struct kept { char **id; long long n, cap; } kept;
+
+static int
+keep_id(const plm_record *rec, void *arg, char *errbuf)
+{
+  kept *k = arg;
+  if (k->n == k->cap) {
+    long long cap = k->cap ? 2 * k->cap : 1024;
+    char    **p = realloc(k->id, sizeof *p * (size_t)cap);
+    if (!p) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+    k->id = p; k->cap = cap;
+  }
+  if ((k->id[k->n] = strdup(rec->id)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  k->n++;
+  return PLM_OK;
+}
+
+/* one batch of records: read, run as one forward pass, written in input order */
+typedef struct batch {
+  plm_record   **rec;
+  const char   **seq;
+  long long     *nrec;            /* each record's number in its file, for messages */
+  plm_lm_output *out;
+  int            n, cap;
+  long           tokens;
+  long long      done, residues;  /* records and residues run so far, for the progress line */
+} batch;
+
+static int
+batch_run(batch *bt, plm_lm *m, const opts *o, const plan *pl, plm_streamwriter *w, const char *file, char *errbuf)
+{
+  bt->done += bt->n;
+  for (int i = 0; i < bt->n; i++) bt->residues += (long long)strlen(bt->rec[i]->seq);
+  char cause[PLM_ERRBUFSIZE];
+  int  bad = -1, status;
+
+  if (bt->n == 0) return PLM_OK;
+  for (int i = 0; i < bt->n; i++) bt->seq[i] = bt->rec[i]->seq;
+  status = plm_lm_RunBatch(m, bt->seq, bt->n, &pl->req, &o->lp, bt->out, &bad, cause);
+  for (int i = 0; i < bt->n && status == PLM_OK; i++) {
+    if (bt->out[i].note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, file, bt->nrec[i], bt->rec[i]->id, bt->out[i].note);
+    status = annotate(bt->rec[i], m, o, pl, &bt->out[i], cause);
+    if (status == PLM_OK) status = plm_stream_Write(w, bt->rec[i], cause);
+    if (status != PLM_OK) bad = i;
+  }
+  if (status != PLM_OK) {
+    if (bad >= 0) snprintf(errbuf, PLM_ERRBUFSIZE, "%.200s: record %lld (\"%.60s\"): %.200s", file, bt->nrec[bad], bt->rec[bad]->id, cause);
+    else snprintf(errbuf, PLM_ERRBUFSIZE, "%.200s: records %lld-%lld: %.200s", file, bt->nrec[0], bt->nrec[bt->n - 1], cause);
+  }
+  for (int i = 0; i < bt->n; i++) { plm_lmout_Clear(&bt->out[i]); plm_record_Destroy(bt->rec[i]); }
+  bt->n = 0;
+  bt->tokens = 0;
+  return status;
+}
+
+static int
+batch_add(batch *bt, plm_record *rec, long long nrec, char *errbuf)
+{
+  if (bt->n == bt->cap) {
+    int cap = bt->cap ? 2 * bt->cap : 64;
+    void *a = realloc(bt->rec, sizeof *bt->rec * (size_t)cap), *b, *c, *d;
+    if (a) bt->rec = a;
+    b = realloc(bt->seq, sizeof *bt->seq * (size_t)cap);   if (b) bt->seq = b;
+    c = realloc(bt->nrec, sizeof *bt->nrec * (size_t)cap); if (c) bt->nrec = c;
+    d = realloc(bt->out, sizeof *bt->out * (size_t)cap);   if (d) bt->out = d;
+    if (!a || !b || !c || !d) { plm_record_Destroy(rec); return plm_Fail(errbuf, PLM_EMEM, "out of memory"); }
+    bt->cap = cap;
+  }
+  bt->rec[bt->n]  = rec;
+  bt->nrec[bt->n] = nrec;
+  bt->n++;
+  bt->tokens += (long)strlen(rec->seq) + 2;
+  return PLM_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -377,6 +478,12 @@ main(int argc, char **argv)
   static char      *stdin_only[] = { "-" };
   char            **files;
   int               nfiles;
+  char              tmp[4096] = "";
+  kept              done = { 0 };
+  long long         skipped = 0;
+  batch             bt = { 0 };
+  plm_progress     *prog;
+  long long         total = 0, before = 0;   /* input bytes: all files, files finished */
 
   plm_cli_Init();
   parse_options(argc, argv, &o);
@@ -397,8 +504,22 @@ main(int argc, char **argv)
                 m->note[0] ? " (" : "", m->note[0] ? m->note : "", m->note[0] ? ")" : "");
   if (o.logits && !m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: --logits is unavailable", m->path);
   make_plan(&o, m, &pl);
-  if (plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (o.resume && access(o.output, F_OK) == 0) {
+    /* the intact prefix into FILE.resume, then renamed over FILE at the end: a resume cut in turn
+     * leaves FILE as it was, and the next resume starts from it again */
+    long long n;
+    int       whole;
+    snprintf(tmp, sizeof tmp, "%s.resume", o.output);
+    if (plm_stream_OpenWrite(tmp, o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+    if (plm_stream_Salvage(o.output, w, keep_id, &done, &n, &whole, NULL, errbuf) != PLM_OK) {
+      plm_stream_AbortWrite(w); unlink(tmp); plm_cli_Die(TOOL, "--resume: %s", errbuf);
+    }
+    fprintf(stderr, "%s: resuming %s: %lld intact records kept%s\n", TOOL, o.output, n, whole ? " (it was complete)" : "");
+  } else if (plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &w, errbuf) != PLM_OK)
+    plm_cli_Die(TOOL, "%s", errbuf);
 
+  for (int f = 0; f < nfiles; f++) total += plm_progress_FileSize(files[f]);
+  prog = plm_progress_Create(TOOL, o.progress, total);
   for (int f = 0; f < nfiles; f++) {
     plm_streamreader *r;
     plm_record       *rec;
@@ -407,23 +528,41 @@ main(int argc, char **argv)
 
     if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
-      plm_lm_output out;
-      char          cause[PLM_ERRBUFSIZE];
       nrec++;
-      if ((status = plm_lm_Run(m, rec->seq, &pl.req, &o.lp, &out, cause)) == PLM_OK) {
-        if (out.note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, plm_cli_InputName(files[f]), nrec, rec->id, out.note);
-        status = annotate(rec, m, &o, &pl, &out, cause);
-        plm_lmout_Clear(&out);
+      if (skipped < done.n) {                 /* --resume: already in the output */
+        if (strcmp(rec->id, done.id[skipped]) != 0) {
+          snprintf(errbuf, sizeof errbuf, "--resume: %.200s: record %lld is \"%.60s\", but the output's record %lld is \"%.60s\": not the same input",
+                   plm_cli_InputName(files[f]), nrec, rec->id, skipped + 1, done.id[skipped]);
+          status = PLM_EINVAL;
+        }
+        plm_record_Destroy(rec);
+        skipped++;
+        if (status != PLM_OK) break;
+        continue;
       }
-      if (status == PLM_OK) status = plm_stream_Write(w, rec, cause);
-      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
-      plm_record_Destroy(rec);
-      if (status != PLM_OK) break;
+      if ((status = batch_add(&bt, rec, nrec, errbuf)) != PLM_OK) break;
+      if (bt.tokens >= o.batch_tokens) {
+        if ((status = batch_run(&bt, m, &o, &pl, w, plm_cli_InputName(files[f]), errbuf)) != PLM_OK) break;
+        plm_progress_Update(prog, bt.done, bt.residues, total ? before + plm_stream_Tell(r) : -1);
+      }
     }
+    if (status == PLM_EOF) status = batch_run(&bt, m, &o, &pl, w, plm_cli_InputName(files[f]), errbuf) == PLM_OK ? PLM_EOF : PLM_EIO;
     plm_stream_CloseRead(r);
-    if (status != PLM_EOF) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+    if (status != PLM_EOF) { plm_progress_Finish(prog); plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+    before += plm_progress_FileSize(files[f]);
+  }
+  plm_progress_Update(prog, bt.done, bt.residues, total ? total : -1);
+  plm_progress_Finish(prog);
+  if (skipped < done.n) {
+    plm_stream_AbortWrite(w);
+    if (tmp[0]) unlink(tmp);
+    plm_cli_Die(TOOL, "--resume: %s holds %lld records, the input only %lld: not the same input", o.output, done.n, skipped);
   }
   if (plm_stream_CloseWrite(w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (tmp[0] && rename(tmp, o.output) != 0) plm_cli_Die(TOOL, "%s -> %s: %s", tmp, o.output, strerror(errno));
+  for (long long i = 0; i < done.n; i++) free(done.id[i]);
+  free(done.id);
+  free(bt.rec); free(bt.seq); free(bt.nrec); free(bt.out);
   plm_lm_Close(m);
   plm_backend_Destroy(be);
   return 0;

@@ -512,42 +512,6 @@ ERROR:
   return status;
 }
 
-/* ----------------------------------------------------------------- repair */
-
-/* Keep the intact records of a cut or damaged stream (every frame before the damage has
- * passed both checksums) and close the copy with a proper end frame. */
-static int
-run_repair(const opts *o, char *errbuf)
-{
-  plm_streamwriter *w   = NULL;
-  plm_record       *rec = NULL;
-  input             in;
-  char              cause[PLM_ERRBUFSIZE];
-  int               status, ended;
-
-  input_Init(&in, o->files, o->nfiles);
-  const char *name = o->nfiles ? plm_cli_InputName(o->files[0]) : "stdin";
-  PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
-  while ((ended = input_Next(&in, &rec, cause)) == PLM_OK) {
-    PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
-    plm_record_Destroy(rec); rec = NULL;
-  }
-  if (ended != PLM_EOF && !in.r) PLM_XFAIL(ended, errbuf, "%s", cause);   /* not even a stream's start */
-  PLM_XCHECK(plm_stream_CloseWrite(w, errbuf));
-  w = NULL;
-  if (ended == PLM_EOF) fprintf(stderr, "plmstream repair: %s is intact: kept all %lld records\n", name, (long long)in.nall);
-  else fprintf(stderr, "plmstream repair: kept %lld intact record%s of %s; dropped the rest (%s)\n", (long long)in.nall,
-                 in.nall == 1 ? "" : "s", name, cause);
-  input_Close(&in);
-  return PLM_OK;
-
-ERROR:
-  if (w) plm_stream_AbortWrite(w);
-  plm_record_Destroy(rec);
-  input_Close(&in);
-  return status;
-}
-
 /* ---------------------------------------------------------------- unshard */
 
 /* The inverse of seqread --shard K/N: shard k holds records k, k+N, k+2N, ..., so reading
@@ -767,6 +731,33 @@ ERROR:
   if (w) plm_stream_AbortWrite(w);
   plm_tensor_Destroy(t);
   plm_record_Destroy(rec);
+  return status;
+}
+
+/* ----------------------------------------------------------------- repair */
+
+/* the intact records of a stream a killed producer cut, closed with an end frame (stream.h:
+ * plm_stream_Salvage, which attn --resume uses too) */
+static int
+run_repair(const opts *o, char *errbuf)
+{
+  plm_streamwriter *w = NULL;
+  char              cause[PLM_ERRBUFSIZE];
+  long long         kept;
+  int               whole, status;
+
+  const char       *path = o->nfiles ? o->files[0] : "-", *name = plm_cli_InputName(path);
+
+  PLM_XCHECK(plm_stream_OpenWrite(o->outdir ? o->outdir : "-", (int)o->zlevel, &w, errbuf));
+  PLM_XCHECK(plm_stream_Salvage(path, w, NULL, NULL, &kept, &whole, cause, errbuf));
+  PLM_XCHECK(plm_stream_CloseWrite(w, errbuf));
+  if (whole) fprintf(stderr, "%s repair: %s is intact: kept all %lld records\n", TOOL, name, kept);
+  else       fprintf(stderr, "%s repair: kept %lld intact record%s of %s; dropped the rest (%s)\n", TOOL, kept,
+                     kept == 1 ? "" : "s", name, cause);
+  return PLM_OK;
+
+ERROR:
+  if (w) plm_stream_AbortWrite(w);
   return status;
 }
 

@@ -1,0 +1,94 @@
+#!/bin/sh
+# batch.sh: attn's batched forward passes (--batch-tokens 4096, the default) against its own
+# one-protein-at-a-time path (--batch-tokens 1), in the same run, interleaved, on a random ESM-2 of
+# the 35M shape (mkmodel(1)), 2 threads, over three sets:
+#   short     120 generated proteins, L 30-128 (where batching must gain most)
+#   pdb70     the chains of ../shared/data/structures/pdb70_subset500 (L 30-300), via structseq
+#   longtail  generated UniProt-like lengths (log-normal, median ~300, clipped to 50-2000)
+# for --contacts, --repr 12 --mean and --attentions (short set only: the maps of a batch are held
+# until it is written, so it runs with --batch-tokens 1024).
+# Columns: set, mode, proteins, then for one-at-a-time and batched: proteins/s, peak MB (resident),
+# GFLOP/s (the encoder's multiply-adds: per layer 2T(4D^2 + 2DF) + 4T^2 D, T = L + 2), and the
+# speedup batched / one-at-a-time. Then the sgemm limit of this machine at the shapes of the
+# position-wise layers (bench/sgemm_limit.c): M = a typical protein's T, and M = 4096 (a batch).
+# fair-esm (esm-extract's FastaBatchedDataset batches) needs torch, which this machine lacks: that
+# column is not run here.
+# Run by `make bench`. Environment: BUILD, SHARED, PYTHON; BATCH_BENCH_SETS narrows the sets,
+# BATCH_BENCH_N caps the proteins per set (default: short 120, pdb70 500, longtail 100).
+BUILD=${BUILD:-build}
+BIN=$BUILD/bin
+SHARED=${SHARED:-../shared}
+PYTHON=${PYTHON:-python3}
+SETS=${BATCH_BENCH_SETS:-"short pdb70 longtail"}
+MDIR=$BUILD/bench-models
+MODEL=$MDIR/esm2_t12_35M
+D=480 F=1920 NL=12
+mkdir -p "$MDIR" && T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+for tool in attn seqread mkmodel structseq; do
+  [ -x "$BIN/$tool" ] || { echo "batch bench: $BIN/$tool not built, skipped"; exit 0; }
+done
+[ -x /usr/bin/time ] || { echo "batch bench: /usr/bin/time absent, skipped"; exit 0; }
+[ -f "$MODEL/model.safetensors" ] || "$BIN/mkmodel" --shape esm2_t12_35M --seed 1 -o "$MODEL" >/dev/null ||
+  { echo "batch bench: mkmodel failed"; exit 1; }
+
+# the sets, as FASTA
+gen() {  # gen N LO HI lognormal|uniform SEED
+  "$PYTHON" -c '
+import math, random, sys
+n, lo, hi, kind, seed = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+r = random.Random(seed)
+for i in range(n):
+    L = r.randint(lo, hi) if kind == "uniform" else min(hi, max(lo, int(r.lognormvariate(math.log(300), 0.8))))
+    print(">p%d\n%s" % (i, "".join(r.choice("ACDEFGHIKLMNPQRSTVWY") for _ in range(L))))' "$@"
+}
+for set in $SETS; do
+  case $set in
+  short)    gen "${BATCH_BENCH_N:-120}" 30 128 uniform 3 > "$T/$set.fa" ;;
+  longtail) gen "${BATCH_BENCH_N:-100}" 50 2000 lognormal 4 > "$T/$set.fa" ;;
+  pdb70)    "$BIN/structseq" "$SHARED"/data/structures/pdb70_subset500/*.pdb.gz 2>/dev/null |
+              awk -v n="${BATCH_BENCH_N:-500}" '/^>/ { k++ } k <= n' > "$T/$set.fa" ;;
+  esac
+  "$BIN/seqread" "$T/$set.fa" > "$T/$set.tsr" || { echo "batch bench: $set: seqread failed"; exit 1; }
+done
+
+flops() {  # the encoder's GFLOP over a FASTA's proteins
+  awk -v D=$D -v F=$F -v NL=$NL '/^>/ { if (s != "") n[++k] = length(s); s = ""; next } { s = s $0 }
+    END { if (s != "") n[++k] = length(s); for (i = 1; i <= k; i++) { t = n[i] + 2; g += NL * (2 * t * (4 * D * D + 2 * D * F) + 4 * t * t * D) } printf "%.3f", g / 1e9 }' "$1"
+}
+run() {  # run SET BATCHTOKENS OPTIONS... -> "seconds peakKB"
+  set_=$1 bt=$2; shift 2
+  /usr/bin/time -f "%e %M" -o "$T/time" "$BIN/attn" -m "$MODEL" --threads 2 --batch-tokens "$bt" "$@" "$T/$set_.tsr" > /dev/null ||
+    { echo "fail 0"; return; }
+  cat "$T/time"
+}
+
+echo "# attn batched (--batch-tokens 4096) vs one at a time (1): esm2_t12_35M shape, 2 threads, $(date -u +%Y-%m-%dT%H:%MZ)"
+printf "%-9s %-9s %5s | %8s %7s %7s | %8s %7s %7s | %s\n" set mode n "1:prot/s" "peakMB" "GFLOP/s" "B:prot/s" "peakMB" "GFLOP/s" speedup
+for set in $SETS; do
+  n=$(grep -c '^>' "$T/$set.fa"); g=$(flops "$T/$set.fa")
+  for mode in contacts mean attentions; do
+    case $mode in
+    contacts)   opts="--contacts" bt=4096 ;;
+    mean)       opts="--repr 12 --mean" bt=4096 ;;
+    attentions) [ "$set" = short ] || continue; opts="--attentions" bt=1024 ;;
+    esac
+    set -- $(run "$set" 1 $opts); s1=$1 m1=$2
+    set -- $(run "$set" "$bt" $opts); sb=$1 mb=$2
+    awk -v set="$set" -v mode="$mode" -v n="$n" -v g="$g" -v s1="$s1" -v m1="$m1" -v sb="$sb" -v mb="$mb" 'BEGIN {
+      if (s1 == "fail" || sb == "fail") { printf "%-9s %-9s %5d | failed\n", set, mode, n; exit }
+      printf "%-9s %-9s %5d | %8.2f %7.0f %7.1f | %8.2f %7.0f %7.1f | %.2fx\n", set, mode, n,
+             n / s1, m1 / 1024, g / s1, n / sb, mb / 1024, g / sb, s1 / sb }'
+  done
+done
+
+# the sgemm limit at the position-wise shapes (QKV/out: N = K = D; FFN: N = F, K = D)
+CFL=$(sed -n 's/^DEP_CFLAGS *= *//p' config.mk 2>/dev/null) LIBS=$(sed -n 's/^DEP_LIBS *= *//p' config.mk 2>/dev/null)
+if cc -O2 -o "$T/sgemm_limit" bench/sgemm_limit.c $CFL $LIBS 2>"$T/cc"; then
+  echo "# OpenBLAS sgemm limit on this machine (2 threads): M N K GFLOP/s"
+  for M in 100 4096; do
+    OPENBLAS_NUM_THREADS=2 "$T/sgemm_limit" $M $D $D 1
+    OPENBLAS_NUM_THREADS=2 "$T/sgemm_limit" $M $F $D 1
+  done
+else echo "# sgemm limit: could not compile bench/sgemm_limit.c: $(head -c 200 "$T/cc")"; fi
+echo "# fair-esm (esm-extract batches) not run: torch is not installed on this machine"
