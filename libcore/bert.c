@@ -57,7 +57,7 @@ typedef struct bert_model {
   plm_weights ws;
   plm_vocab  *vocab;
   /* workspace for one protein, regrown when a longer one comes */
-  int         capT;
+  int         capT, capR;             /* attention maps for capT tokens; row buffers for capR rows (a batch) */
   plm_buf    *x, *h, *q, *k, *v, *ctx, *att, *ff, *emb, *typ, *hl, *logits;
   int32_t    *zeros;                      /* token type 0 for every token */
 } bert_model;
@@ -321,33 +321,39 @@ free_workspace(plm_backend *be, bert_model *e)
   plm_buf **bufs[] = { &e->x, &e->h, &e->q, &e->k, &e->v, &e->ctx, &e->att, &e->ff, &e->emb, &e->typ, &e->hl, &e->logits };
   for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) { plm_buf_Destroy(be, *bufs[i]); *bufs[i] = NULL; }
   free(e->zeros); e->zeros = NULL;
-  e->capT = 0;
+  e->capT = e->capR = 0;
 }
 
 /* buffers for proteins of up to T tokens; grown in steps so a run of similar lengths reallocates rarely */
 static int
-reserve_workspace(plm_backend *be, bert_model *e, int T, char *errbuf)
+reserve_workspace(plm_backend *be, bert_model *e, int R, int T, char *errbuf)
 {
   size_t cT;
   int    status;
 
-  if (T <= e->capT) return PLM_OK;
+  size_t cR;
+  if (T <= e->capT && R <= e->capR) return PLM_OK;
+  if (T < e->capT) T = e->capT;
+  if (R < e->capR) R = e->capR;
+  if (R < T) R = T;
   free_workspace(be, e);
   cT = (size_t)(T + 63) / 64 * 64;
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->x, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->h, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->q, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->k, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->v, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->ctx, errbuf));
+  cR = (size_t)(R + 63) / 64 * 64;
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->x, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->h, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->q, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->k, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->v, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->ctx, errbuf));
   PLM_XCHECK(plm_buf_Create(be, cT * cT * e->H, &e->att, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->F, &e->ff, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->E, &e->emb, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->E, &e->typ, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->E, &e->hl, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->V, &e->logits, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->F, &e->ff, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->E, &e->emb, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->E, &e->typ, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->E, &e->hl, errbuf));
+  PLM_XCHECK(plm_buf_Create(be, cR * e->V, &e->logits, errbuf));
   if ((e->zeros = calloc(cT, sizeof *e->zeros)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   e->capT = (int)cT;
+  e->capR = (int)cR;
   return PLM_OK;
 
 ERROR:
@@ -379,47 +385,62 @@ activation(plm_backend *be, const bert_model *e, plm_buf *x, size_t n)
   else                    plm_op_GeluTanh(be, x, n);
 }
 
-/* embeddings: ids [T] -> x [T, D]: LN(word + position + type 0) over E columns, ALBERT's
- * projection to D after; positions 0..T-1, in the order the references add them */
+/* embeddings: ids (B proteins packed by rows: protein b's T[b] tokens from row off[b]) -> x [R, D]:
+ * LN(word + position + type 0) over E columns, ALBERT's projection to D after; positions 0..T-1 of
+ * each protein, in the order the references add them. One protein gathers straight into emb; more
+ * gather each into hl and add onto a zeroed emb (0 + w is w: exact) */
 static void
-embeddings_forward(plm_backend *be, bert_model *e, const int32_t *ids, int T)
+embeddings_forward(plm_backend *be, bert_model *e, const int32_t *ids, int B, const int *T, const int *off)
 {
   plm_buf *emb = e->albert ? e->emb : e->x;
-  size_t   n = (size_t)T * e->E;
+  int      R = off[B - 1] + T[B - 1], Tmax = 0;
 
-  plm_op_Embed(be, e->word.buf, ids, T, e->E, -1, 1.0f, 1.0f, emb);
-  plm_op_Add(be, emb, 0, e->pos.buf, 0, n);
-  plm_op_Embed(be, e->type.buf, e->zeros, T, e->E, -1, 1.0f, 1.0f, e->typ);
-  plm_op_Add(be, emb, 0, e->typ, 0, n);
-  plm_op_LayerNorm(be, emb, emb, T, e->E, e->lne_g.buf, e->lne_b.buf, e->eps);
-  if (e->albert) plm_op_Linear(be, emb, T, e->E, e->map_w.buf, e->map_b.buf, e->D, e->x);
+  for (int b = 0; b < B; b++) if (T[b] > Tmax) Tmax = T[b];
+  plm_op_Embed(be, e->type.buf, e->zeros, Tmax, e->E, -1, 1.0f, 1.0f, e->typ);
+  if (B > 1) plm_op_Zero(be, emb, (size_t)R * e->E);
+  for (int b = 0; b < B; b++) {
+    size_t n = (size_t)T[b] * e->E, at = (size_t)off[b] * e->E;
+    if (B > 1) {
+      plm_op_Embed(be, e->word.buf, ids + off[b], T[b], e->E, -1, 1.0f, 1.0f, e->hl);
+      plm_op_Add(be, emb, at, e->hl, 0, n);
+    } else plm_op_Embed(be, e->word.buf, ids, T[b], e->E, -1, 1.0f, 1.0f, emb);
+    plm_op_Add(be, emb, at, e->pos.buf, 0, n);
+    plm_op_Add(be, emb, at, e->typ, 0, n);
+  }
+  plm_op_LayerNorm(be, emb, emb, R, e->E, e->lne_g.buf, e->lne_b.buf, e->eps);
+  if (e->albert) plm_op_Linear(be, emb, R, e->E, e->map_w.buf, e->map_b.buf, e->D, e->x);
 }
 
-/* self-attention block: x [T, D] = LN(x + dense(softmax(q k^T / sqrt(hd)) v)), per head of hd
- * columns; q, k, v [T, D]; the probabilities stay in att [H, T, T] for whoever wants them */
+/* self-attention block over B proteins packed by rows: x [R, D] = LN(x + dense(softmax(q k^T /
+ * sqrt(hd)) v)), per head of hd columns; the projections over all R rows at once, the attention per
+ * protein over its own T x T (no padding), its probabilities in att [H, T, T] handed to outs[b]'s
+ * attentions slot li while they are there (li < 0: no one wants them) */
 static void
-attention_forward(plm_backend *be, bert_model *e, const bert_layer *w, int T)
+attention_forward(plm_backend *be, bert_model *e, const bert_layer *w, int B, const int *T, const int *off,
+                  const plm_lm_request *req, plm_lm_output *outs, int li)
 {
-  int    D = e->D, H = e->H, hd = e->hd;
-  size_t TT = (size_t)T * T;
+  int D = e->D, H = e->H, hd = e->hd, R = off[B - 1] + T[B - 1];
 
-  plm_op_Linear(be, e->x, T, D, w->wq.buf, w->bq.buf, D, e->q);
-  plm_op_Linear(be, e->x, T, D, w->wk.buf, w->bk.buf, D, e->k);
-  plm_op_Linear(be, e->x, T, D, w->wv.buf, w->bv.buf, D, e->v);
-  plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T, .N = T, .K = hd, .batch = H, .alpha = e->scaling,
-                               .A = e->q, .lda = D, .strideA = (size_t)hd,
-                               .B = e->k, .ldb = D, .strideB = (size_t)hd,
-                               .C = e->att, .ldc = T, .strideC = TT });
-  plm_op_SoftmaxRows(be, e->att, H * T, T);
-  plm_op_Gemm(be, &(plm_gemm){ .M = T, .N = hd, .K = T, .batch = H, .alpha = 1.0f,
-                               .A = e->att, .lda = T, .strideA = TT,
-                               .B = e->v, .ldb = D, .strideB = (size_t)hd,
-                               .C = e->ctx, .ldc = D, .strideC = (size_t)hd });
-  plm_op_Linear(be, e->ctx, T, D, w->wo.buf, w->bo.buf, D, e->h);
-  plm_op_Add(be, e->h, 0, e->x, 0, (size_t)T * D);
-  plm_op_LayerNorm(be, e->h, e->x, T, D, w->ln1_g.buf, w->ln1_b.buf, e->eps);
+  plm_op_Linear(be, e->x, R, D, w->wq.buf, w->bq.buf, D, e->q);
+  plm_op_Linear(be, e->x, R, D, w->wk.buf, w->bk.buf, D, e->k);
+  plm_op_Linear(be, e->x, R, D, w->wv.buf, w->bv.buf, D, e->v);
+  for (int b = 0; b < B; b++) {
+    size_t TT = (size_t)T[b] * T[b], o = (size_t)off[b] * D;
+    plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T[b], .N = T[b], .K = hd, .batch = H, .alpha = e->scaling,
+                                 .A = e->q, .offA = o, .lda = D, .strideA = (size_t)hd,
+                                 .B = e->k, .offB = o, .ldb = D, .strideB = (size_t)hd,
+                                 .C = e->att, .ldc = T[b], .strideC = TT });
+    plm_op_SoftmaxRows(be, e->att, H * T[b], T[b]);
+    plm_op_Gemm(be, &(plm_gemm){ .M = T[b], .N = hd, .K = T[b], .batch = H, .alpha = 1.0f,
+                                 .A = e->att, .lda = T[b], .strideA = TT,
+                                 .B = e->v, .offB = o, .ldb = D, .strideB = (size_t)hd,
+                                 .C = e->ctx, .offC = o, .ldc = D, .strideC = (size_t)hd });
+    if (li >= 0 && outs[b].attentions) plm_lmout_Attention(be, e->att, H, li, T[b], 0, T[b], req, outs[b].attentions);
+  }
+  plm_op_Linear(be, e->ctx, R, D, w->wo.buf, w->bo.buf, D, e->h);
+  plm_op_Add(be, e->h, 0, e->x, 0, (size_t)R * D);
+  plm_op_LayerNorm(be, e->h, e->x, R, D, w->ln1_g.buf, w->ln1_b.buf, e->eps);
 }
-
 /* feed-forward block: x [T, D] = LN(x + fc2(act(fc1(x)))), through ff [T, F] */
 static void
 ffn_forward(plm_backend *be, bert_model *e, const bert_layer *w, int T)
@@ -441,45 +462,67 @@ lmhead_forward(plm_backend *be, bert_model *e, int T)
   plm_op_Linear(be, e->hl, T, e->E, e->dec_w.buf, e->lm_bias.buf, e->V, e->logits);
 }
 
+/* B proteins packed by rows (ids: protein b's T[b] tokens after the ones before it) as one forward
+ * pass: the position-wise layers over all rows at once, attention per protein; outs[b] protein b's */
 static int
-bert_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
+bert_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
 {
   bert_model  *e  = m->priv;
   plm_backend *be = m->be;
   int          nla = req->attn_layers ? plm_lmout_CountFlags(req->attn_layers, e->nl) : 0;
   int          nha = plm_lmout_CountFlags(req->attn_heads, e->H);
-  int          li = 0, status;
+  int          li = 0, R = 0, Tmax = 0, *off = NULL, status;
 
   if (req->logits && !m->has_lmhead)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no MLM head: logits are unavailable", m->ck->path);
   if (req->contacts)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: %s models have no contact head (fit one with lrfit)", m->ck->path, m->arch);
-  if (T > e->P)
-    PLM_XFAIL(PLM_ELIMIT, errbuf, "%d tokens exceed the model's %d positions", T, e->P);
-  PLM_XCHECK(reserve_workspace(be, e, T, errbuf));
-  if (nla > 0 && nha > 0) {
-    int64_t shape[4] = { nla, nha, T, T };
-    PLM_XCHECK(plm_tensor_Create("attentions", req->attn_dtype, 4, shape, &out->attentions, errbuf));
+  if ((off = malloc(sizeof *off * (size_t)B)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  for (int b = 0; b < B; b++) {
+    off[b] = R;
+    R += T[b];
+    if (T[b] > Tmax) Tmax = T[b];
+  }
+  if (Tmax > e->P) { free(off); PLM_XFAIL(PLM_ELIMIT, errbuf, "%d tokens exceed the model's %d positions", Tmax, e->P); }
+  if ((status = reserve_workspace(be, e, R, Tmax, errbuf)) != PLM_OK) { free(off); return status; }
+  for (int b = 0; b < B && nla > 0 && nha > 0; b++) {
+    int64_t shape[4] = { nla, nha, T[b], T[b] };
+    PLM_XCHECK(plm_tensor_Create("attentions", req->attn_dtype, 4, shape, &outs[b].attentions, errbuf));
   }
 
-  embeddings_forward(be, e, ids, T);
-  PLM_XCHECK(plm_lmout_Repr(be, e->x, 0, T, e->D, req, out, errbuf));
+  embeddings_forward(be, e, ids, B, T, off);
+  for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, off[b], 0, T[b], e->D, req, &outs[b], errbuf));
   for (int l = 0; l < e->nl; l++) {
     const bert_layer *w = &e->group[(int)((int64_t)l * e->ngroups / e->nl)];
-    attention_forward(be, e, w, T);
-    if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, 0, T, req, out->attentions);
-    ffn_forward(be, e, w, T);
-    PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
+    int               mine = nla > 0 && nha > 0 && req->attn_layers[l];
+    attention_forward(be, e, w, B, T, off, req, outs, mine ? li : -1);
+    li += mine;
+    ffn_forward(be, e, w, R);
+    for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, off[b], l + 1, T[b], e->D, req, &outs[b], errbuf));
   }
   if (req->logits) {
-    lmhead_forward(be, e, T);
-    PLM_XCHECK(plm_lmout_Logits(be, e->logits, T, e->V, out, errbuf));
+    lmhead_forward(be, e, R);
+    for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_LogitsRows(be, e->logits, off[b], T[b], e->V, &outs[b], errbuf));
   }
   PLM_XCHECK(plm_backend_Sync(be, errbuf));
-  return PLM_OK;
+  status = PLM_OK;
 
 ERROR:
+  free(off);
   return status;
+}
+
+static int
+bert_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
+{
+  return bert_run(m, ids, 1, &T, req, out, errbuf);
+}
+
+static int
+bert_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
+{
+  if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
+  return bert_run(m, ids, B, T, req, outs, errbuf);
 }
 
 static int
@@ -506,6 +549,7 @@ plm_bert_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbu
   m->special_tokens = "cls,sep";
   m->tokenize = bert_tokenize;
   m->forward  = bert_forward;
+  m->forward_many = bert_forward_many;
   m->destroy  = bert_destroy;
   PLM_XCHECK(read_config(m, e, errbuf));
   if ((lay = find_layout(ck, e->albert)) == NULL)

@@ -45,9 +45,11 @@ for run in "esm2_pt $M/esm2_t3_tiny_random.pt --contacts" \
   set -- $run
   if out=$(parity "$@" $ALL 2>&1); then pass "attn batched = one at a time, $1: $out"; else fail "attn batched, $1: $out"; fi
 done
-if out=$(parity esm2_ocl "$M/esm2_t3_tiny_random.pt" --backend opencl --contacts $ALL 2>&1); then
-  pass "attn batched = one at a time on OpenCL (pocl), esm2: $out"
-else fail "attn batched on OpenCL: $out"; fi
+for run in "esm2_ocl $M/esm2_t3_tiny_random.pt --contacts" "protbert_ocl $M/protbert_t3_tiny_random.hf"; do
+  set -- $run
+  if out=$(parity "$@" --backend opencl $ALL 2>&1); then pass "attn batched = one at a time on OpenCL (pocl), $1: $out"
+  else fail "attn batched on OpenCL, $1: $out"; fi
+done
 
 # the batched output, against the golden files too (attn.sh checks each fixture; this the batch of all)
 "$BIN/seqread" "$T/g.fa" | "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --threads 2 --batch-tokens 3 --logits \
