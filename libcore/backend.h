@@ -28,7 +28,9 @@
  * splits its rows, heads or batch items over the pool and every thread calls
  * single-threaded sgemm on its share. OpenBLAS threads and ours never run at
  * the same time (openblas_set_num_threads is process-wide: a program that
- * uses OpenBLAS itself should do so between operators).
+ * uses OpenBLAS itself should do so between operators). $PLMSCOPE_GEMM picks
+ * the CPU's sgemm library: openblas, dnnl (oneDNN, AVX-512 where the CPU has
+ * it) or auto, the default: oneDNN on an AVX-512 CPU when built with it.
  *
  *   plm_backend_Create()  by name: "cpu", "opencl", or "opencl:P:D" (a device, as --list-devices numbers it),
  *                         or "auto": OpenCL on the first GPU (or $PLMSCOPE_OPENCL_DEVICE) when there is one, else the CPU
@@ -162,6 +164,7 @@ const char *plm_backend_Default(void);
 int         plm_backend_CopiesWeights(const plm_backend *be);
 
 #define PLM_BACKEND_ENV "PLMSCOPE_BACKEND"
+#define PLM_GEMM_ENV    "PLMSCOPE_GEMM"     /* the CPU backend's sgemm: openblas, dnnl or auto (backend_cpu.c) */
 
 /* for backends' operators: a half buffer anywhere but Linear's W is a programming error; noted for
  * sync, and true, so that the operator does nothing rather than read halves as floats */

@@ -1,4 +1,4 @@
-/* backend_cpu.c: the CPU backend: OpenBLAS sgemm and plain C loops over a small thread pool.
+/* backend_cpu.c: the CPU backend: sgemm (OpenBLAS's or oneDNN's) and plain C loops over a small thread pool.
  *
  * Threading (see backend.h): a pool of nthreads (the caller plus nthreads-1
  * workers) and OpenBLAS at one thread. Every operator cuts its work into
@@ -12,6 +12,17 @@
  * simd.h's 8-wide versions: libm's scalar expf alone would make softmax cost
  * more than the matrix products on long proteins.
  *
+ * GEMM library ($PLMSCOPE_GEMM, read at open): "openblas", "dnnl" (oneDNN's
+ * dnnl_sgemm, when configure found libdnnl-dev), or "auto" (the default):
+ * oneDNN where the CPU has AVX-512, else OpenBLAS. oneDNN picks its kernels
+ * from cpuid itself, so AVX-512 runs even where the environment pins
+ * OpenBLAS to its AVX2 kernels (OPENBLAS_CORETYPE=Haswell), which this code
+ * never touches. oneDNN's threads are OpenMP's: each of our threads sets its
+ * own OpenMP team size to one before its first product, so oneDNN, like
+ * OpenBLAS, runs single-threaded inside our pool and never oversubscribes.
+ * Both are float32 with float32 accumulation; their sums differ only in
+ * order (the golden tests pass on both: tests/run.sh runs them on each).
+ *
  * Half-precision weights (backend.h) are an owned array of halves; Linear
  * widens one into a float32 scratch the backend keeps (grown to the largest
  * matrix), split over the pool, then runs its float32 product as always.
@@ -19,6 +30,7 @@
  *   plm_backend_cpu_ops   the operator table (backend.h describes each operator)
  *   pool_*                the thread pool
  */
+#include "config.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +43,10 @@
 #include "backend.h"
 #include "tensor.h"
 #include "simd.h"
+#if PLM_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+extern void omp_set_num_threads(int n);   /* libgomp, which oneDNN links; no omp.h needed */
+#endif
 
 struct plm_buf {
   float    *p;       /* NULL for a half buffer */
@@ -192,8 +208,11 @@ ERROR:
   return status;
 }
 
+typedef enum { GEMM_OPENBLAS, GEMM_DNNL } gemm_lib;
+
 typedef struct cpu {
   pool  *pool;
+  gemm_lib gemm;
   float *wide;       /* Linear's float32 copy of a half W */
   size_t nwide;
 } cpu;
@@ -284,18 +303,35 @@ static void cpu_unmap(plm_backend *be, const plm_buf *b, const float *p) { }
 static int64_t grain_for(double work_per_item)
 { return work_per_item >= GRAIN_FLOPS ? 1 : (int64_t)(GRAIN_FLOPS / (work_per_item > 1 ? work_per_item : 1)); }
 
+/* one row-major single-threaded sgemm through the backend's library */
+static void
+sgemm(gemm_lib lib, int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+      const float *B, int ldb, float beta, float *C, int ldc)
+{
+#if PLM_HAVE_DNNL
+  static _Thread_local int omp_single;
+  if (lib == GEMM_DNNL) {
+    if (!omp_single) { omp_set_num_threads(1); omp_single = 1; }
+    dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+#endif
+  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+              M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 /* gemm: split batch items when there are enough, else rows of op(A) and C */
-typedef struct { const plm_gemm *g; int by_rows; } gemm_job;
+typedef struct { const plm_gemm *g; int by_rows; gemm_lib lib; } gemm_job;
 
 /* one GEMM of the batch, rows m0 .. m0+m-1 of op(A) and C */
 static void
-gemm_one(const plm_gemm *g, int64_t i, int m0, int m)
+gemm_one(const plm_gemm *g, gemm_lib lib, int64_t i, int m0, int m)
 {
   size_t oa = g->offA + (size_t)i * g->strideA + (size_t)m0 * (g->transA ? 1 : (size_t)g->lda);
   size_t ob = g->offB + (size_t)i * g->strideB;
   size_t oc = g->offC + (size_t)i * g->strideC + (size_t)m0 * (size_t)g->ldc;
-  cblas_sgemm(CblasRowMajor, g->transA ? CblasTrans : CblasNoTrans, g->transB ? CblasTrans : CblasNoTrans,
-              m, g->N, g->K, g->alpha, g->A->p + oa, g->lda, g->B->p + ob, g->ldb, g->beta, g->C->p + oc, g->ldc);
+  sgemm(lib, g->transA, g->transB, m, g->N, g->K, g->alpha, g->A->p + oa, g->lda, g->B->p + ob, g->ldb,
+        g->beta, g->C->p + oc, g->ldc);
 }
 
 static void
@@ -303,15 +339,15 @@ gemm_range(void *arg, int64_t b, int64_t e)
 {
   const gemm_job *j = arg;
   int             batch = j->g->batch > 0 ? j->g->batch : 1;
-  if (j->by_rows) for (int i = 0; i < batch; i++) gemm_one(j->g, i, (int)b, (int)(e - b));
-  else            for (int64_t i = b; i < e; i++) gemm_one(j->g, i, 0, j->g->M);
+  if (j->by_rows) for (int i = 0; i < batch; i++) gemm_one(j->g, j->lib, i, (int)b, (int)(e - b));
+  else            for (int64_t i = b; i < e; i++) gemm_one(j->g, j->lib, i, 0, j->g->M);
 }
 
 static void
 cpu_gemm(plm_backend *be, const plm_gemm *g)
 {
   int      batch = g->batch > 0 ? g->batch : 1;
-  gemm_job j = { g, batch < POOL(be)->n };
+  gemm_job j = { g, batch < POOL(be)->n, CPU(be)->gemm };
   double   flops = 2.0 * g->M * g->N * g->K;
 
   if (PLM_HALF_MISUSED(be, "gemm", g->A, g->B, g->C)) return;
@@ -320,7 +356,7 @@ cpu_gemm(plm_backend *be, const plm_gemm *g)
 }
 
 /* linear: y[rows x out] = x[rows x in] W[out x in]^T + b, split by rows */
-typedef struct { const float *x, *W, *b; int in, out; float *y; } linear_job;
+typedef struct { const float *x, *W, *b; int in, out; float *y; gemm_lib lib; } linear_job;
 
 static void
 linear_range(void *arg, int64_t r0, int64_t r1)
@@ -328,8 +364,8 @@ linear_range(void *arg, int64_t r0, int64_t r1)
   const linear_job *j = arg;
   float            *y = j->y + (size_t)r0 * j->out;
   if (j->b) for (int64_t r = r0; r < r1; r++) memcpy(j->y + (size_t)r * j->out, j->b, sizeof(float) * (size_t)j->out);
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(r1 - r0), j->out, j->in,
-              1.0f, j->x + (size_t)r0 * j->in, j->in, j->W, j->in, j->b ? 1.0f : 0.0f, y, j->out);
+  sgemm(j->lib, 0, 1, (int)(r1 - r0), j->out, j->in, 1.0f, j->x + (size_t)r0 * j->in, j->in, j->W, j->in,
+        j->b ? 1.0f : 0.0f, y, j->out);
 }
 
 typedef struct { const uint16_t *half; float *wide; } widen_job;
@@ -363,7 +399,7 @@ widen(plm_backend *be, const plm_buf *W, size_t n)
 static void
 cpu_linear(plm_backend *be, const plm_buf *x, int rows, int in, const plm_buf *W, const plm_buf *b, int out, plm_buf *y)
 {
-  linear_job j = { x->p, W->p, b ? b->p : NULL, in, out, y->p };
+  linear_job j = { x->p, W->p, b ? b->p : NULL, in, out, y->p, CPU(be)->gemm };
 
   if (PLM_HALF_MISUSED(be, "linear", x, b, y)) return;
   if (W->half && rows > 0 && (j.W = widen(be, W, (size_t)out * in)) == NULL) return;
@@ -696,6 +732,29 @@ cpu_close(plm_backend *be)
   be->priv = NULL;
 }
 
+/* $PLMSCOPE_GEMM: "openblas", "dnnl", or "auto" (unset or empty too): oneDNN where the CPU has AVX-512 */
+static int
+gemm_choose(gemm_lib *ret, char *errbuf)
+{
+  const char *want = getenv(PLM_GEMM_ENV);
+
+  *ret = GEMM_OPENBLAS;
+  if (want && strcmp(want, "openblas") == 0) return PLM_OK;
+  if (want && *want && strcmp(want, "auto") != 0 && strcmp(want, "dnnl") != 0)
+    return plm_Fail(errbuf, PLM_EINVAL, "%s=%s: unknown GEMM library (openblas, dnnl or auto)", PLM_GEMM_ENV, want);
+#if PLM_HAVE_DNNL
+  if (want && strcmp(want, "dnnl") == 0) { *ret = GEMM_DNNL; return PLM_OK; }
+#if defined(__x86_64__) || defined(__i386__)
+  if (__builtin_cpu_supports("avx512f")) *ret = GEMM_DNNL;
+#endif
+  return PLM_OK;
+#else
+  if (want && strcmp(want, "dnnl") == 0)
+    return plm_Fail(errbuf, PLM_EINVAL, "%s=dnnl: this build has no oneDNN (configure found no libdnnl-dev)", PLM_GEMM_ENV);
+  return PLM_OK;
+#endif
+}
+
 static int
 cpu_open(plm_backend *be, char *errbuf)
 {
@@ -705,8 +764,10 @@ cpu_open(plm_backend *be, char *errbuf)
   openblas_set_num_threads(1);
   if ((c = calloc(1, sizeof *c)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
   be->priv = c;
+  PLM_XCHECK(gemm_choose(&c->gemm, errbuf));
   PLM_XCHECK(pool_create(be->nthreads, &c->pool, errbuf));
-  snprintf(be->desc, sizeof be->desc, "cpu, %d thread%s", be->nthreads, be->nthreads == 1 ? "" : "s");
+  snprintf(be->desc, sizeof be->desc, "cpu, %d thread%s, %s sgemm", be->nthreads, be->nthreads == 1 ? "" : "s",
+           c->gemm == GEMM_DNNL ? "oneDNN" : "OpenBLAS");
   return PLM_OK;
 
 ERROR:

@@ -149,7 +149,11 @@ meta=$(env -u PLMSCOPE_BACKEND -u PLMSCOPE_OPENCL_DEVICE "$BIN/attn" -m "$M/esm2
        "$BIN/plmstream" ls -l | tr '\t' '\n' | grep '^backend=')
 case $meta in "$want"*) pass "attn's default backend (auto): $meta" ;; *) fail "attn's default backend: '$meta', expected '$want'" ;; esac
 meta=$(PLMSCOPE_BACKEND=cpu "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --threads 1 --logits "$T/a.tsr" | "$BIN/plmstream" ls -l | tr '\t' '\n' | grep '^backend=')
-[ "$meta" = "backend=cpu, 1 thread" ] && pass "\$PLMSCOPE_BACKEND chooses the backend" || fail "\$PLMSCOPE_BACKEND=cpu: '$meta'"
+case $meta in "backend=cpu, 1 thread, "*) pass "\$PLMSCOPE_BACKEND chooses the backend" ;; *) fail "\$PLMSCOPE_BACKEND=cpu: '$meta'" ;; esac
+# $PLMSCOPE_GEMM picks the CPU's sgemm library and says so in the stream's metadata
+meta=$(PLMSCOPE_BACKEND=cpu PLMSCOPE_GEMM=openblas "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --threads 1 --logits "$T/a.tsr" | "$BIN/plmstream" ls -l | tr '\t' '\n' | grep '^backend=')
+[ "$meta" = "backend=cpu, 1 thread, OpenBLAS sgemm" ] && pass "\$PLMSCOPE_GEMM=openblas" || fail "\$PLMSCOPE_GEMM=openblas: '$meta'"
+check_fails "attn with an unknown \$PLMSCOPE_GEMM" "unknown GEMM library" env PLMSCOPE_GEMM=mkl "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --backend cpu "$T/a.tsr"
 
 # --precision f16 on every architecture: weights_precision=f16 in the metadata, logits near the f32
 # ones (5e-3 relative to the largest) but not equal (the matrices were rounded); on OpenCL, the CPU's
