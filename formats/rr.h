@@ -21,6 +21,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* least |i-j| of a pair listed when a tool writes RR (plmstream rr, potts --rr): the CASP convention */
+#define PLM_RR_MINSEP 6
+
 typedef struct plm_rr_contact { int64_t i, j; float p; } plm_rr_contact;   /* 0-based */
 
 int plm_rr_Read(const char *path, char **ret_seq, char **ret_target, plm_rr_contact **ret_c, int64_t *ret_n,

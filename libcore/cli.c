@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "config.h"
 #include "cli.h"
 #include "error.h"
@@ -75,4 +76,11 @@ plm_cli_Size(const char *tool, const char *opt, const char *arg)
   if (end == arg || *end || !(x >= 1.0 && x <= 1e15))
     plm_cli_Usage(tool, "%s wants a size in bytes (a number, optionally with K, M or G), not '%s'", opt, arg);
   return (size_t)x;
+}
+
+/* one name for standard input in every message, as the stream and sequence readers write it */
+const char *
+plm_cli_InputName(const char *path)
+{
+  return (!path || strcmp(path, "-") == 0) ? "stdin" : path;
 }

@@ -7,6 +7,7 @@
  *   plm_cli_Number()   an option's argument as a number in [lo, hi], or plm_cli_Usage()
  *   plm_cli_Size()     an option's argument as bytes: a number with an optional K, M or G (powers of 1024)
  *   plm_cli_Device()   --device P:D -> the backend spec "opencl:P:D" written into buf, or plm_cli_Usage()
+ *   plm_cli_InputName() an input path as messages name it: "stdin" for "-" (or none), else the path
  */
 #ifndef PLM_CLI_H
 #define PLM_CLI_H
@@ -19,5 +20,6 @@ void plm_cli_Version(const char *tool) __attribute__((noreturn));
 double plm_cli_Number(const char *tool, const char *opt, const char *arg, double lo, double hi);
 size_t plm_cli_Size(const char *tool, const char *opt, const char *arg);
 const char *plm_cli_Device(const char *tool, const char *arg, char *buf, size_t n);
+const char *plm_cli_InputName(const char *path);
 
 #endif

@@ -343,7 +343,7 @@ static const char usage[] =
   "      --top-heads FILE   the same with heads from a file, one LAYER:HEAD per line, best first\n"
   "      --top-k K          with --top-heads: only the first K (default all)\n"
   "  -z, --compress N         zlib level of the output, 0 (default) to 9\n"
-  "  -h, --help / --version\n";
+  "  -h, --help / -V, --version\n";
 
 enum { O_INPUT = 256, O_OUTPUT, O_SPECIAL, O_KEEP, O_PLMC, O_AVERAGE, O_TOPHEADS, O_TOPK, O_VERSION };
 
@@ -362,7 +362,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
 
   memset(o, 0, sizeof *o);
   o->input = "attentions";
-  while ((c = getopt_long(argc, argv, "z:h", lo, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "z:hV", lo, NULL)) != -1) {
     switch (c) {
     case O_INPUT:    o->input = optarg; break;
     case O_OUTPUT:   o->output = optarg; break;
@@ -380,7 +380,8 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
       if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--compress: '%s' is not 0-9", optarg);
       break;
     case 'h':        fputs(usage, stdout); exit(0);
-    case O_VERSION:  plm_cli_Version(TOOL);
+    case O_VERSION:
+    case 'V':        plm_cli_Version(TOOL);
     default:         return plm_Fail(errbuf, PLM_EINVAL, "unknown option");
     }
   }

@@ -42,8 +42,8 @@ static const char usage_text[] =
   "      --long POLICY     proteins over the model's limit: error (default), truncate,\n"
   "                        window:W:S (windows of W residues every S, averaged)\n"
   "      --attn-memory SIZE\n"
-  "                        most memory for one layer's attention maps, heads x rows x T\n"
-  "                        floats (K, M, G; default 16M on the CPU, 1G on OpenCL):\n"
+  "                        most bytes for one layer's attention maps (heads x rows x T\n"
+  "                        float32, 4 bytes each; K, M, G; default 16M on the CPU, 1G on OpenCL):\n"
   "                        longer proteins run attention in blocks of query rows (ESM)\n"
   "      --threads N       threads (default: the online CPUs)\n"
   "      --backend NAME    compute backend: auto (default: $PLMSCOPE_BACKEND, else the\n"
@@ -55,7 +55,7 @@ static const char usage_text[] =
   "                        float32 arithmetic, half the memory for the weights\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
-  "      --version         version\n"
+  "  -V, --version         version\n"
   "\n"
   "Every record also gains 'tokens' [T] (i32) and the metadata model, model_path, model_arch and\n"
   "special_tokens, the token layout, which depends on the model: bos,eos for ESM (token 0 is BOS,\n"
@@ -105,7 +105,7 @@ parse_options(int argc, char **argv, opts *o)
   o->adtype  = PLM_F32;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
-  while ((c = getopt_long(argc, argv, "m:z:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:z:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'm':          o->model = optarg; break;
     case OPT_ATTN:     o->attentions = 1; break;
@@ -142,7 +142,8 @@ parse_options(int argc, char **argv, opts *o)
       o->zlevel = optarg[0] - '0';
       break;
     case 'h':          fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION:  plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':          plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");
     }
   }
@@ -362,12 +363,12 @@ main(int argc, char **argv)
       char          cause[PLM_ERRBUFSIZE];
       nrec++;
       if ((status = plm_lm_Run(m, rec->seq, &pl.req, &o.lp, &out, cause)) == PLM_OK) {
-        if (out.note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, files[f], nrec, rec->id, out.note);
+        if (out.note[0]) fprintf(stderr, "%s: warning: %s: record %lld (\"%.120s\"): %s\n", TOOL, plm_cli_InputName(files[f]), nrec, rec->id, out.note);
         status = annotate(rec, m, &o, &pl, &out, cause);
         plm_lmout_Clear(&out);
       }
       if (status == PLM_OK) status = plm_stream_Write(w, rec, cause);
-      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", files[f], nrec, rec->id, cause);
+      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
       plm_record_Destroy(rec);
       if (status != PLM_OK) break;
     }

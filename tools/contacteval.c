@@ -72,7 +72,9 @@ score_record(const plm_record *rec, const opts *o, const range *r, double *prec,
   int64_t     L;
   int         status;
 
-  if (!p || !t) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "record \"%s\" lacks tensor \"%s\"", rec->id, p ? o->truth : o->pred);
+  /* truecontacts passes a protein without a structure on by default: say how to leave it out */
+  if (!p || !t) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "record \"%s\" lacks tensor \"%s\"%s", rec->id, p ? o->truth : o->pred,
+                          p ? " (no structure? 'truecontacts --missing skip' leaves such records out)" : "");
   L = p->rank == 2 ? p->shape[0] : -1;
   if (p->dtype != PLM_F32 || p->rank != 2 || p->shape[1] != L)
     PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": \"%s\" must be f32 [L, L]", rec->id, o->pred);
@@ -256,7 +258,7 @@ static const char usage[] =
   "      --bins N         calibration bins over [0, 1] (default 20)\n"
   "      --bootstrap B    resamples for the 95%% intervals (default 1000; 0: none)\n"
   "      --seed S         bootstrap seed (default 1)\n"
-  "  -h, --help / --version\n";
+  "  -h, --help / -V, --version\n";
 
 static int
 parse_divs(const char *arg, opts *o, char *errbuf)
@@ -287,7 +289,7 @@ main(int argc, char **argv)
   int  c;
 
   plm_cli_Init();
-  while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
     switch (c) {
     case 'p': o.pred = optarg; break;
     case 't': o.truth = optarg; break;

@@ -62,7 +62,7 @@ static const char usage_text[] =
   "      --figures DIR     also draw the figures into DIR (SVG and PNG): heads-PROP\n"
   "                        (layer x head heatmap, per-layer maximum), layers, aa-blosum62\n"
   "  -h, --help            this text\n"
-  "      --version         version\n"
+  "  -V, --version         version\n"
   "\n"
   "Output: TSV property, layer, head, n_arcs, prop_highconf, prop_weighted, background, z,\n"
   "p_bonferroni, ci_lo, ci_hi, significant (yes, no, few_arcs), then summary lines starting\n"
@@ -107,7 +107,7 @@ parse_options(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->tensor = "attentions";
   o->theta = 0.3; o->alpha = 0.05; o->top = 10; o->seed = 1; o->min_arcs = 100;
-  while ((c = getopt_long(argc, argv, "p:t:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:t:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'p':
       if (o->nspecs == MAXPLUG) plm_cli_Usage(TOOL, "at most %d plugins", MAXPLUG);
@@ -128,7 +128,8 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_TOP:      o->top = (int)plm_cli_Number(TOOL, "--top", optarg, 0.0, 1e6); break;
     case OPT_FIGURES:  o->figures = optarg; break;
     case 'h':          fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION:  plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':          plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");
     }
   }
@@ -328,7 +329,7 @@ print_summary(const plm_headstat *hs, int k, const plm_headstat_row *rows, int m
   sort_rows = rows;
   qsort(order, (size_t)n, sizeof *order, cmp_head);
   for (x = 0; x < n && x < o->top; x++)
-    printf("# top\t%s\t%d\t%d-%d\t%.6f\t%.6f\t%.6f\n", hs->names[k], x + 1, hs->layer_id[order[x] / hs->nheads], hs->head_id[order[x] % hs->nheads],
+    printf("# top\t%s\t%d\t%d:%d\t%.6f\t%.6f\t%.6f\n", hs->names[k], x + 1, hs->layer_id[order[x] / hs->nheads], hs->head_id[order[x] % hs->nheads],
            rows[order[x]].prop_highconf, rows[order[x]].ci_lo, rows[order[x]].ci_hi);
   plm_headstat_Layers(hs, k, lmean, &center);
   for (x = 0; x < hs->nlayers; x++) printf("# layer\t%s\t%d\t%.6f\n", hs->names[k], hs->layer_id[x], lmean[x]);

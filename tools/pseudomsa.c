@@ -57,7 +57,7 @@ static const char usage_text[] =
   "      --device P:D      OpenCL device D of platform P (--backend opencl:P:D)\n"
   "      --precision P     model weights f32 (default) or f16 (rounded to half), as in attn(1)\n"
   "  -h, --help            this text\n"
-  "      --version         version\n"
+  "  -V, --version         version\n"
   "\n"
   "Draws range over the 20 standard amino acids only. Rows are named ID_sample_K, K = 1..N.\n"
   "Progress goes to stderr when it is a terminal. See pseudomsa(1).\n";
@@ -117,7 +117,7 @@ parse_options(int argc, char **argv, opts *o)
   o->seed          = 1;
   o->threads       = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
-  while ((c = getopt_long(argc, argv, "m:n:z:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:n:z:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'm':          o->model = optarg; break;
     case 'n':          o->rows = integer_arg("--iterations", optarg, 1, 100000000L); break;
@@ -143,7 +143,8 @@ parse_options(int argc, char **argv, opts *o)
         plm_cli_Usage(TOOL, "--precision is f32 or f16, not '%s'", optarg);
       break;
     case 'h':          fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION:  plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':          plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");
     }
   }
@@ -499,7 +500,7 @@ main(int argc, char **argv)
       char cause[PLM_ERRBUFSIZE];
       nrec++;
       status = sample_record(m, &tk, &o, rec, &master, &s, cause);
-      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", files[f], nrec, rec->id, cause);
+      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
       plm_record_Destroy(rec);
       if (status != PLM_OK) break;
     }

@@ -70,7 +70,7 @@ static const char *usage_text =
   "      --ids FILE        keep only the ids listed in FILE (first word of each line)\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this help\n"
-  "      --version         the version\n"
+  "  -V, --version         the version\n"
   "\n"
   "Each record: id, seq, metadata description/source/index/format; from an alignment\n"
   "also the aligned row and the i32 tensor colmap. See seqread(1).\n";
@@ -132,7 +132,7 @@ parse_args(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->first = INT64_MAX;
   opterr   = 0;
-  while ((c = getopt_long(argc, argv, "f:uz:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "f:uz:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'f':
       if (plm_seqfmt_FromName(optarg, &o->fmt) != PLM_OK) plm_cli_Usage(TOOL, "unknown format '%s'", optarg);
@@ -152,7 +152,8 @@ parse_args(int argc, char **argv, opts *o)
       o->zlevel = optarg[0] - '0';
       break;
     case 'h':           fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION:   plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':           plm_cli_Version(TOOL);
     default:            plm_cli_Usage(TOOL, "unknown option, or one missing its argument: '%s'", argv[optind - 1]);
     }
   }
@@ -200,7 +201,7 @@ static const char *
 display_name(const run *R, int i)
 {
   const char *f = R->o->nfiles ? R->o->files[i] : "-";
-  return strcmp(f, "-") == 0 ? "stdin" : f;
+  return plm_cli_InputName(f);
 }
 
 /* a repeated id: an error naming both records, or the next free "id_K" */
