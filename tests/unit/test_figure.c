@@ -7,7 +7,8 @@
  *   both image pixels stretched;
  *   the same figure as SVG holds the rectangles, the line and the escaped text;
  *   plm_fig_Color() at its ends; a grid of 3 x 5 cells of any shape is 15 rectangles;
- *   figures larger than PLM_FIG_MAXSIDE and unwritable paths are refused.
+ *   figures larger than PLM_FIG_MAXSIDE and unwritable paths are refused;
+ *   every printable glyph but space has pixels, i and j their dots ("|i-j|" in captions).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,23 @@ test_grid(void)
   plm_fig_Destroy(fig);
 }
 
+static void
+test_font(void)
+{
+  int empty = 0;
+
+  for (int c = 33; c < 127; c++) {
+    int any = 0;
+    for (int r = 0; r < PLM_FIGFONT_ROWS; r++) any |= plm_figfont_Glyph[c - 32][r];
+    if (!any) { empty++; TEST(0, "glyph '%c' has pixels", c); }
+  }
+  TEST(empty == 0, "every printable glyph has pixels (%d empty)", empty);
+  /* the dot sits above the stem with a blank row between, as the x-height letters start at row 2 */
+  TEST(plm_figfont_Glyph['i' - 32][0] && !plm_figfont_Glyph['i' - 32][1], "i has its dot");
+  TEST(plm_figfont_Glyph['j' - 32][0] && !plm_figfont_Glyph['j' - 32][1], "j has its dot");
+  TEST(plm_figfont_Glyph['|' - 32][0] && plm_figfont_Glyph['|' - 32][8], "| runs from cap height to below the baseline");
+}
+
 int
 main(void)
 {
@@ -116,5 +134,6 @@ main(void)
   if (fig) { test_png(fig); test_svg(fig); }
   plm_fig_Destroy(fig);
   test_grid();
+  test_font();
   return test_done();
 }
