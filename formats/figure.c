@@ -167,6 +167,9 @@ plm_fig_Lines(plm_fig *fig, double x0, double y0, double w, double h, const doub
 
   axis_Range(xs, (size_t)n, &xlo, &xhi);
   axis_Range(y, (size_t)n * nseries, &ylo, &yhi);
+  /* the value axis always reaches 0, so a 3% wiggle does not fill the plot's height */
+  if (ylo > 0.0) ylo = 0.0;
+  if (yhi < 0.0) yhi = 0.0;
 #define PX(v) (x0 + ((v) - xlo) / (xhi - xlo) * w)
 #define PY(v) (y0 + h - ((v) - ylo) / (yhi - ylo) * h)
   plm_fig_Line(fig, x0, y0 + h, x0 + w, y0 + h, BLACK);

@@ -406,12 +406,13 @@ id_labels(const int *ids, int n)
 }
 
 /* Vig Fig. 2/3: prop_highconf per head (grey: few arcs; a dot: significant),
- * beside it each layer's maximum over heads with the background as a line */
+ * beside it each layer's maximum over heads with the background as a line; the legend
+ * says what grey and the dots mean, the title whether the null model made the numbers */
 static int
-fig_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows, const char *dir, char *errbuf)
+fig_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows, const opts *o, char *errbuf)
 {
   int      nl = hs->nlayers, nh = hs->nheads, big = nl > nh ? nl : nh;
-  double   cell = fmin(28.0, fmax(4.0, floor(480.0 / big))), x0 = 60.0, y0 = 64.0, vmax = 0.0;
+  double   cell = fmin(28.0, fmax(4.0, floor(480.0 / big))), x0 = 60.0, y0 = 64.0, vmax = 0.0, ly;
   double  *v = malloc((size_t)nl * nh * sizeof *v), *lmax = malloc((size_t)nl * sizeof *lmax);
   char   **ll = id_labels(hs->layer_id, nl), **hl = id_labels(hs->head_id, nh), title[256], stem[300];
   plm_fig *fig = NULL;
@@ -427,8 +428,10 @@ fig_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows, const cha
       if (r->scored) vmax = fmax(vmax, r->prop_highconf);
     }
   }
-  PLM_XCHECK(plm_fig_Create(x0 + nh * cell + 240, y0 + nl * cell + 50, &fig, errbuf));
-  snprintf(title, sizeof title, "%s: share of attention > %g on the property (background %.3f)", hs->names[k], hs->theta, rows[0].background);
+  snprintf(title, sizeof title, "%s%s: share of attention > %g on the property (background %.3f)",
+           hs->null_model ? "NULL MODEL (permuted attention): " : "", hs->names[k], hs->theta, rows[0].background);
+  /* wide enough for the title (about 8 px a character at 13 px) and the legend */
+  PLM_XCHECK(plm_fig_Create(fmax(x0 + nh * cell + 240, fmax(360.0, 20.0 + 8.0 * strlen(title))), y0 + nl * cell + 90, &fig, errbuf));
   plm_fig_Text(fig, 10, 18, 's', 13, title);
   plm_fig_Text(fig, x0 + nh * cell / 2, y0 - 22, 'm', 11, "head");
   plm_fig_Text(fig, x0 - 4, y0 - 22, 'e', 11, "layer");
@@ -439,8 +442,15 @@ fig_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows, const cha
       plm_fig_Rect(fig, x0 + (x % nh + 0.375) * cell, y0 + (x / nh + 0.375) * cell, cell / 4, cell / 4, (const uint8_t[3]){ 230, 120, 0 });
   plm_fig_Bars(fig, x0 + nh * cell + 20, y0, cell, 150, lmax, nl, vmax, rows[0].background);
   plm_fig_ColorBar(fig, x0, y0 + nl * cell + 12, fmin(200.0, fmax(80.0, nh * cell)), 0.0, vmax > 0.0 ? vmax : 1.0, 0);
+  ly = y0 + nl * cell + 52;
+  plm_fig_Rect(fig, x0, ly - 8, 10, 10, (const uint8_t[3]){ 200, 200, 200 });
+  snprintf(title, sizeof title, "not scored: fewer than %lld arcs > %g", (long long)o->min_arcs, hs->theta);
+  plm_fig_Text(fig, x0 + 14, ly, 's', 10, title);
+  plm_fig_Rect(fig, x0 + 2.5, ly + 16 - 5.5, 5, 5, (const uint8_t[3]){ 230, 120, 0 });
+  snprintf(title, sizeof title, "dot: significant, p < %g (Bonferroni over heads)", o->alpha);
+  plm_fig_Text(fig, x0 + 14, ly + 16, 's', 10, title);
   snprintf(stem, sizeof stem, "heads-%s", hs->names[k]);
-  status = write_figure(fig, dir, stem, errbuf);
+  status = write_figure(fig, o->figures, stem, errbuf);
  ERROR:
   plm_fig_Destroy(fig);
   free(v); free(lmax); free(ll); free(hl);
@@ -469,7 +479,8 @@ fig_layers(const plm_headstat *hs, const char *dir, char *errbuf)
   }
   PLM_XCHECK(plm_fig_Create(70 + w + 240, fmax(40 + 220 + 50, 40 + 14.0 * ns + 10), &fig, errbuf));
   plm_fig_Lines(fig, 70, 40, w, 220, xs, (int)nl, y, ns, (const char *const *)names,
-                &(plm_fig_axis){ "attention to each property by layer (mean prop_weighted over heads)", "layer", NULL });
+                &(plm_fig_axis){ hs->null_model ? "NULL MODEL (permuted attention) - attention to each property by layer"
+                                                : "attention to each property by layer (mean prop_weighted over heads)", "layer", NULL });
   status = write_figure(fig, dir, "layers", errbuf);
  ERROR:
   plm_fig_Destroy(fig);
@@ -523,7 +534,7 @@ figures(const plm_headstat *hs, const opts *o)
   if (mkdir(o->figures, 0777) != 0 && errno != EEXIST) plm_cli_Die(TOOL, "%s: %s", o->figures, strerror(errno));
   for (int k = 0; k < hs->nprops; k++) {
     plm_headstat_Report(hs, k, o->min_arcs, o->alpha, rows);
-    if (fig_heads(hs, k, rows, o->figures, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+    if (fig_heads(hs, k, rows, o, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
   }
   if (fig_layers(hs, o->figures, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
   if ((naa = aa_props(hs, prop, aa)) >= 3 &&

@@ -79,6 +79,12 @@ n=0; for f in heads-binding_site heads-ptm heads-aa_A layers aa-blosum62; do
   [ -s "$T/fig/$f.svg" ] && grep -q '</svg>' "$T/fig/$f.svg" && head -c 8 "$T/fig/$f.png" | od -An -c | grep -q 'P   N   G' && n=$((n + 1))
 done
 if [ $n -eq 5 ]; then pass "figures: heads-PROP, layers, aa-blosum62 as SVG and PNG"; else fail "figures: $n of 5 ($(ls "$T/fig" | head -5))"; fi
+if grep -q 'not scored: fewer than 1 arcs' "$T/fig/heads-ptm.svg" && grep -q 'dot: significant, p &lt; 0.05' "$T/fig/heads-ptm.svg" &&
+   ! grep -q 'NULL MODEL' "$T/fig/heads-ptm.svg"; then pass "figures: the heatmap's legend says what grey cells and dots mean"
+else fail "figures: heatmap legend missing: $(grep -o '<text[^<]*' "$T/fig/heads-ptm.svg" | tail -3)"; fi
+check "--null --figures" sh -c "'$HS' -p aa --null --seed 5 --min-arcs 20 --figures '$T/nfig' '$T/in.tsr' > /dev/null"
+if grep -q 'NULL MODEL' "$T/nfig/heads-aa_A.svg" && grep -q 'NULL MODEL' "$T/nfig/layers.svg"; then pass "figures: the null model's figures say so"
+else fail "figures: null model not named in $T/nfig"; fi
 check_fails "no -p" "no property" "$HS" "$T/in.tsr"
 check_fails "unknown plugin" "nosuch" "$HS" -p nosuch "$T/in.tsr"
 check_fails "binding_site without file" "file=PATH" "$HS" -p binding_site "$T/in.tsr"

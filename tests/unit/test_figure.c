@@ -8,6 +8,7 @@
  *   the same figure as SVG holds the rectangles, the line and the escaped text;
  *   plm_fig_Color() at its ends; a grid of 3 x 5 cells of any shape is 15 rectangles;
  *   figures larger than PLM_FIG_MAXSIDE and unwritable paths are refused;
+ *   a line plot of values 0.50 to 0.53 has an axis tick at 0 (honest axes);
  *   every printable glyph but space has pixels, i and j their dots ("|i-j|" in captions).
  */
 #include <stdio.h>
@@ -110,6 +111,22 @@ test_grid(void)
 }
 
 static void
+test_lines(void)
+{
+  char          eb[PLM_ERRBUFSIZE];
+  const double  xs[4] = { 1, 2, 3, 4 }, y[4] = { 0.50, 0.51, 0.53, 0.52 };
+  const char   *names[1] = { "p" };
+  plm_fig      *fig = NULL;
+  int           zero = 0;
+
+  TEST(plm_fig_Create(400, 300, &fig, eb) == PLM_OK, "line figure created");
+  plm_fig_Lines(fig, 50, 20, 200, 200, xs, 4, y, 1, names, &(plm_fig_axis){ NULL, NULL, NULL });
+  for (size_t i = 0; i < fig->n; i++) zero += fig->m[i].kind == 't' && fig->m[i].anchor == 'e' && !strcmp(fig->m[i].text, "0");
+  TEST(zero == 1 && !fig->failed, "the value axis starts at 0 for values 0.50-0.53");
+  plm_fig_Destroy(fig);
+}
+
+static void
 test_font(void)
 {
   int empty = 0;
@@ -135,5 +152,6 @@ main(void)
   plm_fig_Destroy(fig);
   test_grid();
   test_font();
+  test_lines();
   return test_done();
 }
