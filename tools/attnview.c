@@ -59,11 +59,11 @@ static const char *usage =
   "  -t, --tensor NAME       attention tensor (default attentions)\n"
   "      --layer N           layer shown first, 1-based model number (default: the last)\n"
   "  -H, --head N            head shown first, 1-based (default 1)\n"
-  "  -T, --threshold X       hide weights below X (default 0.1)\n"
-  "      --max-arcs N        draw at most the N strongest pairs (default 500)\n"
+  "  -T, --threshold X       hide weights below X (default 0.3, as headstat --theta)\n"
+  "      --max-arcs N        draw at most the N strongest pairs (default 200)\n"
   "      --directed          one arrow per direction, a_ij and a_ji apart\n"
   "                          (default: one cylinder per pair, weight max(a_ij, a_ji))\n"
-  "      --radius A          cylinder radius in angstrom at weight 1 (default 0.5)\n"
+  "      --radius A          cylinder radius in angstrom at weight 1 (default 0.3)\n"
   "      --min-sep N         top-L contacts need |i-j| >= N (default 6)\n"
   "  -p, --plugin SPEC       colour residues by a token property plugin NAME[:KEY=VAL,...]\n"
   "      --prop NAME         which of the plugin's properties (default: its first)\n"
@@ -98,7 +98,8 @@ parse_args(int argc, char **argv, args *a)
 
   memset(a, 0, sizeof *a);
   a->tensor = "attentions";
-  a->threshold = 0.1; a->radius = 0.5; a->max_arcs = 500; a->minsep = 6;
+  /* Vig's high-confidence theta, thin cylinders and few of them, so the cartoon stays visible */
+  a->threshold = 0.3; a->radius = 0.3; a->max_arcs = 200; a->minsep = 6;
   while ((c = getopt_long(argc, argv, "p:P:c:i:o:t:H:T:hV", longopts, NULL)) != -1)
     switch (c) {
     case OPT_PDB: a->pdb = optarg; break;

@@ -21,6 +21,9 @@ UBQ=$(sed -n '/"name": "ubq"/,/}/s/.*"sequence": "\([A-Z]*\)".*/\1/p' "$G/index.
 check "plmstream from-npy (golden ubq)" sh -c "'$BIN/plmstream' from-npy --id ubq --seq '$UBQ' attentions='$G/ubq.attentions.npy' \
   contacts='$G/ubq.contacts.npy' > '$T/ubq.tsr'"
 check "attnview page and SVGs" "$AV" --pdb "$P" --ngl "$NGL" -o "$T/ubq.html" --svg-contacts "$T/c.svg" --svg-grid "$T/g.svg" "$T/ubq.tsr"
+# defaults that leave the cartoon visible: Vig's theta 0.3, thin cylinders, at most 200 of them
+grep -q '"threshold":0.3,"radius":0.3,"maxArcs":200' "$T/ubq.html" && pass "attnview: default threshold 0.3, radius 0.3, 200 arcs" \
+  || fail "attnview: defaults in the page: $(grep -o '"threshold":[^,]*,"radius":[^,]*,"maxArcs":[0-9]*' "$T/ubq.html")"
 if need_python "attnview oracle"; then
   "$PYTHON" tests/pipeline/attnview_oracle.py "$T/ubq.html" "$T/c.svg" "$T/g.svg" "$G/ubq.attentions.npy" "$G/ubq.contacts.npy" 6 ||
     echo "FAIL attnview oracle exited with an error"
