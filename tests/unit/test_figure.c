@@ -9,6 +9,7 @@
  *   plm_fig_Color() at its ends; a grid of 3 x 5 cells of any shape is 15 rectangles;
  *   figures larger than PLM_FIG_MAXSIDE and unwritable paths are refused;
  *   a line plot of values 0.50 to 0.53 has an axis tick at 0 (honest axes);
+ *   a contact map of 30 residues has ticks 10, 20, 30 on both edges and a legend;
  *   every printable glyph but space has pixels, i and j their dots ("|i-j|" in captions).
  */
 #include <stdio.h>
@@ -127,6 +128,28 @@ test_lines(void)
 }
 
 static void
+test_contactmap(void)
+{
+  char     eb[PLM_ERRBUFSIZE];
+  float    pred[30 * 30];
+  uint8_t  truth[30 * 30];
+  plm_fig *fig = NULL;
+  int      ticks = 0, legend = 0;
+
+  for (int c = 0; c < 30 * 30; c++) { pred[c] = (c % 7) / 7.0f; truth[c] = c % 3 == 0; }
+  TEST(plm_fig_ContactMap(pred, truth, 30, 6, &fig, eb) == PLM_OK, "contact map drawn (%s)", eb);
+  for (size_t i = 0; fig && i < fig->n; i++) {
+    const plm_fig_mark *m = &fig->m[i];
+    if (m->kind != 't') continue;
+    ticks  += !strcmp(m->text, "10") || !strcmp(m->text, "20") || !strcmp(m->text, "30");
+    legend += !strcmp(m->text, "P(contact)") || !strcmp(m->text, "contact") || !strcmp(m->text, "unknown");
+  }
+  TEST(ticks == 6, "residue ticks 10, 20, 30 on the top and the left (%d)", ticks);
+  TEST(legend == 3, "legend: the probability scale and the truth colours (%d)", legend);
+  plm_fig_Destroy(fig);
+}
+
+static void
 test_font(void)
 {
   int empty = 0;
@@ -153,5 +176,6 @@ main(void)
   test_grid();
   test_font();
   test_lines();
+  test_contactmap();
   return test_done();
 }
