@@ -63,3 +63,12 @@ printf '>a\nACDEFGHIK\n' > "$T/a.fa"
 check_fails "options: potts names stdin" "^potts: stdin: no record named 'NOPE'" sh -c "'$BIN/potts' --focus NOPE -o /dev/null < '$T/a.tsr'"
 check_fails "options: attnview names stdin" "^attnview: stdin: no record with that --id" sh -c "'$BIN/attnview' --pdb x -i NOPE < '$T/a.tsr'"
 check_fails "options: msaensemble names stdin" "^msaensemble: stdin: record 1" sh -c "'$BIN/msaensemble' < '$T/a.tsr'"
+
+# defaults that agree across tools, or errors that say what to add
+G=$SHARED/fixtures/golden/esm2_t3_tiny_random
+if [ -f "$G/ubq.contacts.npy" ]; then
+  check_fails "options: contacteval says how to leave structureless records out" "truecontacts --missing skip" \
+    sh -c "'$BIN/plmstream' from-npy --id ubq --seq '$(printf 'A%.0s' $(seq 76))' contacts='$G/ubq.contacts.npy' | '$BIN/contacteval'"
+else skip "options: contacteval hint: $G absent"; fi
+"$BIN/attn" --help | tr -s ' \n' ' ' | grep -q "attn-memory SIZE most bytes" && grep -q "The most bytes one layer" man/man1/attn.1 \
+  && pass "options: --attn-memory is bytes in attn --help and attn(1)" || fail "options: --attn-memory units differ between --help and attn(1)"
