@@ -233,15 +233,13 @@ plm_fig_ColorBar(plm_fig *fig, double x0, double y0, double w, double vmin, doub
 #define MAP_Y0  48.0
 #define MAP_FOOT 62.0    /* the caption and the legend under the map */
 
-/* ticks every 10, 20, 50, ... residues: at most about 10 along a side */
+/* residue numbers (1-based) along the top and left edges */
 static void
 map_Ticks(plm_fig *fig, int L, int s)
 {
-  static const int steps[] = { 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 };
-  int  step = steps[0];
+  int  step = plm_svg_TickStep(L);
   char lab[16];
 
-  for (size_t k = 0; k < sizeof steps / sizeof *steps && L / step > 10; k++) step = steps[k];
   for (int r = step; r <= L; r += step) {
     double c = (r - 0.5) * s;
     snprintf(lab, sizeof lab, "%d", r);
@@ -256,8 +254,6 @@ map_Ticks(plm_fig *fig, int L, int s)
 static void
 map_Legend(plm_fig *fig, double x, double y)
 {
-  static const uint8_t truth[3] = { 1, 0, 255 };
-  static const char   *tname[3] = { "contact", "none", "unknown" };
   uint8_t rgb[3];
 
   plm_fig_Text(fig, x, y + 9, 's', 10, "P(contact)");
@@ -270,10 +266,10 @@ map_Legend(plm_fig *fig, double x, double y)
   plm_fig_Text(fig, x + 166, y + 22, 'm', 10, "1");
   plm_fig_Text(fig, x + 190, y + 9, 's', 10, "true:");
   for (int k = 0; k < 3; k++) {
-    plm_svg_TruthColor(truth[k], rgb);
+    plm_svg_TruthColor(plm_svg_TruthKey[k], rgb);
     plm_fig_Rect(fig, x + 226 + 74 * k, y, 10, 10, rgb);
     fig_Box(fig, x + 226 + 74 * k, y, 10, 10, FRAME);
-    plm_fig_Text(fig, x + 240 + 74 * k, y + 9, 's', 10, tname[k]);
+    plm_fig_Text(fig, x + 240 + 74 * k, y + 9, 's', 10, plm_svg_TruthName[k]);
   }
 }
 

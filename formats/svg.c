@@ -189,15 +189,26 @@ contact_Panel(FILE *fp, double x0, const float *pred, const uint8_t *truth, int 
   return status;
 }
 
-/* residue numbers (1-based) every 10, 20, 50, ... along the bottom and left edges of a panel */
+const uint8_t     plm_svg_TruthKey[3]  = { 1, 0, 255 };
+const char *const plm_svg_TruthName[3] = { "contact", "none", "unknown" };
+
+/* at most about 10 ticks along a side */
+int
+plm_svg_TickStep(int L)
+{
+  static const int steps[] = { 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 };
+  int step = steps[0];
+  for (size_t k = 0; k < sizeof steps / sizeof *steps && L / step > 10; k++) step = steps[k];
+  return step;
+}
+
+/* residue numbers (1-based) along the bottom and left edges of a panel */
 static void
 contact_Ticks(FILE *fp, double x0, int L)
 {
-  static const int steps[] = { 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 };
-  int  step = steps[0];
+  int  step = plm_svg_TickStep(L);
   char lab[16];
 
-  for (size_t k = 0; k < sizeof steps / sizeof *steps && L / step > 10; k++) step = steps[k];
   for (int r = step; r <= L; r += step) {
     double c = (r - 0.5) * PANEL / L;
     snprintf(lab, sizeof lab, "%d", r);
@@ -212,8 +223,6 @@ contact_Ticks(FILE *fp, double x0, int L)
 static void
 contact_Legend(FILE *fp, double x, double y)
 {
-  static const uint8_t truth[3] = { 1, 0, 255 };
-  static const char   *tname[3] = { "contact", "none", "unknown" };
   uint8_t rgb[3];
 
   plm_svg_Text(fp, x, y + 9, "start", 10, "P(contact) 0");
@@ -225,10 +234,10 @@ contact_Legend(FILE *fp, double x, double y)
   plm_svg_Text(fp, x + 176, y + 9, "start", 10, "1");
   plm_svg_Text(fp, x + PANEL + MARGIN, y + 9, "start", 10, "true:");
   for (int k = 0; k < 3; k++) {
-    plm_svg_TruthColor(truth[k], rgb);
+    plm_svg_TruthColor(plm_svg_TruthKey[k], rgb);
     fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"#%02x%02x%02x\" stroke=\"#999\"/>\n",
             x + PANEL + MARGIN + 32 + 74 * k, y, rgb[0], rgb[1], rgb[2]);
-    plm_svg_Text(fp, x + PANEL + MARGIN + 46 + 74 * k, y + 9, "start", 10, tname[k]);
+    plm_svg_Text(fp, x + PANEL + MARGIN + 46 + 74 * k, y + 9, "start", 10, plm_svg_TruthName[k]);
   }
 }
 
