@@ -42,7 +42,7 @@ if [ -z "$FOCUS" ]; then
 	ALN=$W/with_focus.afa
 fi
 
-"$BIN/seqread" -f afa "$ALN" | "$BIN/potts" -f "$FOCUS" "$@" -v 2> "$W/potts.log" | \
+"$BIN/seqread" -f afa "$ALN" | "$BIN/potts" --focus "$FOCUS" "$@" -v 2> "$W/potts.log" | \
   "$BIN/truecontacts" --pdb "$PDB" --missing error > "$W/potts.tsr"
 "$BIN/contacteval" --bootstrap 0 "$W/potts.tsr" > "$W/eval_potts.tsv"
 META=$("$BIN/plmstream" ls -l "$W/potts.tsr")

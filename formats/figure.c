@@ -167,6 +167,9 @@ plm_fig_Lines(plm_fig *fig, double x0, double y0, double w, double h, const doub
 
   axis_Range(xs, (size_t)n, &xlo, &xhi);
   axis_Range(y, (size_t)n * nseries, &ylo, &yhi);
+  /* the value axis always reaches 0, so a 3% wiggle does not fill the plot's height */
+  if (ylo > 0.0) ylo = 0.0;
+  if (yhi < 0.0) yhi = 0.0;
 #define PX(v) (x0 + ((v) - xlo) / (xhi - xlo) * w)
 #define PY(v) (y0 + h - ((v) - ylo) / (yhi - ylo) * h)
   plm_fig_Line(fig, x0, y0 + h, x0 + w, y0 + h, BLACK);
@@ -222,14 +225,59 @@ plm_fig_ColorBar(plm_fig *fig, double x0, double y0, double w, double vmin, doub
 /* One panel, not svg.h's two: each residue pair is s x s pixels, s a whole
  * number so every cell is alike, small proteins scaled up to about MAPSIDE.
  * Above the diagonal the predicted probabilities (grey without a contacts
- * tensor), top-L pairs outlined; on and below it the true contacts. */
+ * tensor), top-L pairs outlined; on and below it the true contacts. Residue
+ * numbers (1-based) tick the top and left edges; a legend under the map gives
+ * the probability scale and the truth colours. */
 #define MAPSIDE 480
+#define MAP_X0  40.0
+#define MAP_Y0  48.0
+#define MAP_FOOT 62.0    /* the caption and the legend under the map */
+
+/* residue numbers (1-based) along the top and left edges */
+static void
+map_Ticks(plm_fig *fig, int L, int s)
+{
+  int  step = plm_svg_TickStep(L);
+  char lab[16];
+
+  for (int r = step; r <= L; r += step) {
+    double c = (r - 0.5) * s;
+    snprintf(lab, sizeof lab, "%d", r);
+    plm_fig_Line(fig, MAP_X0 + c, MAP_Y0 - 5, MAP_X0 + c, MAP_Y0 - 1, BLACK);
+    plm_fig_Text(fig, MAP_X0 + c, MAP_Y0 - 7, 'm', 10, lab);
+    plm_fig_Line(fig, MAP_X0 - 5, MAP_Y0 + c, MAP_X0 - 1, MAP_Y0 + c, BLACK);
+    plm_fig_Text(fig, MAP_X0 - 7, MAP_Y0 + c + 3.5, 'e', 10, lab);
+  }
+}
+
+/* the probability strip (0 to 1, the colours of the upper triangle) and swatches of the truth */
+static void
+map_Legend(plm_fig *fig, double x, double y)
+{
+  uint8_t rgb[3];
+
+  plm_fig_Text(fig, x, y + 9, 's', 10, "P(contact)");
+  for (int i = 0; i < 50; i++) {
+    plm_svg_Heat((i + 0.5f) / 50.0f, rgb);
+    plm_fig_Rect(fig, x + 66 + 2 * i, y, 2.5, 10, rgb);
+  }
+  fig_Box(fig, x + 66, y, 100, 10, FRAME);
+  plm_fig_Text(fig, x + 66, y + 22, 'm', 10, "0");
+  plm_fig_Text(fig, x + 166, y + 22, 'm', 10, "1");
+  plm_fig_Text(fig, x + 190, y + 9, 's', 10, "true:");
+  for (int k = 0; k < 3; k++) {
+    plm_svg_TruthColor(plm_svg_TruthKey[k], rgb);
+    plm_fig_Rect(fig, x + 226 + 74 * k, y, 10, 10, rgb);
+    fig_Box(fig, x + 226 + 74 * k, y, 10, 10, FRAME);
+    plm_fig_Text(fig, x + 240 + 74 * k, y + 9, 's', 10, plm_svg_TruthName[k]);
+  }
+}
 
 int
 plm_fig_ContactMap(const float *pred, const uint8_t *truth, int L, int minsep, plm_fig **ret_fig, char *errbuf)
 {
   int      s = L < MAPSIDE ? MAPSIDE / L : 1, side, *pairs = NULL, n = 0, ntrue = 0, status;
-  double   x0 = 20, y0 = 34;
+  double   x0 = MAP_X0, y0 = MAP_Y0;
   uint8_t *rgb = NULL, col[3];
   plm_fig *fig = NULL;
   char     line[128];
@@ -237,7 +285,7 @@ plm_fig_ContactMap(const float *pred, const uint8_t *truth, int L, int minsep, p
   *ret_fig = NULL;
   if (L < 1) return plm_Fail(errbuf, PLM_EINVAL, "contact map of no residues");
   side = L * s;
-  PLM_XCHECK(plm_fig_Create(2 * x0 + (side > 400 ? side : 400), y0 + side + 30, &fig, errbuf));
+  PLM_XCHECK(plm_fig_Create(x0 + 20 + (side > 460 ? side : 460), y0 + side + MAP_FOOT, &fig, errbuf));
   if ((rgb = malloc((size_t)L * L * 3)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int i = 0; i < L; i++)
     for (int j = 0; j < L; j++) {
@@ -261,6 +309,8 @@ plm_fig_ContactMap(const float *pred, const uint8_t *truth, int L, int minsep, p
   if (pred && truth) snprintf(line, sizeof line, "top-L (L=%d, |i-j|>=%d): %d of %d true (green), false red", L, minsep, ntrue, n);
   else               snprintf(line, sizeof line, "L=%d", L);
   plm_fig_Text(fig, x0, y0 + side + 20, 's', 12, line);
+  map_Ticks(fig, L, s);
+  map_Legend(fig, x0, y0 + side + 32);
   *ret_fig = fig;
   fig = NULL;
   status = PLM_OK;

@@ -11,7 +11,7 @@
  * Plots built on the marks, sized by their data (any layers x heads):
  *   plm_fig_Grid()     a heat grid of nr x nc values, labelled rows and columns, NaN cells grey
  *   plm_fig_Bars()     horizontal bars, one per row, aligned with a grid's rows
- *   plm_fig_Lines()    series over a shared x axis (e.g. a value per layer), with a legend
+ *   plm_fig_Lines()    series over a shared x axis (e.g. a value per layer), with a legend; the y axis includes 0
  *   plm_fig_ColorBar() the grid's scale, min to max
  * attnview's figures for papers, in svg.h's colours, one figure pixel per pixel at any L:
  *   plm_fig_ContactMap() an L x L map: predicted above the diagonal (top-L marked), true below

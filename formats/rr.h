@@ -21,8 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* the least separation j - i an RR file lists unless told otherwise, for every tool that writes one:
- * Rao et al.'s and CASP's short range starts there, and nearer pairs say nothing about the fold */
+/* least |i-j| of a pair listed when a tool writes RR (plmstream rr, potts --rr): the CASP convention */
 #define PLM_RR_MINSEP 6
 
 typedef struct plm_rr_contact { int64_t i, j; float p; } plm_rr_contact;   /* 0-based */

@@ -17,6 +17,7 @@
 #include "growbuf.h"
 #include "stream.h"
 #include "idmap.h"
+#include "jsonread.h"
 #include "seqfile.h"
 
 #define CHUNK         (1 << 16)   /* bytes per read after the sniff window */
@@ -24,7 +25,10 @@
 #define MASK          "<mask>"
 #define MASKLEN       6
 
-static const char *fmt_names[] = { "auto", "fasta", "a2m", "a3m", "afa", "aln", "stockholm" };
+static const char *fmt_names[] = { "auto", "fasta", "a2m", "a3m", "afa", "aln", "stockholm", "jsonl" };
+
+/* a format of plain sequences, no alignment columns */
+static int plain(plm_seqfmt f) { return f == PLM_SEQFMT_FASTA || f == PLM_SEQFMT_JSONL; }
 
 /* ===================================================================== buffers */
 
@@ -221,7 +225,7 @@ check_columns(plm_seqfile *sf, char *errbuf)
 {
   int64_t ncols;
 
-  if (sf->sq.fmt == PLM_SEQFMT_FASTA) return PLM_OK;
+  if (plain(sf->sq.fmt)) return PLM_OK;
   ncols = count_columns(sf->sq.text, sf->sq.len, sf->sq.inserts);
   if (sf->ncols < 0) { sf->ncols = ncols; sf->ncols_rec = sf->sq.index; return PLM_OK; }
   if (ncols != sf->ncols)
@@ -338,6 +342,34 @@ read_aln(plm_seqfile *sf, char *errbuf)
       dbuf_Set(&sf->desc, "", 0) != PLM_OK) return oom(errbuf);
   if ((status = begin_record(sf, sf->lineno, errbuf)) != PLM_OK) return status;
   return finish_record(sf, f[nf - 1], (int64_t)strlen(f[nf - 1]), errbuf);
+}
+
+/* ------------------------------------------------------------ JSONL annotations */
+
+/* one object a line, as Vig et al.'s (provis) binding-site and PTM files: "id" and
+ * "primary" make the record, every other field is the plugins' business */
+static int
+read_jsonl(plm_seqfile *sf, char *errbuf)
+{
+  plm_json       *root = NULL;
+  const plm_json *id, *prim;
+  int             status;
+
+  while ((status = next_line(sf, errbuf)) == PLM_OK && is_blank(sf->line.s)) ;
+  if (status != PLM_OK) return status;
+  if (plm_json_Parse(sf->line.s, (size_t)sf->line.n, &root, errbuf) != PLM_OK)
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: line %lld: not a JSON object", sf->name, (long long)sf->lineno);
+  id = plm_json_Get(root, "id"); prim = plm_json_Get(root, "primary");
+  if (root->kind != PLM_JSON_MAP || !id || id->kind != PLM_JSON_SCALAR || !prim || prim->kind != PLM_JSON_SCALAR)
+    PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: line %lld: needs string fields \"id\" and \"primary\"", sf->name, (long long)sf->lineno);
+  if (dbuf_Set(&sf->id, id->value, (int64_t)strlen(id->value)) != PLM_OK || dbuf_Set(&sf->desc, "", 0) != PLM_OK ||
+      dbuf_Set(&sf->text, prim->value, (int64_t)strlen(prim->value)) != PLM_OK)
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  PLM_XCHECK(begin_record(sf, sf->lineno, errbuf));
+  status = finish_record(sf, sf->text.s, sf->text.n, errbuf);
+ ERROR:
+  plm_json_Free(root);
+  return status;
 }
 
 /* ------------------------------------------------------------ Stockholm */
@@ -526,10 +558,11 @@ sniff(plm_seqfile *sf, plm_seqfmt fmt, char *errbuf)
     return plm_Fail(errbuf, PLM_EFORMAT, "%s: sequence lines without FASTA headers ('>') and without gaps, so no alignment: "
                     "give -f aln if it is a PSICOV .aln", sf->name);
   else if (is_aln_line(p, end))                                      sf->fmt = PLM_SEQFMT_ALN;
+  else if (*p == '{')                                                sf->fmt = PLM_SEQFMT_JSONL;
   else {
     for (; p < end && *p != '\n' && n < 40; p++) start[n++] = (*p >= 32 && *p < 127) ? (char)*p : '?';
     start[n] = '\0';
-    return plm_Fail(errbuf, PLM_EFORMAT, "%s: not FASTA, A2M, A3M, aligned FASTA, .aln or Stockholm; it starts \"%s\"",
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: not FASTA, A2M, A3M, aligned FASTA, .aln, Stockholm or JSONL; it starts \"%s\"",
                     sf->name, start);
   }
   return PLM_OK;
@@ -598,6 +631,7 @@ plm_seqfile_Read(plm_seqfile *sf, const plm_seq **ret_sq, char *errbuf)
   switch (sf->fmt) {
   case PLM_SEQFMT_STOCKHOLM: status = read_stockholm(sf, errbuf); break;
   case PLM_SEQFMT_ALN:       status = read_aln(sf, errbuf);       break;
+  case PLM_SEQFMT_JSONL:     status = read_jsonl(sf, errbuf);     break;
   default:                   status = read_fasta(sf, errbuf);     break;
   }
   if (status == PLM_OK) *ret_sq = &sf->sq;
@@ -660,7 +694,7 @@ check_letter(const plm_seq *sq, int flags, int64_t i, char *ret_c, char *errbuf)
   char c = sq->text[i];
 
   if (is_lower((unsigned char)c)) {
-    if (sq->fmt == PLM_SEQFMT_FASTA && !(flags & PLM_SEQ_UPPERCASE))
+    if (plain(sq->fmt) && !(flags & PLM_SEQ_UPPERCASE))
       return plm_seq_Fail(sq, errbuf, PLM_EFORMAT, "lowercase residue '%c' at position %lld (--uppercase accepts it)", c, (long long)i + 1);
     c = (char)(c - 'a' + 'A');
   }
@@ -726,7 +760,7 @@ digest_row(const plm_seq *sq, int flags, digest *dg, char *errbuf)
   char        c;
 
   dg->seq = malloc((size_t)sq->len + 1);
-  if (sq->fmt != PLM_SEQFMT_FASTA) {
+  if (!plain(sq->fmt)) {
     dg->aligned = malloc((size_t)sq->len + 1);
     dg->colmap  = malloc((size_t)(sq->len + 1) * sizeof *dg->colmap);
     if (!dg->aligned || !dg->colmap) return oom(errbuf);

@@ -11,6 +11,8 @@
  *   '>' and '-' or '.' but no lowercase aligned FASTA
  *   '>' otherwise                       FASTA
  *   a line of residues and gaps, or a name and such a row: .aln
+ *   '{'                                 JSONL annotations (provis: one object a line
+ *                                       with "id" and "primary"), read as FASTA would be
  *   the plmscope stream magic           an error that says so
  * A file whose first window says too little (an A3M with no insertion there,
  * an alignment without gaps) is read as the simpler format; name the format.
@@ -47,7 +49,7 @@
 
 typedef enum plm_seqfmt {
   PLM_SEQFMT_AUTO = 0, PLM_SEQFMT_FASTA, PLM_SEQFMT_A2M, PLM_SEQFMT_A3M,
-  PLM_SEQFMT_AFA, PLM_SEQFMT_ALN, PLM_SEQFMT_STOCKHOLM
+  PLM_SEQFMT_AFA, PLM_SEQFMT_ALN, PLM_SEQFMT_STOCKHOLM, PLM_SEQFMT_JSONL
 } plm_seqfmt;
 
 /* one record as read; every pointer belongs to the reader */

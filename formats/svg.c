@@ -189,6 +189,58 @@ contact_Panel(FILE *fp, double x0, const float *pred, const uint8_t *truth, int 
   return status;
 }
 
+const uint8_t     plm_svg_TruthKey[3]  = { 1, 0, 255 };
+const char *const plm_svg_TruthName[3] = { "contact", "none", "unknown" };
+
+/* at most about 10 ticks along a side */
+int
+plm_svg_TickStep(int L)
+{
+  static const int steps[] = { 10, 20, 50, 100, 200, 500, 1000, 2000, 5000 };
+  int step = steps[0];
+  for (size_t k = 0; k < sizeof steps / sizeof *steps && L / step > 10; k++) step = steps[k];
+  return step;
+}
+
+/* residue numbers (1-based) along the bottom and left edges of a panel */
+static void
+contact_Ticks(FILE *fp, double x0, int L)
+{
+  int  step = plm_svg_TickStep(L);
+  char lab[16];
+
+  for (int r = step; r <= L; r += step) {
+    double c = (r - 0.5) * PANEL / L;
+    snprintf(lab, sizeof lab, "%d", r);
+    fprintf(fp, "<path class=\"tick\" d=\"M%.1f %.1fv4M%.1f %.1fh-4\" stroke=\"black\"/>\n",
+            x0 + c, MARGIN + PANEL, x0, MARGIN + c);
+    plm_svg_Text(fp, x0 + c, MARGIN + PANEL + 14, "middle", 9, lab);
+    plm_svg_Text(fp, x0 - 5, MARGIN + c + 3, "end", 9, lab);
+  }
+}
+
+/* the probability scale of the predicted panel and the colours of the true one */
+static void
+contact_Legend(FILE *fp, double x, double y)
+{
+  uint8_t rgb[3];
+
+  plm_svg_Text(fp, x, y + 9, "start", 10, "P(contact) 0");
+  for (int i = 0; i < 50; i++) {
+    plm_svg_Heat((i + 0.5f) / 50.0f, rgb);
+    fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"2.5\" height=\"10\" fill=\"#%02x%02x%02x\"/>\n",
+            x + 72 + 2 * i, y, rgb[0], rgb[1], rgb[2]);
+  }
+  plm_svg_Text(fp, x + 176, y + 9, "start", 10, "1");
+  plm_svg_Text(fp, x + PANEL + MARGIN, y + 9, "start", 10, "true:");
+  for (int k = 0; k < 3; k++) {
+    plm_svg_TruthColor(plm_svg_TruthKey[k], rgb);
+    fprintf(fp, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"#%02x%02x%02x\" stroke=\"#999\"/>\n",
+            x + PANEL + MARGIN + 32 + 74 * k, y, rgb[0], rgb[1], rgb[2]);
+    plm_svg_Text(fp, x + PANEL + MARGIN + 46 + 74 * k, y + 9, "start", 10, plm_svg_TruthName[k]);
+  }
+}
+
 int
 plm_svg_ContactMaps(FILE *fp, const float *pred, const uint8_t *truth, int L, int minsep, int standalone,
                     char *errbuf)
@@ -202,7 +254,7 @@ plm_svg_ContactMaps(FILE *fp, const float *pred, const uint8_t *truth, int L, in
   if ((rgb = malloc((size_t)L * L * 3)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   if (pred) PLM_XCHECK(plm_svg_TopPairs(pred, L, minsep, L, &pairs, &n, errbuf));
   for (int k = 0; truth && k < n; k++) ntrue += truth[(size_t)pairs[2 * k] * L + pairs[2 * k + 1]] == 1;
-  plm_svg_Begin(fp, 2 * PANEL + 3 * MARGIN, PANEL + 2.5 * MARGIN, standalone);
+  plm_svg_Begin(fp, 2 * PANEL + 3 * MARGIN, PANEL + 3.5 * MARGIN, standalone);
   fputs("<g class=\"contactmaps\">\n", fp);
   PLM_XCHECK(contact_Panel(fp, MARGIN, pred, NULL, L, "predicted (contacts), top-L marked", rgb, errbuf));
   contact_Marks(fp, MARGIN, MARGIN, pairs, n, truth, L);
@@ -211,6 +263,9 @@ plm_svg_ContactMaps(FILE *fp, const float *pred, const uint8_t *truth, int L, in
   if (pred && truth) snprintf(line, sizeof line, "top-L (L=%d, |i-j|>=%d): %d of %d true (green), false red", L, minsep, ntrue, n);
   else               snprintf(line, sizeof line, "L=%d", L);
   plm_svg_Text(fp, MARGIN, PANEL + 2 * MARGIN, "start", 12, line);
+  contact_Ticks(fp, MARGIN, L);
+  contact_Ticks(fp, 2 * MARGIN + PANEL, L);
+  contact_Legend(fp, MARGIN, PANEL + 2.3 * MARGIN);
   fputs("</g>\n", fp);
   status = plm_svg_End(fp, errbuf);
  ERROR:

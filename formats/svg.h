@@ -13,6 +13,8 @@
  *   plm_svg_Heat()                   the colour of a value in [0, 1] (white to dark blue)
  * Colours of the figures, shared with their PNG versions (figure.h):
  *   plm_svg_TruthColor()             a true-contact cell: contact, no contact, unknown
+ *   plm_svg_TickStep()               residues between ticks on a contact map's edge (10, 20, 50, ...)
+ *   plm_svg_TruthKey[] / plm_svg_TruthName[]   the truth values a legend shows, and their names
  *   plm_svg_MarkColor()              a top-L mark: true contact, false, unknown
  *   plm_svg_Thumb()                  an L x L map max-pooled onto p x p pixels
  * Figures:
@@ -33,6 +35,9 @@ void plm_svg_Text(FILE *fp, double x, double y, const char *anchor, double size,
 int  plm_svg_Image(FILE *fp, double x, double y, double w, double h, const uint8_t *rgb, int pw, int ph, char *errbuf);
 void plm_svg_Heat(float v, uint8_t rgb[3]);
 void plm_svg_TruthColor(uint8_t t, uint8_t rgb[3]);
+int  plm_svg_TickStep(int L);
+extern const uint8_t     plm_svg_TruthKey[3];
+extern const char *const plm_svg_TruthName[3];
 void plm_svg_MarkColor(uint8_t t, uint8_t rgb[3]);
 void plm_svg_Thumb(const float *a, int L, int p, uint8_t *rgb);
 

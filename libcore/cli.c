@@ -103,8 +103,9 @@ plm_cli_Size(const char *tool, const char *opt, const char *arg)
   return (size_t)x;
 }
 
+/* one name for standard input in every message, as the stream and sequence readers write it */
 const char *
 plm_cli_InputName(const char *path)
 {
-  return strcmp(path, "-") == 0 ? "stdin" : path;
+  return (!path || strcmp(path, "-") == 0) ? "stdin" : path;
 }

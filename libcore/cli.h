@@ -7,7 +7,7 @@
  *   plm_cli_Number()   an option's argument as a number in [lo, hi], or plm_cli_Usage()
  *   plm_cli_Size()     an option's argument as bytes: a number with an optional K, M or G (powers of 1024)
  *   plm_cli_Device()   --device P:D -> the backend spec "opencl:P:D" written into buf, or plm_cli_Usage()
- *   plm_cli_InputName() how messages name an input path: "stdin" for "-", as the stream reader does
+ *   plm_cli_InputName() an input path as messages name it: "stdin" for "-" (or none), else the path
  */
 #ifndef PLM_CLI_H
 #define PLM_CLI_H

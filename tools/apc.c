@@ -346,7 +346,7 @@ static const char usage[] =
   "  -o FILE                  write the stream to FILE (default: stdout, never a terminal;\n"
   "                           --output stays the output tensor's name, as before)\n"
   "  -z, --compress N         zlib level of the output, 0 (default) to 9\n"
-  "  -h, --help / --version\n";
+  "  -h, --help / -V, --version\n";
 
 enum { O_INPUT = 256, O_OUTPUT, O_SPECIAL, O_KEEP, O_PLMC, O_AVERAGE, O_TOPHEADS, O_TOPK, O_VERSION };
 
@@ -365,7 +365,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
 
   memset(o, 0, sizeof *o);
   o->input = "attentions";
-  while ((c = getopt_long(argc, argv, "o:z:h", lo, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:z:hV", lo, NULL)) != -1) {
     switch (c) {
     case O_INPUT:    o->input = optarg; break;
     case O_OUTPUT:   o->output = optarg; break;
@@ -384,7 +384,8 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
       if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--compress: '%s' is not 0-9", optarg);
       break;
     case 'h':        fputs(usage, stdout); exit(0);
-    case O_VERSION:  plm_cli_Version(TOOL);
+    case O_VERSION:
+    case 'V':        plm_cli_Version(TOOL);
     default:         return plm_Fail(errbuf, PLM_EINVAL, "unknown option");
     }
   }

@@ -50,7 +50,7 @@ static const char usage_text[] =
   "                        window:W:S (windows of W residues every S, averaged)\n"
   "      --attn-memory SIZE\n"
   "                        most bytes for one layer's attention maps (heads x rows x T\n"
-  "                        floats of 4 bytes; K, M, G; default 16M on the CPU, 1G on OpenCL):\n"
+  "                        float32, 4 bytes each; K, M, G; default 16M on the CPU, 1G on OpenCL):\n"
   "                        longer proteins run attention in blocks of query rows (ESM)\n"
   "      --threads N       threads (default: the online CPUs)\n"
   "      --backend NAME    compute backend: auto (default: $PLMSCOPE_BACKEND, else the\n"
@@ -69,7 +69,7 @@ static const char usage_text[] =
   "      --quiet           no progress line (default when stderr is not a terminal)\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this text\n"
-  "      --version         version\n"
+  "  -V, --version         version\n"
   "\n"
   "Every record also gains 'tokens' [T] (i32) and the metadata model, model_path, model_arch and\n"
   "special_tokens, the token layout, which depends on the model: bos,eos for ESM (token 0 is BOS,\n"
@@ -128,7 +128,7 @@ parse_options(int argc, char **argv, opts *o)
   o->progress     = PLM_PROGRESS_AUTO;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
-  while ((c = getopt_long(argc, argv, "m:o:z:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:o:z:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'm':          o->model = optarg; break;
     case OPT_ATTN:     o->attentions = 1; break;
@@ -175,7 +175,8 @@ parse_options(int argc, char **argv, opts *o)
       o->zlevel = optarg[0] - '0';
       break;
     case 'h':          fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION:  plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':          plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");
     }
   }

@@ -49,7 +49,7 @@ static const char *usage =
   "Usage: attnview --pdb FILE [OPTIONS] [STREAM]  (default: stdin)\n"
   "Show a record's attention on its structure: one self-contained HTML page (NGL, contact maps,\n"
   "layer x head grid; works offline from file://) and/or standalone SVG and PNG figures.\n"
-  "  -p, --pdb FILE          the structure, PDB or mmCIF (.gz too)\n"
+  "      --pdb FILE          the structure, PDB or mmCIF (.gz too)\n"
   "  -c, --chain ID          chain (default: the first amino-acid chain)\n"
   "  -i, --id ID             the record to show (default: the first)\n"
   "  -o, --output FILE       the HTML page (default: stdout, unless only figures are asked for)\n"
@@ -58,15 +58,15 @@ static const char *usage =
   "      --png-contacts FILE one contact map as PNG: predicted above the diagonal, top-L boxed, true below\n"
   "      --png-grid FILE     layer x head attention thumbnails as PNG\n"
   "  -t, --tensor NAME       attention tensor (default attentions)\n"
-  "  -l, --layer N           layer shown first, 1-based model number (default: the last)\n"
+  "      --layer N           layer shown first, 1-based model number (default: the last)\n"
   "  -H, --head N            head shown first, 1-based (default 1)\n"
-  "  -T, --threshold X       hide weights below X (default 0.1)\n"
-  "      --max-arcs N        draw at most the N strongest pairs (default 500)\n"
+  "  -T, --threshold X       hide weights below X (default 0.3, as headstat --theta)\n"
+  "      --max-arcs N        draw at most the N strongest pairs (default 200)\n"
   "      --directed          one arrow per direction, a_ij and a_ji apart\n"
   "                          (default: one cylinder per pair, weight max(a_ij, a_ji))\n"
-  "      --radius A          cylinder radius in angstrom at weight 1 (default 0.5)\n"
+  "      --radius A          cylinder radius in angstrom at weight 1 (default 0.3)\n"
   "      --min-sep N         top-L contacts need |i-j| >= N (default 6)\n"
-  "  -P, --plugin SPEC       colour residues by a token property plugin NAME[:KEY=VAL,...]\n"
+  "  -p, --plugin SPEC       colour residues by a token property plugin NAME[:KEY=VAL,...]\n"
   "      --prop NAME         which of the plugin's properties (default: its first)\n"
   "      --plugin-dir DIR    look for plugins in DIR first (repeatable)\n"
   "      --ngl FILE          NGL's ngl.js (default: $PLMSCOPE_NGL, then the one the build installed)\n"
@@ -81,28 +81,29 @@ typedef struct args {
   double      threshold, radius;
 } args;
 
-enum { OPT_SVGC = 256, OPT_SVGG, OPT_PNGC, OPT_PNGG, OPT_MAXARCS, OPT_DIRECTED, OPT_RADIUS, OPT_MINSEP, OPT_PROP, OPT_PDIR, OPT_NGL };
+enum { OPT_SVGC = 256, OPT_SVGG, OPT_PNGC, OPT_PNGG, OPT_MAXARCS, OPT_DIRECTED, OPT_RADIUS, OPT_MINSEP, OPT_PROP, OPT_PDIR, OPT_NGL, OPT_PDB };
 
 static void
 parse_args(int argc, char **argv, args *a)
 {
   static const struct option longopts[] = {
-    {"pdb", 1, 0, 'p'}, {"chain", 1, 0, 'c'}, {"id", 1, 0, 'i'}, {"output", 1, 0, 'o'},
+    {"pdb", 1, 0, OPT_PDB}, {"chain", 1, 0, 'c'}, {"id", 1, 0, 'i'}, {"output", 1, 0, 'o'},
     {"svg-contacts", 1, 0, OPT_SVGC}, {"svg-grid", 1, 0, OPT_SVGG},
     {"png-contacts", 1, 0, OPT_PNGC}, {"png-grid", 1, 0, OPT_PNGG}, {"tensor", 1, 0, 't'},
     {"layer", 1, 0, 'l'}, {"head", 1, 0, 'H'}, {"threshold", 1, 0, 'T'}, {"max-arcs", 1, 0, OPT_MAXARCS},
     {"directed", 0, 0, OPT_DIRECTED}, {"radius", 1, 0, OPT_RADIUS}, {"min-sep", 1, 0, OPT_MINSEP},
-    {"plugin", 1, 0, 'P'}, {"prop", 1, 0, OPT_PROP}, {"plugin-dir", 1, 0, OPT_PDIR}, {"ngl", 1, 0, OPT_NGL},
+    {"plugin", 1, 0, 'p'}, {"prop", 1, 0, OPT_PROP}, {"plugin-dir", 1, 0, OPT_PDIR}, {"ngl", 1, 0, OPT_NGL},
     {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}
   };
   int c;
 
   memset(a, 0, sizeof *a);
   a->tensor = "attentions";
-  a->threshold = 0.1; a->radius = 0.5; a->max_arcs = 500; a->minsep = 6;
-  while ((c = getopt_long(argc, argv, "p:c:i:o:t:l:H:T:P:hV", longopts, NULL)) != -1)
+  /* Vig's high-confidence theta, thin cylinders and few of them, so the cartoon stays visible */
+  a->threshold = 0.3; a->radius = 0.3; a->max_arcs = 200; a->minsep = 6;
+  while ((c = getopt_long(argc, argv, "p:P:c:i:o:t:H:T:hV", longopts, NULL)) != -1)
     switch (c) {
-    case 'p': a->pdb = optarg; break;
+    case OPT_PDB: a->pdb = optarg; break;
     case 'c': a->chain = optarg; break;
     case 'i': a->id = optarg; break;
     case 'o': a->out = optarg; break;
@@ -110,7 +111,8 @@ parse_args(int argc, char **argv, args *a)
     case 'l': a->layer = (int)plm_cli_Number(tool, "--layer", optarg, 1, 1e6); break;
     case 'H': a->head = (int)plm_cli_Number(tool, "--head", optarg, 1, 1e6); break;
     case 'T': a->threshold = plm_cli_Number(tool, "--threshold", optarg, 0, HUGE_VAL); break;
-    case 'P': a->plugin = optarg; break;
+    case 'p':
+    case 'P': a->plugin = optarg; break;  /* -P: the old spelling, kept as an alias */
     case OPT_SVGC: a->svg_contacts = optarg; break;
     case OPT_SVGG: a->svg_grid = optarg; break;
     case OPT_PNGC: a->png_contacts = optarg; break;
@@ -210,7 +212,7 @@ read_record(const char *in, const char *id, plm_record **ret_rec, char *errbuf)
     plm_record_Destroy(rec);
     rec = NULL;
   }
-  if (status == PLM_EOF) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: %s", in, id ? "no record with that --id" : "no records");
+  if (status == PLM_EOF) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: %s", plm_cli_InputName(in), id ? "no record with that --id" : "no records");
   if (status != PLM_OK) goto ERROR;
   plm_stream_CloseRead(r);
   *ret_rec = rec;

@@ -74,7 +74,7 @@ score_record(const plm_record *rec, const opts *o, const range *r, double *prec,
   int         status;
 
   if (!p || !t) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "record \"%s\" lacks tensor \"%s\"%s", rec->id, p ? o->truth : o->pred,
-                          p ? " (truecontacts found no structure for it)" : "");
+                          p ? " (no structure for it: contacteval's default --missing skip, or truecontacts --missing skip, leaves such records out)" : "");
   L = p->rank == 2 ? p->shape[0] : -1;
   if (p->dtype != PLM_F32 || p->rank != 2 || p->shape[1] != L)
     PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": \"%s\" must be f32 [L, L]", rec->id, o->pred);
@@ -275,7 +275,7 @@ static const char usage[] =
   "      --seed S         bootstrap seed (default 1)\n"
   "      --missing WHAT   records without true contacts (truecontacts found no structure):\n"
   "                       skip (default; counted on stderr, as truecontacts passes them) or error\n"
-  "  -h, --help / --version\n";
+  "  -h, --help / -V, --version\n";
 
 static int
 parse_divs(const char *arg, opts *o, char *errbuf)
@@ -306,7 +306,7 @@ main(int argc, char **argv)
   int  c;
 
   plm_cli_Init();
-  while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
     switch (c) {
     case 'p': o.pred = optarg; break;
     case 't': o.truth = optarg; break;

@@ -45,7 +45,7 @@ static const char usage[] =
   "      --name NAME    the scores tensor (default contacts)\n"
   "  -o, --output FILE    write the stream to FILE (default: stdout, never a terminal)\n"
   "  -z, --compress N     zlib level of the output, 0 (default) to 9\n"
-  "  -h, --help / --version\n";
+  "  -h, --help / -V, --version\n";
 
 /* the one sequence the options and the file agree on; *ret_seq is the caller's to free */
 static int
@@ -136,7 +136,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
 
   memset(o, 0, sizeof *o);
   o->name = "contacts";
-  while ((c = getopt_long(argc, argv, "o:z:h", lo, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "o:z:hV", lo, NULL)) != -1)
     switch (c) {
     case 'r': o->rr = optarg; break;
     case 'm': o->mat = optarg; break;

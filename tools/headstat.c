@@ -50,6 +50,8 @@ static const char usage_text[] =
   "      --theta X         high-confidence threshold on attention (default 0.3)\n"
   "      --null            null model: permute each attention row before counting\n"
   "      --seed N          seed of the null model's permutations (default 1)\n"
+  "      --with-null FILE  also the null model in the same pass: its report to FILE, its\n"
+  "                        figures (with --figures) to DIR/null on the real ones' colour scale\n"
   "      --special LIST    special-token layout when the records lack 'special_tokens',\n"
   "                        e.g. bos,eos or none (bos/cls lead, eos/sep trail)\n"
   "  -t, --tensor NAME     the attention tensor (default attentions)\n"
@@ -62,17 +64,17 @@ static const char usage_text[] =
   "      --figures DIR     also draw the figures into DIR (SVG and PNG): heads-PROP\n"
   "                        (layer x head heatmap, per-layer maximum), layers, aa-blosum62\n"
   "  -h, --help            this text\n"
-  "      --version         version\n"
+  "  -V, --version         version\n"
   "\n"
   "Output: TSV property, layer, head, n_arcs, prop_highconf, prop_weighted, background, z,\n"
   "p_bonferroni, ci_lo, ci_hi, significant (yes, no, few_arcs), then summary lines starting\n"
   "with '#'. See headstat(1).\n";
 
 enum { OPT_PDIR = 256, OPT_LIST, OPT_THETA, OPT_NULL, OPT_SEED, OPT_SPECIAL, OPT_PARTIAL, OPT_MERGE,
-       OPT_MINARCS, OPT_ALPHA, OPT_TOP, OPT_FIGURES, OPT_VERSION };
+       OPT_MINARCS, OPT_ALPHA, OPT_TOP, OPT_FIGURES, OPT_VERSION, OPT_WITHNULL };
 
 typedef struct opts {
-  const char *specs[MAXPLUG], *dirs[MAXDIRS], *special, *tensor, *partial, *figures;
+  const char *specs[MAXPLUG], *dirs[MAXDIRS], *special, *tensor, *partial, *figures, *with_null;
   int         nspecs, ndirs, list, null_model, merge, top;
   double      theta, alpha;
   uint64_t    seed;
@@ -94,7 +96,7 @@ parse_options(int argc, char **argv, opts *o)
   static const struct option longopts[] = {
     { "plugin", required_argument, 0, 'p' },        { "plugin-dir", required_argument, 0, OPT_PDIR },
     { "list-plugins", no_argument, 0, OPT_LIST },   { "theta", required_argument, 0, OPT_THETA },
-    { "null", no_argument, 0, OPT_NULL },           { "seed", required_argument, 0, OPT_SEED },
+    { "null", no_argument, 0, OPT_NULL }, { "with-null", required_argument, 0, OPT_WITHNULL },           { "seed", required_argument, 0, OPT_SEED },
     { "special", required_argument, 0, OPT_SPECIAL }, { "tensor", required_argument, 0, 't' },
     { "partial", required_argument, 0, OPT_PARTIAL }, { "merge", no_argument, 0, OPT_MERGE },
     { "min-arcs", required_argument, 0, OPT_MINARCS }, { "alpha", required_argument, 0, OPT_ALPHA },
@@ -107,7 +109,7 @@ parse_options(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->tensor = "attentions";
   o->theta = 0.3; o->alpha = 0.05; o->top = 10; o->seed = 1; o->min_arcs = 100;
-  while ((c = getopt_long(argc, argv, "p:t:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:t:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'p':
       if (o->nspecs == MAXPLUG) plm_cli_Usage(TOOL, "at most %d plugins", MAXPLUG);
@@ -127,8 +129,10 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_ALPHA:    o->alpha = plm_cli_Number(TOOL, "--alpha", optarg, 1e-300, 0.5); break;
     case OPT_TOP:      o->top = (int)plm_cli_Number(TOOL, "--top", optarg, 0.0, 1e6); break;
     case OPT_FIGURES:  o->figures = optarg; break;
+    case OPT_WITHNULL: o->with_null = optarg; break;
     case 'h':          fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION:  plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':          plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");
     }
   }
@@ -138,6 +142,7 @@ parse_options(int argc, char **argv, opts *o)
   if (o->merge && (o->nfiles == 0 || o->nspecs)) plm_cli_Usage(TOOL, "--merge takes partial-state FILEs and no -p");
   if (!o->merge && o->nspecs == 0) plm_cli_Usage(TOOL, "no property: give -p PLUGIN");
   if (o->nfiles > 1 && !o->merge) plm_cli_Usage(TOOL, "one input stream at most (use plmstream cat)");
+  if (o->with_null && (o->merge || o->null_model)) plm_cli_Usage(TOOL, "--with-null runs beside the real model: not with --merge or --null");
 }
 
 /* property names: the plugin's own for a one-property plugin, else PLUGIN:PROP */
@@ -193,8 +198,8 @@ head_ids(const plm_record *rec, const char *key, int n, int *ids, char *errbuf)
 
 /* the first record sets the state's layers and heads; every later one must have the same */
 static int
-create_state(plm_headstat **hs, const opts *o, const plugins *pl, char **names, int *pair, const plm_record *rec,
-             const plm_tensor *a, char *errbuf)
+create_state(plm_headstat **hs, const opts *o, int null_model, const plugins *pl, char **names, int *pair,
+             const plm_record *rec, const plm_tensor *a, char *errbuf)
 {
   int nl = (int)a->shape[0], nh = (int)a->shape[1], *lid = NULL, *hid = NULL, status;
 
@@ -206,7 +211,7 @@ create_state(plm_headstat **hs, const opts *o, const plugins *pl, char **names, 
   PLM_XCHECK(head_ids(rec, "attention_heads", nh, hid, errbuf));
   if (!*hs)
     PLM_XCHECK(plm_headstat_Create(nl, nh, lid, hid, pl->nprops, (const char *const *)names, pair, o->theta,
-                                   o->null_model, o->seed, hs, errbuf));
+                                   null_model, o->seed, hs, errbuf));
   else if (nl != (*hs)->nlayers || nh != (*hs)->nheads || memcmp(lid, (*hs)->layer_id, (size_t)nl * sizeof *lid) ||
            memcmp(hid, (*hs)->head_id, (size_t)nh * sizeof *hid))
     PLM_XFAIL(PLM_EINVAL, errbuf, "record %s: other layers or heads than the earlier records", rec->id);
@@ -217,9 +222,11 @@ create_state(plm_headstat **hs, const opts *o, const plugins *pl, char **names, 
   return status;
 }
 
-/* annotate with every plugin, then add; a plugin without an annotation leaves its properties NULL */
+/* annotate with every plugin, then add to each of the nhs states (the real and the null model);
+ * a plugin without an annotation leaves its properties NULL */
 static int
-add_record(plm_headstat *hs, plugins *pl, const plm_record *rec, const plm_tensor *attn, int lead, int L, char *errbuf)
+add_record(plm_headstat *const *hs, int nhs, plugins *pl, const plm_record *rec, const plm_tensor *attn, int lead, int L,
+           char *errbuf)
 {
   plm_tensor     *lab[MAXPLUG] = { 0 };
   const uint8_t **labels = calloc((size_t)pl->nprops, sizeof *labels);
@@ -233,22 +240,25 @@ add_record(plm_headstat *hs, plugins *pl, const plm_record *rec, const plm_tenso
     for (k = 0; k < (int)lab[g]->shape[0]; k++)
       labels[pl->first[g] + k] = (const uint8_t *)lab[g]->data + (size_t)k * L * (lab[g]->rank == 3 ? (size_t)L : 1);
   }
-  status = plm_headstat_Add(hs, rec->id, attn->data, (int)attn->shape[2], lead, L, labels, errbuf);
+  for (int s = 0; s < nhs && status == PLM_OK; s++)
+    status = plm_headstat_Add(hs[s], rec->id, attn->data, (int)attn->shape[2], lead, L, labels, errbuf);
  ERROR:
   for (g = 0; g < pl->n; g++) plm_tensor_Destroy(lab[g]);
   free(labels);
   return status;
 }
 
-/* the stream -> a state; dies on any error (only main's helpers call it) */
+/* the stream -> a state, and with --with-null the null model's state from the same pass in
+ * *ret_null; dies on any error (only main's helpers call it) */
 static plm_headstat *
-accumulate(const opts *o, plugins *pl, char **names, int *pair)
+accumulate(const opts *o, plugins *pl, char **names, int *pair, plm_headstat **ret_null)
 {
   char              eb[PLM_ERRBUFSIZE];
   plm_streamreader *r = NULL;
   plm_record       *rec;
-  plm_headstat     *hs = NULL;
+  plm_headstat     *hs[2] = { NULL, NULL };
   plm_tensor       *a, *f32 = NULL;
+  int               nhs = o->with_null ? 2 : 1;
   int               status, lead = 0, L = 0;
 
   if (plm_stream_OpenRead(o->nfiles ? o->files[0] : "-", &r, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
@@ -256,13 +266,15 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair)
     if ((a = plm_record_GetTensor(rec, o->tensor)) == NULL) plm_cli_Die(TOOL, "record %s: no tensor '%s' (run attn --attentions)", rec->id, o->tensor);
     if (a->rank != 4 || a->shape[2] != a->shape[3] || (a->dtype != PLM_F32 && a->dtype != PLM_F16))
       plm_cli_Die(TOOL, "record %s: '%s' is not f32/f16 [layers, heads, T, T]", rec->id, o->tensor);
-    if (create_state(&hs, o, pl, names, pair, rec, a, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+    if (create_state(&hs[0], o, o->null_model, pl, names, pair, rec, a, eb) != PLM_OK ||
+        (nhs == 2 && create_state(&hs[1], o, 1, pl, names, pair, rec, a, eb) != PLM_OK))
+      plm_cli_Die(TOOL, "%s", eb);
     if (a->dtype == PLM_F16) {
       if (plm_tensor_ToF32(a, o->tensor, &f32, eb) != PLM_OK) plm_cli_Die(TOOL, "record %s: %s", rec->id, eb);
       a = f32;
     }
     if (plm_annot_ResidueSpan(rec, o->special, (int)a->shape[2], &lead, &L, eb) != PLM_OK ||
-        add_record(hs, pl, rec, a, lead, L, eb) != PLM_OK)
+        add_record(hs, nhs, pl, rec, a, lead, L, eb) != PLM_OK)
       plm_cli_Die(TOOL, "%s", eb);
     plm_tensor_Destroy(f32);
     f32 = NULL;
@@ -270,8 +282,9 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair)
   }
   if (status != PLM_EOF) plm_cli_Die(TOOL, "%s", eb);
   plm_stream_CloseRead(r);
-  if (!hs) plm_cli_Die(TOOL, "no records in the input");
-  return hs;
+  if (!hs[0]) plm_cli_Die(TOOL, "no records in the input");
+  *ret_null = hs[1];
+  return hs[0];
 }
 
 static plm_headstat *
@@ -290,20 +303,20 @@ merge_partials(const opts *o)
 }
 
 static void
-print_num(double x, const char *fmt)
+print_num(FILE *fp, double x, const char *fmt)
 {
-  if (isnan(x)) fputs("\tNA", stdout); else { putchar('\t'); printf(fmt, x); }
+  if (isnan(x)) fputs("\tNA", fp); else { fputc('\t', fp); fprintf(fp, fmt, x); }
 }
 
 static void
-print_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows)
+print_heads(FILE *fp, const plm_headstat *hs, int k, const plm_headstat_row *rows)
 {
   for (int x = 0; x < hs->nlayers * hs->nheads; x++) {
     const plm_headstat_row *r = &rows[x];
-    printf("%s\t%d\t%d\t%lld", hs->names[k], hs->layer_id[x / hs->nheads], hs->head_id[x % hs->nheads], (long long)r->n_arcs);
-    print_num(r->prop_highconf, "%.6f"); print_num(r->prop_weighted, "%.6f"); print_num(r->background, "%.6f");
-    print_num(r->z, "%.4f"); print_num(r->p_bonferroni, "%.4g"); print_num(r->ci_lo, "%.6f"); print_num(r->ci_hi, "%.6f");
-    printf("\t%s\n", !r->scored ? "few_arcs" : r->significant ? "yes" : "no");
+    fprintf(fp, "%s\t%d\t%d\t%lld", hs->names[k], hs->layer_id[x / hs->nheads], hs->head_id[x % hs->nheads], (long long)r->n_arcs);
+    print_num(fp, r->prop_highconf, "%.6f"); print_num(fp, r->prop_weighted, "%.6f"); print_num(fp, r->background, "%.6f");
+    print_num(fp, r->z, "%.4f"); print_num(fp, r->p_bonferroni, "%.4g"); print_num(fp, r->ci_lo, "%.6f"); print_num(fp, r->ci_hi, "%.6f");
+    fprintf(fp, "\t%s\n", !r->scored ? "few_arcs" : r->significant ? "yes" : "no");
   }
 }
 
@@ -317,22 +330,22 @@ cmp_head(const void *a, const void *b)
 }
 
 static void
-print_summary(const plm_headstat *hs, int k, const plm_headstat_row *rows, int m, const opts *o, int *order, double *lmean)
+print_summary(FILE *fp, const plm_headstat *hs, int k, const plm_headstat_row *rows, int m, const opts *o, int *order, double *lmean)
 {
   int    nh = hs->nlayers * hs->nheads, n = 0, nsig = 0, x;
   double center;
 
   for (x = 0; x < nh; x++) { if (rows[x].scored) order[n++] = x; nsig += rows[x].significant; }
-  printf("# property\t%s\tannotated\t%lld\tskipped\t%lld\tbackground\t%.6f\tscored_heads\t%d\tsignificant\t%d\n", hs->names[k],
+  fprintf(fp, "# property\t%s\tannotated\t%lld\tskipped\t%lld\tbackground\t%.6f\tscored_heads\t%d\tsignificant\t%d\n", hs->names[k],
          (long long)hs->nannotated[k], (long long)hs->nskipped[k], rows[0].background, m, nsig);
   sort_rows = rows;
   qsort(order, (size_t)n, sizeof *order, cmp_head);
   for (x = 0; x < n && x < o->top; x++)
-    printf("# top\t%s\t%d\t%d-%d\t%.6f\t%.6f\t%.6f\n", hs->names[k], x + 1, hs->layer_id[order[x] / hs->nheads], hs->head_id[order[x] % hs->nheads],
+    fprintf(fp, "# top\t%s\t%d\t%d:%d\t%.6f\t%.6f\t%.6f\n", hs->names[k], x + 1, hs->layer_id[order[x] / hs->nheads], hs->head_id[order[x] % hs->nheads],
            rows[order[x]].prop_highconf, rows[order[x]].ci_lo, rows[order[x]].ci_hi);
   plm_headstat_Layers(hs, k, lmean, &center);
-  for (x = 0; x < hs->nlayers; x++) printf("# layer\t%s\t%d\t%.6f\n", hs->names[k], hs->layer_id[x], lmean[x]);
-  printf("# center_of_gravity\t%s\t%.4f\n", hs->names[k], center);
+  for (x = 0; x < hs->nlayers; x++) fprintf(fp, "# layer\t%s\t%d\t%.6f\n", hs->names[k], hs->layer_id[x], lmean[x]);
+  fprintf(fp, "# center_of_gravity\t%s\t%.4f\n", hs->names[k], center);
 }
 
 /* the aa plugin's properties, named aa:X */
@@ -346,7 +359,7 @@ aa_props(const plm_headstat *hs, int *prop, char *aa)
 }
 
 static void
-report(const plm_headstat *hs, const opts *o)
+report(FILE *fp, const plm_headstat *hs, const opts *o)
 {
   int               nh = hs->nlayers * hs->nheads, prop[26], naa, nheads;
   plm_headstat_row *rows = malloc((size_t)nh * sizeof *rows);
@@ -355,20 +368,20 @@ report(const plm_headstat *hs, const opts *o)
   char              aa[26], eb[PLM_ERRBUFSIZE];
 
   if (!rows || !order || !lmean) plm_cli_Die(TOOL, "out of memory");
-  puts("property\tlayer\thead\tn_arcs\tprop_highconf\tprop_weighted\tbackground\tz\tp_bonferroni\tci_lo\tci_hi\tsignificant");
+  fputs("property\tlayer\thead\tn_arcs\tprop_highconf\tprop_weighted\tbackground\tz\tp_bonferroni\tci_lo\tci_hi\tsignificant\n", fp);
   for (int k = 0; k < hs->nprops; k++) {
     plm_headstat_Report(hs, k, o->min_arcs, o->alpha, rows);
-    print_heads(hs, k, rows);
+    print_heads(fp, hs, k, rows);
   }
-  printf("# records\t%lld\ttheta\t%g\tmin_arcs\t%lld\talpha\t%g\tnull_model\t%s\n", (long long)hs->nrecords, hs->theta,
+  fprintf(fp, "# records\t%lld\ttheta\t%g\tmin_arcs\t%lld\talpha\t%g\tnull_model\t%s\n", (long long)hs->nrecords, hs->theta,
          (long long)o->min_arcs, o->alpha, hs->null_model ? "yes" : "no");
   for (int k = 0; k < hs->nprops; k++) {
     int m = plm_headstat_Report(hs, k, o->min_arcs, o->alpha, rows);
-    print_summary(hs, k, rows, m, o, order, lmean);
+    print_summary(fp, hs, k, rows, m, o, order, lmean);
   }
   if ((naa = aa_props(hs, prop, aa)) >= 3) {
     if (plm_headstat_AaCorr(hs, prop, naa, corr, &nheads, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
-    printf("# blosum62_pearson\t%.4f\theads\t%d\tamino_acids\t%d\n", plm_headstat_Blosum(corr, aa, naa), nheads, naa);
+    fprintf(fp, "# blosum62_pearson\t%.4f\theads\t%d\tamino_acids\t%d\n", plm_headstat_Blosum(corr, aa, naa), nheads, naa);
   }
   free(rows);
   free(order);
@@ -405,12 +418,14 @@ id_labels(const int *ids, int n)
 }
 
 /* Vig Fig. 2/3: prop_highconf per head (grey: few arcs; a dot: significant),
- * beside it each layer's maximum over heads with the background as a line */
+ * beside it each layer's maximum over heads with the background as a line; the legend
+ * says what grey and the dots mean, the title whether the null model made the numbers */
 static int
-fig_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows, const char *dir, char *errbuf)
+fig_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows, const opts *o, const char *dir, double scale,
+          char *errbuf)
 {
   int      nl = hs->nlayers, nh = hs->nheads, big = nl > nh ? nl : nh;
-  double   cell = fmin(28.0, fmax(4.0, floor(480.0 / big))), x0 = 60.0, y0 = 64.0, vmax = 0.0;
+  double   cell = fmin(28.0, fmax(4.0, floor(480.0 / big))), x0 = 60.0, y0 = 64.0, vmax = 0.0, ly;
   double  *v = malloc((size_t)nl * nh * sizeof *v), *lmax = malloc((size_t)nl * sizeof *lmax);
   char   **ll = id_labels(hs->layer_id, nl), **hl = id_labels(hs->head_id, nh), title[256], stem[300];
   plm_fig *fig = NULL;
@@ -426,18 +441,28 @@ fig_heads(const plm_headstat *hs, int k, const plm_headstat_row *rows, const cha
       if (r->scored) vmax = fmax(vmax, r->prop_highconf);
     }
   }
-  PLM_XCHECK(plm_fig_Create(x0 + nh * cell + 240, y0 + nl * cell + 50, &fig, errbuf));
-  snprintf(title, sizeof title, "%s: share of attention > %g on the property (background %.3f)", hs->names[k], hs->theta, rows[0].background);
+  snprintf(title, sizeof title, "%s%s: share of attention > %g on the property (background %.3f)",
+           hs->null_model ? "NULL MODEL (permuted attention): " : "", hs->names[k], hs->theta, rows[0].background);
+  /* wide enough for the title (about 8 px a character at 13 px) and the legend */
+  PLM_XCHECK(plm_fig_Create(fmax(x0 + nh * cell + 240, fmax(360.0, 20.0 + 8.0 * strlen(title))), y0 + nl * cell + 90, &fig, errbuf));
   plm_fig_Text(fig, 10, 18, 's', 13, title);
   plm_fig_Text(fig, x0 + nh * cell / 2, y0 - 22, 'm', 11, "head");
   plm_fig_Text(fig, x0 - 4, y0 - 22, 'e', 11, "layer");
   plm_fig_Text(fig, x0 + nh * cell + 20, y0 - 8, 's', 11, "layer max");
+  if (scale > 0.0) vmax = scale;   /* shared with the figure this one is compared with */
   plm_fig_Grid(fig, x0, y0, cell, v, nl, nh, (const char *const *)ll, (const char *const *)hl, 0.0, vmax > 0.0 ? vmax : 1.0, 0);
   for (int x = 0; x < nl * nh; x++)
     if (rows[x].significant)
       plm_fig_Rect(fig, x0 + (x % nh + 0.375) * cell, y0 + (x / nh + 0.375) * cell, cell / 4, cell / 4, (const uint8_t[3]){ 230, 120, 0 });
   plm_fig_Bars(fig, x0 + nh * cell + 20, y0, cell, 150, lmax, nl, vmax, rows[0].background);
   plm_fig_ColorBar(fig, x0, y0 + nl * cell + 12, fmin(200.0, fmax(80.0, nh * cell)), 0.0, vmax > 0.0 ? vmax : 1.0, 0);
+  ly = y0 + nl * cell + 52;
+  plm_fig_Rect(fig, x0, ly - 8, 10, 10, (const uint8_t[3]){ 200, 200, 200 });
+  snprintf(title, sizeof title, "not scored: fewer than %lld arcs > %g", (long long)o->min_arcs, hs->theta);
+  plm_fig_Text(fig, x0 + 14, ly, 's', 10, title);
+  plm_fig_Rect(fig, x0 + 2.5, ly + 16 - 5.5, 5, 5, (const uint8_t[3]){ 230, 120, 0 });
+  snprintf(title, sizeof title, "dot: significant, p < %g (Bonferroni over heads)", o->alpha);
+  plm_fig_Text(fig, x0 + 14, ly + 16, 's', 10, title);
   snprintf(stem, sizeof stem, "heads-%s", hs->names[k]);
   status = write_figure(fig, dir, stem, errbuf);
  ERROR:
@@ -468,7 +493,8 @@ fig_layers(const plm_headstat *hs, const char *dir, char *errbuf)
   }
   PLM_XCHECK(plm_fig_Create(70 + w + 240, fmax(40 + 220 + 50, 40 + 14.0 * ns + 10), &fig, errbuf));
   plm_fig_Lines(fig, 70, 40, w, 220, xs, (int)nl, y, ns, (const char *const *)names,
-                &(plm_fig_axis){ "attention to each property by layer (mean prop_weighted over heads)", "layer", NULL });
+                &(plm_fig_axis){ hs->null_model ? "NULL MODEL (permuted attention) - attention to each property by layer"
+                                                : "attention to each property by layer (mean prop_weighted over heads)", "layer", NULL });
   status = write_figure(fig, dir, "layers", errbuf);
  ERROR:
   plm_fig_Destroy(fig);
@@ -510,8 +536,18 @@ fig_aa(const double *corr, const char *aa, int naa, int nheads, const char *dir,
   return status;
 }
 
+/* the largest scored prop_highconf of property k, 0 if none */
+static double
+heads_max(const plm_headstat_row *rows, int n)
+{
+  double m = 0.0;
+  for (int x = 0; x < n; x++) if (rows[x].scored) m = fmax(m, rows[x].prop_highconf);
+  return m;
+}
+
+/* every figure of one state into dir; each heatmap on the colour scale 0..scale[k] (0: its own) */
 static void
-figures(const plm_headstat *hs, const opts *o)
+figures_of(const plm_headstat *hs, const opts *o, const char *dir, const double *scale)
 {
   char              eb[PLM_ERRBUFSIZE], aa[26];
   int               prop[26], naa, nheads;
@@ -519,15 +555,42 @@ figures(const plm_headstat *hs, const opts *o)
   plm_headstat_row *rows = malloc((size_t)hs->nlayers * hs->nheads * sizeof *rows);
 
   if (!rows) plm_cli_Die(TOOL, "out of memory");
-  if (mkdir(o->figures, 0777) != 0 && errno != EEXIST) plm_cli_Die(TOOL, "%s: %s", o->figures, strerror(errno));
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) plm_cli_Die(TOOL, "%s: %s", dir, strerror(errno));
   for (int k = 0; k < hs->nprops; k++) {
     plm_headstat_Report(hs, k, o->min_arcs, o->alpha, rows);
-    if (fig_heads(hs, k, rows, o->figures, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+    if (fig_heads(hs, k, rows, o, dir, scale ? scale[k] : 0.0, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
   }
-  if (fig_layers(hs, o->figures, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  if (fig_layers(hs, dir, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
   if ((naa = aa_props(hs, prop, aa)) >= 3 &&
-      (plm_headstat_AaCorr(hs, prop, naa, corr, &nheads, eb) != PLM_OK || fig_aa(corr, aa, naa, nheads, o->figures, eb) != PLM_OK))
+      (plm_headstat_AaCorr(hs, prop, naa, corr, &nheads, eb) != PLM_OK || fig_aa(corr, aa, naa, nheads, dir, eb) != PLM_OK))
     plm_cli_Die(TOOL, "%s", eb);
+  free(rows);
+}
+
+/* the figures, and with the null model's state its figures in DIR/null, each heatmap on one
+ * colour scale with its real counterpart so the two compare at a glance */
+static void
+figures(const plm_headstat *hs, const plm_headstat *null, const opts *o)
+{
+  int               nh = hs->nlayers * hs->nheads;
+  double           *scale = NULL;
+  plm_headstat_row *rows = NULL;
+  char              dir[4096];
+
+  if (null) {
+    if (!(scale = calloc((size_t)hs->nprops, sizeof *scale)) || !(rows = malloc((size_t)nh * sizeof *rows)))
+      plm_cli_Die(TOOL, "out of memory");
+    for (int k = 0; k < hs->nprops; k++) {
+      plm_headstat_Report(hs, k, o->min_arcs, o->alpha, rows);   scale[k] = heads_max(rows, nh);
+      plm_headstat_Report(null, k, o->min_arcs, o->alpha, rows); scale[k] = fmax(scale[k], heads_max(rows, nh));
+    }
+  }
+  figures_of(hs, o, o->figures, scale);
+  if (null) {
+    snprintf(dir, sizeof dir, "%s/null", o->figures);
+    figures_of(null, o, dir, scale);
+  }
+  free(scale);
   free(rows);
 }
 
@@ -556,7 +619,7 @@ main(int argc, char **argv)
   int          *pair = NULL;
   opts          o;
   plugins       pl;
-  plm_headstat *hs;
+  plm_headstat *hs, *null = NULL;
   FILE         *fp;
 
   plm_cli_Init();
@@ -565,7 +628,7 @@ main(int argc, char **argv)
   if (o.merge) hs = merge_partials(&o);
   else {
     if (load_plugins(&o, &pl, &names, &pair, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
-    hs = accumulate(&o, &pl, names, pair);
+    hs = accumulate(&o, &pl, names, pair, &null);
     for (int g = 0; g < pl.n; g++) {
       if (pl.skipped[g]) fprintf(stderr, "%s: %lld record(s) without a %s annotation skipped for it\n", TOOL, (long long)pl.skipped[g], pl.p[g]->name);
       plm_plugin_Unload(pl.p[g]);
@@ -579,8 +642,14 @@ main(int argc, char **argv)
     if (plm_headstat_Write(hs, fp, eb) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", o.partial, eb);
     if (fclose(fp) != 0) plm_cli_Die(TOOL, "%s: write failed", o.partial);
   }
-  report(hs, &o);
-  if (o.figures) figures(hs, &o);
+  report(stdout, hs, &o);
+  if (null) {
+    if ((fp = fopen(o.with_null, "w")) == NULL) plm_cli_Die(TOOL, "cannot write %s", o.with_null);
+    report(fp, null, &o);
+    if (fclose(fp) != 0) plm_cli_Die(TOOL, "%s: write failed", o.with_null);
+  }
+  if (o.figures) figures(hs, null, &o);
   plm_headstat_Destroy(hs);
+  plm_headstat_Destroy(null);
   return fflush(stdout) == 0 ? 0 : 1;
 }

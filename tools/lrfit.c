@@ -699,7 +699,7 @@ static const char usage[] =
   "rank:\n"
   "  -w, --weights FILE       a contact head; prints LAYER:HEAD and weight, largest first\n"
   "      --heads N            heads per layer (default: the head file's 'heads')\n"
-  "  -h, --help / --version\n";
+  "  -h, --help / -V, --version\n";
 
 enum { O_FEATURES = 256, O_LABEL, O_MINSEP, O_PENALTY, O_C, O_L1RATIO, O_MAXPAIRS, O_SEED, O_TOL,
        O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION };
@@ -723,7 +723,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
   plm_logreg_DefaultOpts(&o->lr);
   o->features = "apc"; o->label = "contacts_true"; o->minsep = 6; o->seed = 1;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "o:w:z:h", long_opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:w:z:hV", long_opts, NULL)) != -1) {
     switch (c) {
     case 'o':        o->out = optarg; break;
     case 'w':        o->weights = optarg; break;
@@ -746,7 +746,8 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     case O_NAME:     o->name = optarg; break;
     case O_KEEP:     o->keep_features = 1; break;
     case O_HEADS:    o->heads = (int)plm_cli_Number(TOOL, "--heads", optarg, 1, 1e6); break;
-    case O_VERSION:  plm_cli_Version(TOOL);
+    case O_VERSION:
+    case 'V':        plm_cli_Version(TOOL);
     case 'h':        fputs(usage, stdout); exit(0);
     default:         return plm_Fail(errbuf, PLM_EINVAL, "unknown option");
     }
@@ -768,7 +769,7 @@ main(int argc, char **argv)
 
   plm_cli_Init();
   if (argc < 2) plm_cli_Usage(TOOL, "a command is required: train, predict or rank");
-  if (!strcmp(argv[1], "--version")) plm_cli_Version(TOOL);
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) plm_cli_Version(TOOL);
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { fputs(usage, stdout); return 0; }
   if (strcmp(argv[1], "train") && strcmp(argv[1], "predict") && strcmp(argv[1], "rank"))
     plm_cli_Usage(TOOL, "unknown command '%s'", argv[1]);

@@ -29,7 +29,7 @@ static const char usage_text[] =
   "      --seed N        generator seed (default 1); the same seed gives the same bytes\n"
   "  -o, --output DIR    folder to write (created if absent)\n"
   "  -h, --help          this text\n"
-  "      --version       version\n";
+  "  -V, --version       version\n";
 
 /* the published shapes of each architecture */
 static const struct { const char *arch, *name; int layers, dim, heads; } shapes[] = {
@@ -53,7 +53,7 @@ main(int argc, char **argv)
   int                layers = 0, dim = 0, heads = 0, c, used = 0, status;
 
   plm_cli_Init();
-  while ((c = getopt_long(argc, argv, "a:s:o:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "a:s:o:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'a': arch = optarg; break;
     case 's': shape = optarg; break;

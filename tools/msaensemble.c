@@ -178,8 +178,8 @@ run(const opts *o, char *errbuf)
     rec = NULL;
   }
   if (nrec < o->maxseqs && status != PLM_EOF) goto ERROR;
-  if (nrec == 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: no records", o->input);
-  if (!query) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: query \"%s\" is not among the %lld records read", o->input, o->query, (long long)nrec);
+  if (nrec == 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: no records", plm_cli_InputName(o->input));
+  if (!query) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: query \"%s\" is not among the %lld records read", plm_cli_InputName(o->input), o->query, (long long)nrec);
   PLM_XCHECK(ensemble_Project(&e, query, o->tensor, errbuf));
   PLM_XCHECK(plm_stream_OpenWrite(o->output, 6, &w, errbuf));
   PLM_XCHECK(plm_stream_Write(w, query, errbuf));
@@ -202,10 +202,10 @@ static const char usage[] =
   "the i32 tensor ensemble_count and the metadata ensemble_n (see msaensemble(1)).\n"
   "\n"
   "  -q, --query ID       the output frame (default: the first record)\n"
-  "  -n, --max-seqs N     use only the first N records (default: all)\n"
+  "      --max-seqs N     use only the first N records (default: all)\n"
   "  -t, --tensor NAME    the f32 [L, L] map to average (default contacts)\n"
   "  -o, --output FILE    the record stream (default: stdout)\n"
-  "  -h, --help           this text;  --version\n";
+  "  -h, --help           this text;  -V, --version\n";
 
 int
 main(int argc, char **argv)
@@ -220,7 +220,7 @@ main(int argc, char **argv)
 
   plm_cli_Init();
   opterr = 0;
-  while ((c = getopt_long(argc, argv, "q:n:t:o:h", lo, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "q:t:o:hV", lo, NULL)) != -1) {
     switch (c) {
     case 'q': o.query = optarg; break;
     case 'n':

@@ -799,7 +799,7 @@ static const command commands[] = {
     "Print one tensor of each record as TSV: ID, the 0-based indices, the value\n"
     "(floats with %.9g: the exact value). The last index runs fastest.\n"
     "  -t, --tensor NAME   the tensor (required)\n"
-    "  -m, --matrix        rank 2 only: a line '# ID', then the matrix rows\n" },
+    "      --matrix        rank 2 only: a line '# ID', then the matrix rows\n" },
   { "cat", "compress,output", 0, -1, run_select, NULL,
     "Usage: plmstream cat [-z N] [FILE...] > out.tsr\n"
     "Concatenate streams into one, checking every record and framing it anew.\n"
@@ -831,15 +831,15 @@ static const command commands[] = {
     "Print a square tensor as CASP RR: pairs i < j (from 1), j - i >= min-sep,\n"
     "highest score first, lines 'i j 0 8 p'.\n"
     "  -t, --tensor NAME   the contact map (default contacts)\n"
-    "  -s, --min-sep N     least sequence separation (default 6, as potts --rr)\n"
+    "      --min-sep N     least sequence separation (default 6, as potts --rr)\n"
     "      --top N         only the N best pairs (default: all)\n"
     "      --top-l F       only the floor(F x L) best pairs\n"
     "  -o, --output DIR    one file DIR/ID.rr per record, not stdout\n" },
   { "fasta", "aligned,width", 0, -1, NULL, fasta_record,
     "Usage: plmstream fasta [--aligned] [-w N] [FILE...]\n"
     "Print records as FASTA; inline tokens such as <mask> are kept and never split.\n"
-    "  -a, --aligned       the aligned row, where the record has one\n"
-    "  -w, --width N       residues per line (default 60; 0: one line)\n" },
+    "      --aligned       the aligned row, where the record has one\n"
+    "      --width N       residues per line (default 60; 0: one line)\n" },
   { "from-npy", "id,seq,compress,output", 1, -1, run_from_npy, NULL,
     "Usage: plmstream from-npy --id ID --seq SEQ NAME=FILE.npy... > out.tsr\n"
     "Make a one-record stream of .npy files (i64 becomes i32, f64 becomes f32).\n"
@@ -852,7 +852,7 @@ static const command commands[] = {
 
 /* options with a short form use its letter; the others, codes from 256 */
 enum { OPT_ID = 256, OPT_IDS, OPT_FIRST, OPT_INDEX, OPT_KEEP, OPT_DROP, OPT_TOP, OPT_TOPL, OPT_SEQ };
-static const char short_opts[] = ":lz:o:t:ms:aw:";
+static const char short_opts[] = ":lz:o:t:";
 static const struct option long_opts[] = {
   { "id",          required_argument, 0, OPT_ID },    { "ids",         required_argument, 0, OPT_IDS },
   { "first",       required_argument, 0, OPT_FIRST }, { "index",       required_argument, 0, OPT_INDEX },
@@ -978,7 +978,7 @@ static void
 print_commands(FILE *fp)
 {
   fputs("Usage: plmstream CMD [options] [FILE...]   (stdin when no FILE)\n"
-        "       plmstream CMD --help | plmstream --version\n"
+        "       plmstream CMD --help | plmstream -V, --version\n"
         "Commands: " COMMANDS "\n", fp);
 }
 
@@ -1000,7 +1000,7 @@ main(int argc, char **argv)
 
   plm_cli_Init();
   if (argc < 2) plm_cli_Usage(TOOL, "no command given (" COMMANDS ")");
-  if (!strcmp(argv[1], "--version")) plm_cli_Version(TOOL);
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) plm_cli_Version(TOOL);
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) { print_commands(stdout); return 0; }
   for (int k = 0; k < NCOMMANDS; k++) if (!strcmp(argv[1], commands[k].name)) cmd = &commands[k];
   if (!cmd) plm_cli_Usage(TOOL, "unknown command '%s' (" COMMANDS ")", argv[1]);

@@ -36,9 +36,9 @@ static const char usage[] =
   "Fit a Potts model to the alignment in STREAM (stdin if absent) by pseudolikelihood\n"
   "and write the focus record with tensors 'contacts' (APC) and 'potts_fn' (raw norms).\n"
   "\n"
-  "  -p, --preset NAME      gremlin (default) or plmc: sets every option below\n"
-  "  -f, --focus ID         focus record (default: the first); 'ID' or 'ID/start-end'\n"
-  "  -t, --theta X          identity for neighbours in the sequence weights\n"
+  "      --preset NAME      gremlin (default) or plmc: sets every option below\n"
+  "      --focus ID         focus record (default: the first); 'ID' or 'ID/start-end'\n"
+  "      --theta X          identity for neighbours in the sequence weights\n"
   "      --lambda-h X       L2 penalty on fields\n"
   "      --lambda-J X       L2 penalty on couplings\n"
   "      --lambda-J-scaled X  the same, times (L-1)(q-1)\n"
@@ -47,23 +47,22 @@ static const char usage[] =
   "      --max-gaps X       leave out columns with at least this fraction of gaps (1: none)\n"
   "      --gauge MODE       zero-sum or none, before the Frobenius norm\n"
   "      --apc MODE         offdiag (plmc) or full (GREMLIN: means over L x L, zero diagonal)\n"
-  "  -m, --iters N          L-BFGS iterations (0: until converged)\n"
+  "      --iters N          L-BFGS iterations (0: until converged)\n"
   "      --eps X            stop when |g| / max(1, |x|) < X (0: never)\n"
-  "  -j, --threads N        threads for the gradient (default: online CPUs, at most 8)\n"
+  "      --threads N        threads for the gradient (default: online CPUs, at most 8)\n"
   "  -o, --output FILE      the record stream (default: stdout)\n"
   "      --tsv FILE         plmc couplings: 'i A_i j A_j 0 score'\n"
   "      --matrix FILE      GREMLIN: L x L APC scores\n"
-  "      --rr FILE          CASP RR, pairs with j - i >= --min-sep, best first\n"
-  "      --min-sep N        for --rr: least separation j - i (default 6, as plmstream rr; 1: all)\n"
+  "      --rr FILE          CASP RR, pairs with |i-j| >= --min-sep, best first\n"
+  "      --min-sep N        least |i-j| in --rr (default 6, as plmstream rr; 1: all pairs)\n"
   "      --weights FILE     one sequence weight per input record (0: dropped)\n"
   "  -v, --verbose          progress on stderr\n"
-  "  -h, --help             this text;  --version\n";
+  "  -h, --help             this text;  -V, --version\n";
 
 typedef struct {
   const char *preset, *focus, *input, *output, *tsv, *matrix, *rr, *weights;
-  int64_t     minsep;       /* --rr pairs with j - i >= minsep */
   double theta, lambda_h, lambda_J, max_gaps, eps;
-  int    lambda_J_scaled, gap_state, unknown_gap, zero_sum, apc_diag, iters, threads, verbose;
+  int    lambda_J_scaled, gap_state, unknown_gap, zero_sum, apc_diag, iters, threads, verbose, minsep;
   plm_potts_idrule idrule;
 } opts;
 
@@ -113,7 +112,7 @@ parse_args(int argc, char **argv, opts *o)
     { "gaps", 1, 0, O_GAPS }, { "unknown", 1, 0, O_UNK }, { "max-gaps", 1, 0, O_MAXG },
     { "gauge", 1, 0, O_GAUGE }, { "apc", 1, 0, O_APC }, { "iters", 1, 0, 'm' }, { "eps", 1, 0, O_EPS },
     { "threads", 1, 0, 'j' }, { "output", 1, 0, 'o' }, { "tsv", 1, 0, O_TSV }, { "matrix", 1, 0, O_MAT },
-    { "rr", 1, 0, O_RR }, { "min-sep", 1, 0, O_MINSEP }, { "weights", 1, 0, O_W }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },
+    { "rr", 1, 0, O_RR }, { "weights", 1, 0, O_W }, { "min-sep", 1, 0, O_MINSEP }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },
     { "version", 0, 0, O_VER }, { 0, 0, 0, 0 }
   };
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -122,14 +121,14 @@ parse_args(int argc, char **argv, opts *o)
   /* the preset goes first, whatever its place, so every other option overrides it */
   set_preset(o, "gremlin");
   for (int i = 1; i < argc - 1; i++)
-    if (!strcmp(argv[i], "-p") || !strcmp(argv[i], "--preset")) set_preset(o, argv[i + 1]);
+    if (!strcmp(argv[i], "--preset")) set_preset(o, argv[i + 1]);
     else if (!strncmp(argv[i], "--preset=", 9)) set_preset(o, argv[i] + 9);
   o->threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
   o->output = "-";
   o->minsep = PLM_RR_MINSEP;
-  while ((c = getopt_long(argc, argv, "p:f:t:m:j:o:vh", lopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "j:o:vhV", lopts, NULL)) != -1) {
     switch (c) {
-    case 'p': break;
+    case 'p': break;  /* --preset: applied above */
     case 'f': o->focus = optarg; break;
     case 't': o->theta = plm_cli_Number(TOOL, "--theta", optarg, 0, 1); break;
     case O_LH: o->lambda_h = plm_cli_Number(TOOL, "--lambda-h", optarg, 0, 1e12); break;
@@ -142,16 +141,18 @@ parse_args(int argc, char **argv, opts *o)
     case O_APC: o->apc_diag = pick(optarg, "--apc", "full", "offdiag"); break;
     case 'm': o->iters = (int)plm_cli_Number(TOOL, "--iters", optarg, 0, 1e6); break;
     case O_EPS: o->eps = plm_cli_Number(TOOL, "--eps", optarg, 0, 1); break;
-    case 'j': o->threads = (int)plm_cli_Number(TOOL, "--threads", optarg, 1, 64); break;
+    case 'j':  /* -j: the old spelling of --threads, kept as an alias */
+      o->threads = (int)plm_cli_Number(TOOL, "--threads", optarg, 1, 64); break;
     case 'o': o->output = optarg; break;
     case O_TSV: o->tsv = optarg; break;
     case O_MAT: o->matrix = optarg; break;
     case O_RR: o->rr = optarg; break;
-    case O_MINSEP: o->minsep = (int64_t)plm_cli_Number(TOOL, "--min-sep", optarg, 1, 1e9); break;
+    case O_MINSEP: o->minsep = (int)plm_cli_Number(TOOL, "--min-sep", optarg, 1, 1e9); break;
     case O_W: o->weights = optarg; break;
     case 'v': o->verbose = 1; break;
     case 'h': fputs(usage, stdout); exit(0);
-    case O_VER: plm_cli_Version(TOOL);
+    case O_VER:
+    case 'V': plm_cli_Version(TOOL);
     default: plm_cli_Usage(TOOL, "bad option");
     }
   }
@@ -194,14 +195,14 @@ read_alignment(const char *path, const char *focus, alignment *A, char *errbuf)
     if (A->nrec == 0) A->ncol = len;
     else if (len != A->ncol)
       PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: record %d (\"%s\"): %d columns, the first record has %d",
-                path, A->nrec + 1, rec->id, len, A->ncol);
+                plm_cli_InputName(path), A->nrec + 1, rec->id, len, A->ncol);
     if (A->focus < 0 && (!focus || focus_matches(rec->id, focus))) A->focus = A->nrec;
     A->recs[A->nrec++] = rec;
     rec = NULL;
   }
   if (status != PLM_EOF) goto ERROR;
-  if (A->nrec == 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: no records", path);
-  if (A->focus < 0) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: no record named '%s'", path, focus);
+  if (A->nrec == 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: no records", plm_cli_InputName(path));
+  if (A->focus < 0) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: no record named '%s'", plm_cli_InputName(path), focus);
   status = PLM_OK;
 
 ERROR:
@@ -370,7 +371,7 @@ ERROR:
 }
 
 static int
-write_rr(const char *path, const plm_record *rec, const float *apc, int L, int64_t minsep, char *errbuf)
+write_rr(const char *path, const plm_record *rec, const float *apc, int L, int minsep, char *errbuf)
 {
   FILE *fp;
   int   status;
@@ -455,7 +456,7 @@ main(int argc, char **argv)
   plm_cli_Init();
   parse_args(argc, argv, &o);
   if (read_alignment(o.input, o.focus, &A, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
-  if (encode(&o, &A, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", o.input, errbuf);
+  if (encode(&o, &A, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", plm_cli_InputName(o.input), errbuf);
   if (!(fn = malloc((size_t)A.Lf * A.Lf * sizeof *fn)) || !(apc = malloc((size_t)A.Lf * A.Lf * sizeof *apc)))
     plm_cli_Die(TOOL, "out of memory for a %d x %d map", A.Lf, A.Lf);
   if (fit(&o, &A, fn, apc, errbuf) != PLM_OK ||

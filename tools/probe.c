@@ -55,7 +55,7 @@ static const char usage_text[] =
   "      --special LIST    special-token layout when the records lack 'special_tokens'\n"
   "      --figure STEM     also draw the per-layer curves as STEM.svg and STEM.png\n"
   "  -h, --help            this text\n"
-  "      --version         version\n"
+  "  -V, --version         version\n"
   "\n"
   "Output: TSV probe (embedding, attention), layer, metric, value, train_items, val_proteins,\n"
   "then '#' summary lines. See probe(1).\n";
@@ -106,7 +106,7 @@ parse_options(int argc, char **argv, opts *o)
 
   memset(o, 0, sizeof *o);
   o->frac = 0.2; o->C = 1.0; o->seed = 1; o->minsep = 6; o->negratio = 5.0;
-  while ((c = getopt_long(argc, argv, "p:C:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:C:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'p':         if (o->spec) plm_cli_Usage(TOOL, "one -p at a time"); o->spec = optarg; break;
     case OPT_PDIR:
@@ -120,7 +120,8 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_SPECIAL: o->special = optarg; break;
     case OPT_FIGURE:  o->figure = optarg; break;
     case 'h':         fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION: plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':         plm_cli_Version(TOOL);
     default:          plm_cli_Usage(TOOL, "unknown option");
     }
   }

@@ -59,7 +59,7 @@ static const char usage_text[] =
   "      --device P:D      OpenCL device D of platform P (--backend opencl:P:D)\n"
   "      --precision P     model weights f32 (default) or f16 (rounded to half), as in attn(1)\n"
   "  -h, --help            this text\n"
-  "      --version         version\n"
+  "  -V, --version         version\n"
   "\n"
   "Draws range over the 20 standard amino acids only. Rows are named ID_sample_K, K = 1..N.\n"
   "Progress goes to stderr when it is a terminal. See pseudomsa(1).\n";
@@ -121,7 +121,7 @@ parse_options(int argc, char **argv, opts *o)
   o->seed          = 1;
   o->threads       = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
-  while ((c = getopt_long(argc, argv, "m:n:o:z:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "m:n:o:z:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'm':          o->model = optarg; break;
     case 'o':          o->output = optarg; break;
@@ -148,7 +148,8 @@ parse_options(int argc, char **argv, opts *o)
         plm_cli_Usage(TOOL, "--precision is f32 or f16, not '%s'", optarg);
       break;
     case 'h':          fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION:  plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':          plm_cli_Version(TOOL);
     default:           plm_cli_Usage(TOOL, "unknown option");
     }
   }

@@ -57,7 +57,8 @@ static const char *usage_text =
   "Read sequences or alignments (FASTA, A2M, A3M, aligned FASTA, .aln, Stockholm;\n"
   "plain or gzipped) from FILEs or stdin and write a plmscope record stream to stdout.\n"
   "\n"
-  "  -f, --format NAME     auto (default), fasta, a2m, a3m, afa, aln, stockholm\n"
+  "  -f, --format NAME     auto (default), fasta, a2m, a3m, afa, aln, stockholm,\n"
+  "                        jsonl (annotations: \"id\" and \"primary\" of each line)\n"
   "  -u, --uppercase       accept lowercase FASTA residues, uppercased\n"
   "      --unknown-to-x    letters outside the ESM alphabet (J) become X\n"
   "      --keep-gaps       keep gaps in the sequence; for an alignment the\n"
@@ -72,7 +73,7 @@ static const char *usage_text =
   "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
   "  -z, --compress LEVEL  zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help            this help\n"
-  "      --version         the version\n"
+  "  -V, --version         the version\n"
   "\n"
   "Each record: id, seq, metadata description/source/index/format; from an alignment\n"
   "also the aligned row and the i32 tensor colmap. See seqread(1).\n";
@@ -135,7 +136,7 @@ parse_args(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->first = INT64_MAX;
   opterr   = 0;
-  while ((c = getopt_long(argc, argv, "f:uo:z:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "f:uo:z:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'f':
       if (plm_seqfmt_FromName(optarg, &o->fmt) != PLM_OK) plm_cli_Usage(TOOL, "unknown format '%s'", optarg);
@@ -156,7 +157,8 @@ parse_args(int argc, char **argv, opts *o)
       o->zlevel = optarg[0] - '0';
       break;
     case 'h':           fputs(usage_text, stdout); exit(0);
-    case OPT_VERSION:   plm_cli_Version(TOOL);
+    case OPT_VERSION:
+    case 'V':           plm_cli_Version(TOOL);
     default:            plm_cli_Usage(TOOL, "unknown option, or one missing its argument: '%s'", argv[optind - 1]);
     }
   }
@@ -204,7 +206,7 @@ static const char *
 display_name(const run *R, int i)
 {
   const char *f = R->o->nfiles ? R->o->files[i] : "-";
-  return strcmp(f, "-") == 0 ? "stdin" : f;
+  return plm_cli_InputName(f);
 }
 
 /* a repeated id: an error naming both records, or the next free "id_K" */

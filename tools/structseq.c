@@ -34,7 +34,7 @@ static const char usage[] =
   "      --index FILE   structures listed as 'file<TAB>chain' lines, paths relative to FILE's folder\n"
   "      --skip N       with --index: skip the first N entries\n"
   "      --first N      with --index: at most N entries\n"
-  "  -h, --help / --version\n";
+  "  -h, --help / -V, --version\n";
 
 static int
 write_one(const char *path, const char *chain, char *errbuf)
@@ -95,7 +95,7 @@ main(int argc, char **argv)
   int   c;
 
   plm_cli_Init();
-  while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "c:hV", lo, NULL)) != -1)
     switch (c) {
     case 'c': o.chain = optarg; break;
     case 'i': o.index = optarg; break;

@@ -22,15 +22,15 @@ static const char *usage =
   "Add tensor contacts_true (u8 L x L: 1 contact, 0 none, 255 unknown) from each record's structure.\n"
   "  -d, --pdb-dir DIR   structures named by record id: ID.pdb[.gz], ID.cif[.gz], ID.ent[.gz]\n"
   "                      (any case); ids XXXX_C and XXXXC mean file XXXX, chain C\n"
-  "  -p, --pdb FILE      one structure for every record\n"
+  "      --pdb FILE      one structure for every record\n"
   "  -c, --chain ID      chain (default: from the id, else the first amino-acid chain)\n"
-  "  -a, --atom ATOM     cb (virtual Cb for glycine; default), vcb (virtual Cb for all), ca\n"
-  "  -t, --cutoff A      contact when the distance is below A angstrom (default 8)\n"
-  "  -m, --missing WHAT  record without structure: pass (default; counted), skip, error\n"
+  "      --atom ATOM     cb (virtual Cb for glycine; default), vcb (virtual Cb for all), ca\n"
+  "      --cutoff A      contact when the distance is below A angstrom (default 8)\n"
+  "      --missing WHAT  record without structure: pass (default; counted), skip, error\n"
   "  -o, --output FILE   output stream (default: stdout)\n"
   "  -z, --compress N    zlib level of the output stream, 0 (default) to 9\n"
   "  -h, --help          this text\n"
-  "      --version       version\n";
+  "  -V, --version       version\n";
 
 enum missing { MISSING_PASS, MISSING_SKIP, MISSING_ERROR };
 
@@ -55,7 +55,7 @@ parse_args(int argc, char **argv, args *a)
   memset(a, 0, sizeof *a);
   a->o.cutoff = 8.0;
   a->out = "-";
-  while ((c = getopt_long(argc, argv, "d:p:c:a:t:m:o:z:h", longopts, NULL)) != -1)
+  while ((c = getopt_long(argc, argv, "d:c:o:z:hV", longopts, NULL)) != -1)
     switch (c) {
     case 'd': a->o.pdb_dir = optarg; break;
     case 'p': a->o.pdb_file = optarg; break;
@@ -132,6 +132,7 @@ main(int argc, char **argv)
   if (plm_stream_CloseWrite(w, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
   plm_stream_CloseRead(r);
   if (nmissing) fprintf(stderr, "%s: %ld record(s) without a structure %s\n", tool, nmissing,
-                        a.missing == MISSING_SKIP ? "skipped" : "passed on without contacts_true");
+                        a.missing == MISSING_SKIP ? "skipped"
+                        : "passed on without contacts_true (contacteval needs --missing skip)");
   return 0;
 }

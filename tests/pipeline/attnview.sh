@@ -21,6 +21,12 @@ UBQ=$(sed -n '/"name": "ubq"/,/}/s/.*"sequence": "\([A-Z]*\)".*/\1/p' "$G/index.
 check "plmstream from-npy (golden ubq)" sh -c "'$BIN/plmstream' from-npy --id ubq --seq '$UBQ' attentions='$G/ubq.attentions.npy' \
   contacts='$G/ubq.contacts.npy' > '$T/ubq.tsr'"
 check "attnview page and SVGs" "$AV" --pdb "$P" --ngl "$NGL" -o "$T/ubq.html" --svg-contacts "$T/c.svg" --svg-grid "$T/g.svg" "$T/ubq.tsr"
+[ "$(grep -c 'class="tick"' "$T/c.svg")" -eq 14 ] && grep -q '>P(contact) 0<' "$T/c.svg" && grep -q '>unknown<' "$T/c.svg" \
+  && pass "attnview: contact SVG has residue ticks (10..70 on both panels) and a colour legend" \
+  || fail "attnview: contact SVG ticks $(grep -c 'class="tick"' "$T/c.svg"), legend $(grep -c 'P(contact)' "$T/c.svg")"
+# defaults that leave the cartoon visible: Vig's theta 0.3, thin cylinders, at most 200 of them
+grep -q '"threshold":0.3,"radius":0.3,"maxArcs":200' "$T/ubq.html" && pass "attnview: default threshold 0.3, radius 0.3, 200 arcs" \
+  || fail "attnview: defaults in the page: $(grep -o '"threshold":[^,]*,"radius":[^,]*,"maxArcs":[0-9]*' "$T/ubq.html")"
 if need_python "attnview oracle"; then
   "$PYTHON" tests/pipeline/attnview_oracle.py "$T/ubq.html" "$T/c.svg" "$T/g.svg" "$G/ubq.attentions.npy" "$G/ubq.contacts.npy" 6 ||
     echo "FAIL attnview oracle exited with an error"

@@ -76,14 +76,15 @@ if sys.argv[1] == "png":
     L, top = c.shape[0], top_pairs(c, int(minsep))
     s = 480 // L
     px = png_decode(open(cpng, "rb").read()).astype(int)
-    report(px.shape == (34 + L * s + 30, 40 + max(L * s, 400), 3), f"contact PNG is {px.shape[1]} x {px.shape[0]} px, {s} px a pair")
-    cell = lambda i, j, dy=s // 2, dx=s // 2: tuple(px[34 + i * s + dy, 20 + j * s + dx])
+    Y0, X0 = 48, 40   # room for the residue ticks; the caption and legend take 62 px below
+    report(px.shape == (Y0 + L * s + 62, X0 + 20 + max(L * s, 460), 3), f"contact PNG is {px.shape[1]} x {px.shape[0]} px, {s} px a pair")
+    cell = lambda i, j, dy=s // 2, dx=s // 2: tuple(px[Y0 + i * s + dy, X0 + j * s + dx])
     (i0, j0), (i1, j1) = top[0], top[1]
     report(cell(j0, i0) == (90, 90, 90) and cell(L - 1, 0) == (250, 220, 220) and cell(j1, i1) == (255, 255, 255),
            "contact PNG below the diagonal: true contact dark grey, unknown light red, none white")
     report(cell(i0, j0, 0, 0) == (0x1a, 0x96, 0x41) and cell(i1, j1, s - 1, s - 1) == (0xd7, 0x19, 0x1c),
            f"contact PNG boxes top-L pairs: ({i0},{j0}) true green, ({i1},{j1}) false red")
-    inner = [px[34 + i * s + 1:34 + (i + 1) * s - 1, 20 + j * s + 1:20 + (j + 1) * s - 1, 0] for i, j in top]
+    inner = [px[Y0 + i * s + 1:Y0 + (i + 1) * s - 1, X0 + j * s + 1:X0 + (j + 1) * s - 1, 0] for i, j in top]
     want = [np.rint(255 + (8 - 255) * np.clip(c[i, j], 0, 1)) for i, j in top]
     report(s >= 3 and all(np.abs(p - w).max() <= 1 for p, w in zip(inner, want)),
            "contact PNG: inside each box, the golden probability")

@@ -79,6 +79,24 @@ n=0; for f in heads-binding_site heads-ptm heads-aa_A layers aa-blosum62; do
   [ -s "$T/fig/$f.svg" ] && grep -q '</svg>' "$T/fig/$f.svg" && head -c 8 "$T/fig/$f.png" | od -An -c | grep -q 'P   N   G' && n=$((n + 1))
 done
 if [ $n -eq 5 ]; then pass "figures: heads-PROP, layers, aa-blosum62 as SVG and PNG"; else fail "figures: $n of 5 ($(ls "$T/fig" | head -5))"; fi
+if grep -q 'not scored: fewer than 1 arcs' "$T/fig/heads-ptm.svg" && grep -q 'dot: significant, p &lt; 0.05' "$T/fig/heads-ptm.svg" &&
+   ! grep -q 'NULL MODEL' "$T/fig/heads-ptm.svg"; then pass "figures: the heatmap's legend says what grey cells and dots mean"
+else fail "figures: heatmap legend missing: $(grep -o '<text[^<]*' "$T/fig/heads-ptm.svg" | tail -3)"; fi
+# real and null model from one pass: the null report equals a separate --null run byte for byte,
+# and the two heatmaps share a colour scale
+check "--with-null in one pass" sh -c "'$HS' -p aa --seed 5 --min-arcs 20 --with-null '$T/wn.null.tsv' --figures '$T/wfig' '$T/in.tsr' > '$T/wn.tsv'"
+if cmp -s "$T/wn.null.tsv" "$T/null1.tsv" && "$HS" -p aa --min-arcs 20 "$T/in.tsr" 2>/dev/null | cmp -s - "$T/wn.tsv"; then
+  pass "--with-null: real report as without it, null report as --null (same seed), one pass"
+else fail "--with-null reports differ: $(diff "$T/wn.null.tsv" "$T/null1.tsv" | head -3)"; fi
+# the end-anchored numbers: the layer labels and the colour bar's maximum
+scale() { grep -o '<text[^>]*text-anchor="end"[^>]*>[0-9.e-]*</text>' "$1" | sed 's/.*>\([0-9.e-]*\)<.*/\1/' | tr '\n' ' '; }
+a=$(scale "$T/wfig/heads-aa_A.svg"); b=$(scale "$T/wfig/null/heads-aa_A.svg")
+if [ -n "$a" ] && [ "$a" = "$b" ] && grep -q 'NULL MODEL' "$T/wfig/null/heads-aa_A.svg"; then pass "--with-null figures: DIR/null, same colour scale (max $a)"
+else fail "--with-null figures: colour scale real '$a' null '$b'"; fi
+check_fails "--with-null with --null" "not with --merge or --null" "$HS" -p aa --null --with-null "$T/x" "$T/in.tsr"
+check "--null --figures" sh -c "'$HS' -p aa --null --seed 5 --min-arcs 20 --figures '$T/nfig' '$T/in.tsr' > /dev/null"
+if grep -q 'NULL MODEL' "$T/nfig/heads-aa_A.svg" && grep -q 'NULL MODEL' "$T/nfig/layers.svg"; then pass "figures: the null model's figures say so"
+else fail "figures: null model not named in $T/nfig"; fi
 check_fails "no -p" "no property" "$HS" "$T/in.tsr"
 check_fails "unknown plugin" "nosuch" "$HS" -p nosuch "$T/in.tsr"
 check_fails "binding_site without file" "file=PATH" "$HS" -p binding_site "$T/in.tsr"

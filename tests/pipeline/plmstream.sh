@@ -142,14 +142,14 @@ check_fails "rr refuses --top with --top-l" 'not both' "$PS" rr --top 3 --top-l 
 # fasta, and the round trip through seqread
 printf '>ubq\n%s\n%s\n>pep7\nMKTAYIA\n>masked\n%s\n' "$(echo $UBQ | cut -c1-60)" "$(echo $UBQ | cut -c61-)" "$MASKED" > "$T/fa.want"
 check "fasta wraps at 60, keeps <mask>" sh -c "'$PS' fasta '$T/all.tsr' | diff - '$T/fa.want'"
-check "fasta -w 5 never splits <mask>" sh -c "[ \"\$('$PS' fasta -w 5 '$T/masked.tsr' | sed -n 3p)\" = '<mask>AKQR' ]"
+check "fasta --width 5 never splits <mask>" sh -c "[ \"\$('$PS' fasta --width 5 '$T/masked.tsr' | sed -n 3p)\" = '<mask>AKQR' ]"
 if [ -x "$BIN/seqread" ]; then
   check "fasta | seqread | fasta is exact" sh -c "'$BIN/seqread' '$T/fa.want' | '$PS' fasta | diff - '$T/fa.want'"
   printf '>q1 a description, kept\nMKT<mask>A\n>q2\nMKTAYIA\n' > "$T/desc.fa"
   check "seqread | fasta keeps descriptions" sh -c "'$BIN/seqread' '$T/desc.fa' | '$PS' fasta | diff - '$T/desc.fa'"
   printf '>a first\nMK-TA-Y\n>b\nMKATAAY\n' > "$T/x.afa"
   check "seqread | fasta --aligned gives the aligned rows back" sh -c "'$BIN/seqread' '$T/x.afa' | '$PS' fasta --aligned | diff - '$T/x.afa'"
-  check "fasta without --aligned gives the residues" sh -c "[ \"\$('$BIN/seqread' '$T/x.afa' | '$PS' fasta -w 0 | sed -n 2p)\" = MKTAY ]"
+  check "fasta without --aligned gives the residues" sh -c "[ \"\$('$BIN/seqread' '$T/x.afa' | '$PS' fasta --width 0 | sed -n 2p)\" = MKTAY ]"
 else
   skip "fasta round trip through seqread: $BIN/seqread not built"
 fi

@@ -49,9 +49,14 @@ if need_shared data/msa/gremlin "potts vs GREMLIN"; then
     at_least "potts vs GREMLIN: top-L overlap" "$3" 0.95
     at_most  "potts vs GREMLIN: max abs diff" "$4" 0.05
     if head -1 "$T/g.rr" | grep -q '^PFRMAT RR' && grep -Eq '^[0-9]+ [0-9]+ 0 8 -?[0-9.]+$' "$T/g.rr" &&
-       [ "$(grep -Ec '^[0-9]+ [0-9]+ 0 8 ' "$T/g.rr")" -eq $((60 * 59 / 2)) ] && awk '/^[0-9]/ && $2 - $1 < 6 { exit 1 }' "$T/g.rr"; then
-      pass "potts: CASP RR with the 1770 pairs j - i >= 6 (the default --min-sep, as plmstream rr)"
+       [ "$(grep -Ec '^[0-9]+ [0-9]+ 0 8 ' "$T/g.rr")" -eq 1770 ] &&
+       awk '/^[0-9]+ [0-9]+ 0 8 / && $2 - $1 < 6 { bad = 1 } END { exit bad }' "$T/g.rr"; then
+      pass "potts: CASP RR lists the 1770 pairs with |i-j| >= 6 (the default --min-sep, as plmstream rr)"
     else fail "potts: CASP RR malformed: $(head -c 200 "$T/g.rr")"; fi
+    if "$BIN/potts" --iters 3 --min-sep 1 --rr "$T/g1.rr" -o /dev/null "$T/g.in" 2>"$T/err" &&
+       [ "$(grep -Ec '^[0-9]+ [0-9]+ 0 8 ' "$T/g1.rr")" -eq $((65 * 64 / 2)) ]; then
+      pass "potts: --min-sep 1 lists all 2080 pairs"
+    else fail "potts: --min-sep 1: $(head -c 200 "$T/err")"; fi
     if [ ! -x "$BIN/plmstream" ]; then skip "potts: stream tensors: plmstream not built"
     elif "$BIN/plmstream" ls -l "$T/g.tsr" > "$T/ls" 2>&1 && grep -q 'contacts' "$T/ls" && grep -q 'potts_fn' "$T/ls"; then
       pass "potts: stream record carries contacts and potts_fn"
@@ -63,7 +68,7 @@ fi
 
 if need_shared data/msa/plmc "potts vs plmc"; then
   if "$BIN/seqread" "$PLMC/example/protein/DHFR.a2m" > "$T/d.in" 2>"$T/err" &&
-     "$BIN/potts" --preset plmc -f DYR_ECOLI --tsv "$T/d.tsv" --weights "$T/d.w" -o "$T/d.tsr" "$T/d.in" 2>"$T/err"; then
+     "$BIN/potts" --preset plmc --focus DYR_ECOLI --tsv "$T/d.tsv" --weights "$T/d.w" -o "$T/d.tsr" "$T/d.in" 2>"$T/err"; then
     pass "potts: plmc preset fits DHFR"
     # weights: same count, same values (plmc prints %.16e)
     if paste "$T/d.w" "$PLMC/DHFR_weights_raw.txt" | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-12) bad++; n++ }
@@ -92,4 +97,4 @@ printf '>a\nACDEF\n>b\nACD\n' > "$T/rag.fa"
 if "$BIN/seqread" "$T/rag.fa" > "$T/rag.in" 2>/dev/null; then
   check_fails "potts: rows of different lengths" "record 2" "$BIN/potts" -o /dev/null "$T/rag.in"
 fi
-[ -s "$T/g.in" ] && check_fails "potts: missing focus" "no record named 'NOPE'" "$BIN/potts" -f NOPE -o /dev/null "$T/g.in"
+[ -s "$T/g.in" ] && check_fails "potts: missing focus" "no record named 'NOPE'" "$BIN/potts" --focus NOPE -o /dev/null "$T/g.in"

@@ -66,11 +66,11 @@ if [ "$(wc -l < "$T/ls")" -eq 41 ] && grep -q 'q1_sample_40.*pseudomsa_row=40' "
 else fail "pseudomsa --stream: $(head -c 300 "$T/ls") $(head -c 200 "$T/err")"; fi
 
 # end to end: the A3M through seqread into potts, and the stream straight into potts
-if "$BIN/seqread" "$T/a.a3m" 2>"$T/err" | "$BIN/potts" -m 30 -o "$T/p.tsr" 2>>"$T/err" &&
+if "$BIN/seqread" "$T/a.a3m" 2>"$T/err" | "$BIN/potts" --iters 30 -o "$T/p.tsr" 2>>"$T/err" &&
    "$BIN/plmstream" ls -l "$T/p.tsr" | grep -q "contacts:f32\[${#Q},${#Q}\]"; then
   pass "pseudomsa | seqread | potts: contacts ${#Q} x ${#Q}"
 else fail "pseudomsa | seqread | potts: $(head -c 300 "$T/err")"; fi
-if "$BIN/potts" -m 30 -o "$T/p2.tsr" "$T/s.tsr" 2>"$T/err" && "$BIN/plmstream" ls -l "$T/p2.tsr" | grep -q 'contacts:f32'; then
+if "$BIN/potts" --iters 30 -o "$T/p2.tsr" "$T/s.tsr" 2>"$T/err" && "$BIN/plmstream" ls -l "$T/p2.tsr" | grep -q 'contacts:f32'; then
   pass "pseudomsa --stream | potts"
 else fail "pseudomsa --stream | potts: $(head -c 300 "$T/err")"; fi
 

@@ -241,3 +241,24 @@ if [ -x "$BIN/plmstream" ] && need_shared data/msa "FASTA round trip"; then
 else
   skip "FASTA round trip: $BIN/plmstream not built"
 fi
+
+# annotation JSONL (provis): sniffed, "id" and "primary" make the records, in file order
+BSJ=$SHARED/data/annotations/binding_ptm_provis/binding_site_valid.jsonl
+if [ -f "$BSJ" ] && [ -x "$BIN/plmstream" ] && need_python "seqread JSONL"; then
+  head -n 5 "$BSJ" > "$T/a.jsonl"
+  "$PYTHON" -c "
+import json, sys
+for l in open(sys.argv[1]): d = json.loads(l); print('>%s' % d['id']); print(d['primary'])" "$T/a.jsonl" > "$T/a.want"
+  if "$BIN/seqread" "$T/a.jsonl" 2>"$T/err" | "$BIN/plmstream" fasta --width 0 > "$T/a.got" 2>>"$T/err" && cmp -s "$T/a.got" "$T/a.want" &&
+     "$BIN/seqread" "$T/a.jsonl" | "$BIN/plmstream" ls -l | grep -q 'format=jsonl'; then
+    pass "seqread JSONL: ids and sequences equal python's, format=jsonl"
+  else fail "seqread JSONL: $(head -c 200 "$T/err") $(diff "$T/a.got" "$T/a.want" | head -n 2)"; fi
+  printf '{"id": "x", "primary": "ACDE"}\n{"id": "y"}\n' > "$T/bad.jsonl"
+  check_fails "seqread JSONL: a line without primary names file and line" "bad.jsonl: line 2: needs string fields" "$BIN/seqread" "$T/bad.jsonl"
+  printf '{"id": "x", "primary": "ACDE"}\n{"id": \n' > "$T/bad2.jsonl"
+  check_fails "seqread JSONL: broken JSON names file and line" "bad2.jsonl: line 2: not a JSON object" "$BIN/seqread" "$T/bad2.jsonl"
+  if [ -d "$BIN/../lib/plmscope/plugins" ] && "$BIN/seqread" "$T/a.jsonl" | "$BIN/attn" -m "$SHARED/fixtures/models/esm2_t3_tiny_random.pt" --attentions 2>/dev/null |
+     "$BIN/headstat" --plugin-dir "$BIN/../lib/plmscope/plugins" -p binding_site:file="$BSJ" --min-arcs 1 2>"$T/err" | grep -q "^# property	binding_site	annotated	5	skipped	0"; then
+    pass "seqread JSONL | attn | headstat -p binding_site: all 5 records labelled by id"
+  else fail "seqread JSONL into headstat: $(head -c 300 "$T/err")"; fi
+else skip "seqread JSONL: $BSJ, plmstream or python absent"; fi

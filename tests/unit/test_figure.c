@@ -7,7 +7,10 @@
  *   both image pixels stretched;
  *   the same figure as SVG holds the rectangles, the line and the escaped text;
  *   plm_fig_Color() at its ends; a grid of 3 x 5 cells of any shape is 15 rectangles;
- *   figures larger than PLM_FIG_MAXSIDE and unwritable paths are refused.
+ *   figures larger than PLM_FIG_MAXSIDE and unwritable paths are refused;
+ *   a line plot of values 0.50 to 0.53 has an axis tick at 0 (honest axes);
+ *   a contact map of 30 residues has ticks 10, 20, 30 on both edges and a legend;
+ *   every printable glyph but space has pixels, i and j their dots ("|i-j|" in captions).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +111,61 @@ test_grid(void)
   plm_fig_Destroy(fig);
 }
 
+static void
+test_lines(void)
+{
+  char          eb[PLM_ERRBUFSIZE];
+  const double  xs[4] = { 1, 2, 3, 4 }, y[4] = { 0.50, 0.51, 0.53, 0.52 };
+  const char   *names[1] = { "p" };
+  plm_fig      *fig = NULL;
+  int           zero = 0;
+
+  TEST(plm_fig_Create(400, 300, &fig, eb) == PLM_OK, "line figure created");
+  plm_fig_Lines(fig, 50, 20, 200, 200, xs, 4, y, 1, names, &(plm_fig_axis){ NULL, NULL, NULL });
+  for (size_t i = 0; i < fig->n; i++) zero += fig->m[i].kind == 't' && fig->m[i].anchor == 'e' && !strcmp(fig->m[i].text, "0");
+  TEST(zero == 1 && !fig->failed, "the value axis starts at 0 for values 0.50-0.53");
+  plm_fig_Destroy(fig);
+}
+
+static void
+test_contactmap(void)
+{
+  char     eb[PLM_ERRBUFSIZE];
+  float    pred[30 * 30];
+  uint8_t  truth[30 * 30];
+  plm_fig *fig = NULL;
+  int      ticks = 0, legend = 0;
+
+  for (int c = 0; c < 30 * 30; c++) { pred[c] = (c % 7) / 7.0f; truth[c] = c % 3 == 0; }
+  TEST(plm_fig_ContactMap(pred, truth, 30, 6, &fig, eb) == PLM_OK, "contact map drawn (%s)", eb);
+  for (size_t i = 0; fig && i < fig->n; i++) {
+    const plm_fig_mark *m = &fig->m[i];
+    if (m->kind != 't') continue;
+    ticks  += !strcmp(m->text, "10") || !strcmp(m->text, "20") || !strcmp(m->text, "30");
+    legend += !strcmp(m->text, "P(contact)") || !strcmp(m->text, "contact") || !strcmp(m->text, "unknown");
+  }
+  TEST(ticks == 6, "residue ticks 10, 20, 30 on the top and the left (%d)", ticks);
+  TEST(legend == 3, "legend: the probability scale and the truth colours (%d)", legend);
+  plm_fig_Destroy(fig);
+}
+
+static void
+test_font(void)
+{
+  int empty = 0;
+
+  for (int c = 33; c < 127; c++) {
+    int any = 0;
+    for (int r = 0; r < PLM_FIGFONT_ROWS; r++) any |= plm_figfont_Glyph[c - 32][r];
+    if (!any) { empty++; TEST(0, "glyph '%c' has pixels", c); }
+  }
+  TEST(empty == 0, "every printable glyph has pixels (%d empty)", empty);
+  /* the dot sits above the stem with a blank row between, as the x-height letters start at row 2 */
+  TEST(plm_figfont_Glyph['i' - 32][0] && !plm_figfont_Glyph['i' - 32][1], "i has its dot");
+  TEST(plm_figfont_Glyph['j' - 32][0] && !plm_figfont_Glyph['j' - 32][1], "j has its dot");
+  TEST(plm_figfont_Glyph['|' - 32][0] && plm_figfont_Glyph['|' - 32][8], "| runs from cap height to below the baseline");
+}
+
 int
 main(void)
 {
@@ -116,5 +174,8 @@ main(void)
   if (fig) { test_png(fig); test_svg(fig); }
   plm_fig_Destroy(fig);
   test_grid();
+  test_font();
+  test_lines();
+  test_contactmap();
   return test_done();
 }
