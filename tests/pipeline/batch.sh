@@ -51,6 +51,14 @@ for run in "esm2_ocl $M/esm2_t3_tiny_random.pt --contacts" "protbert_ocl $M/prot
   else fail "attn batched on OpenCL, $1: $out"; fi
 done
 
+# a protein over the model's limit inside a batch follows --long alone; the rest still batch
+{ cat "$T/g.fa"; "$PYTHON" -c 'print(">long\n" + "MKTAYIAKQRQISFVKSHFSRQ" * 50)'; cat "$T/g.fa" | sed 's/^>/>again_/'; } > "$T/gl.fa"
+cp "$T/g.fa" "$T/g.fa.keep"; cp "$T/gl.fa" "$T/g.fa"
+if out=$(parity esm1b_long "$M/esm1b_t2_tiny_random.pt" --contacts --logits --long window:400:200 2>&1); then
+  pass "attn batched = one at a time with a 1100-residue protein in windows (--long) mid-batch, esm1b: $(echo "$out" | tail -1)"
+else fail "attn batched with --long: $out"; fi
+cp "$T/g.fa.keep" "$T/g.fa"
+
 # the batched output, against the golden files too (attn.sh checks each fixture; this the batch of all)
 "$BIN/seqread" "$T/g.fa" | "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --threads 2 --batch-tokens 3 --logits \
   | "$BIN/plmstream" ls > "$T/ls"
