@@ -1,5 +1,5 @@
 #!/bin/sh
-# batch.sh: attn's batched forward passes (--batch-tokens 4096, the default) against its own
+# batch.sh: attn's batched forward passes (--batch-tokens 1024, the default; BATCH_BENCH_TOKENS) against its own
 # one-protein-at-a-time path (--batch-tokens 1), in the same run, interleaved, on a random ESM-2 of
 # the 35M shape (mkmodel(1)), 2 threads, over three sets:
 #   short     120 generated proteins, L 30-128 (where batching must gain most)
@@ -10,11 +10,11 @@
 # Columns: set, mode, proteins, then for one-at-a-time and batched: proteins/s, peak MB (resident),
 # GFLOP/s (the encoder's multiply-adds: per layer 2T(4D^2 + 2DF) + 4T^2 D, T = L + 2), and the
 # speedup batched / one-at-a-time. Then the sgemm limit of this machine at the shapes of the
-# position-wise layers (bench/sgemm_limit.c): M = a typical protein's T, and M = 4096 (a batch).
+# position-wise layers (bench/sgemm_limit.c): M = a typical protein's T, and M = 1024, 4096 (batches).
 # fair-esm (esm-extract's FastaBatchedDataset batches) needs torch, which this machine lacks: that
 # column is not run here.
 # Run by `make bench`. Environment: BUILD, SHARED, PYTHON; BATCH_BENCH_SETS narrows the sets,
-# BATCH_BENCH_N caps the proteins per set (default: short 120, pdb70 500, longtail 100).
+# BATCH_BENCH_TOKENS the batch size (default 1024), BATCH_BENCH_N caps the proteins per set (default: short 120, pdb70 500, longtail 100).
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
 SHARED=${SHARED:-../shared}
@@ -63,14 +63,14 @@ run() {  # run SET BATCHTOKENS OPTIONS... -> "seconds peakKB"
   cat "$T/time"
 }
 
-echo "# attn batched (--batch-tokens 4096) vs one at a time (1): esm2_t12_35M shape, 2 threads, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "# attn batched (--batch-tokens ${BATCH_BENCH_TOKENS:-1024}) vs one at a time (1): esm2_t12_35M shape, 2 threads, $(date -u +%Y-%m-%dT%H:%MZ)"
 printf "%-9s %-9s %5s | %8s %7s %7s | %8s %7s %7s | %s\n" set mode n "1:prot/s" "peakMB" "GFLOP/s" "B:prot/s" "peakMB" "GFLOP/s" speedup
 for set in $SETS; do
   n=$(grep -c '^>' "$T/$set.fa"); g=$(flops "$T/$set.fa")
   for mode in contacts mean attentions; do
     case $mode in
-    contacts)   opts="--contacts" bt=4096 ;;
-    mean)       opts="--repr 12 --mean" bt=4096 ;;
+    contacts)   opts="--contacts" bt=${BATCH_BENCH_TOKENS:-1024} ;;
+    mean)       opts="--repr 12 --mean" bt=${BATCH_BENCH_TOKENS:-1024} ;;
     attentions) [ "$set" = short ] || continue; opts="--attentions" bt=1024 ;;
     esac
     set -- $(run "$set" 1 $opts); s1=$1 m1=$2
@@ -86,7 +86,7 @@ done
 CFL=$(sed -n 's/^DEP_CFLAGS *= *//p' config.mk 2>/dev/null) LIBS=$(sed -n 's/^DEP_LIBS *= *//p' config.mk 2>/dev/null)
 if cc -O2 -o "$T/sgemm_limit" bench/sgemm_limit.c $CFL $LIBS 2>"$T/cc"; then
   echo "# OpenBLAS sgemm limit on this machine (2 threads): M N K GFLOP/s"
-  for M in 100 4096; do
+  for M in 100 1024 4096; do
     OPENBLAS_NUM_THREADS=2 "$T/sgemm_limit" $M $D $D 1
     OPENBLAS_NUM_THREADS=2 "$T/sgemm_limit" $M $F $D 1
   done

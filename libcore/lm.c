@@ -10,7 +10,10 @@
  *              an attention or contact value (i, j) over the windows holding both
  *              (0 where none does); BOS and EOS rows over all windows.
  *
- *   plm_lm_Open() / plm_lm_Close() / plm_lm_Run() / plm_lm_ParseLong() / plm_lmout_Clear()
+ * Batches (plm_lm_RunBatch): proteins within the limit share one forward_many pass; one over it
+ * runs alone through the policy above, so every output is what plm_lm_Run gives it.
+ *
+ *   plm_lm_Open() / plm_lm_Close() / plm_lm_Run() / plm_lm_RunBatch() / plm_lm_ParseLong() / plm_lmout_Clear()
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -62,7 +62,7 @@ static const char usage_text[] =
   "                        float32 arithmetic, half the memory for the weights\n"
   "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
   "      --batch-tokens N  run up to N tokens of consecutive records as one forward pass\n"
-  "                        (default 4096; 1: one protein at a time); output in input order\n"
+  "                        (default 1024; 1: one protein at a time); output in input order\n"
   "      --resume          with -o: keep the intact records of a FILE a cut run left, skip\n"
   "                        as many input records (their ids must match), and go on\n"
   "      --progress        a progress line on stderr even when it is not a terminal\n"
@@ -124,7 +124,7 @@ parse_options(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->backend = plm_backend_Default();
   o->adtype  = PLM_F32;
-  o->batch_tokens = 4096;
+  o->batch_tokens = 1024;   /* larger batches leave the CPU caches (bench/batch.sh: 4096 ran slower than 1024) */
   o->progress     = PLM_PROGRESS_AUTO;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;

@@ -27,6 +27,7 @@
 #include "figure.h"
 #include "headstat.h"
 #include "plugin.h"
+#include "progress.h"
 #include "record.h"
 #include "stream.h"
 #include <sys/stat.h>
@@ -260,9 +261,13 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair, plm_headstat **r
   plm_tensor       *a, *f32 = NULL;
   int               nhs = o->with_null ? 2 : 1;
   int               status, lead = 0, L = 0;
+  long long         total = plm_progress_FileSize(o->nfiles ? o->files[0] : "-"), nrec = 0, nres = 0;
+  plm_progress     *prog = plm_progress_Create(TOOL, PLM_PROGRESS_AUTO, total);   /* on a terminal only */
 
   if (plm_stream_OpenRead(o->nfiles ? o->files[0] : "-", &r, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
   while ((status = plm_stream_Read(r, &rec, eb)) == PLM_OK) {
+    plm_progress_Update(prog, nrec++, nres, total ? plm_stream_Tell(r) : -1);
+    nres += (long long)strlen(rec->seq);
     if ((a = plm_record_GetTensor(rec, o->tensor)) == NULL) plm_cli_Die(TOOL, "record %s: no tensor '%s' (run attn --attentions)", rec->id, o->tensor);
     if (a->rank != 4 || a->shape[2] != a->shape[3] || (a->dtype != PLM_F32 && a->dtype != PLM_F16))
       plm_cli_Die(TOOL, "record %s: '%s' is not f32/f16 [layers, heads, T, T]", rec->id, o->tensor);
@@ -280,6 +285,8 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair, plm_headstat **r
     f32 = NULL;
     plm_record_Destroy(rec);
   }
+  plm_progress_Update(prog, nrec, nres, total ? total : -1);
+  plm_progress_Finish(prog);
   if (status != PLM_EOF) plm_cli_Die(TOOL, "%s", eb);
   plm_stream_CloseRead(r);
   if (!hs[0]) plm_cli_Die(TOOL, "no records in the input");

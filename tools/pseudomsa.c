@@ -23,6 +23,7 @@
 #include "backend.h"
 #include "cli.h"
 #include "error.h"
+#include "progress.h"
 #include "gibbs.h"
 #include "lm.h"
 #include "record.h"
@@ -474,6 +475,8 @@ main(int argc, char **argv)
   sink              s = { NULL, NULL };
   plm_backend      *be = NULL;
   plm_lm           *m = NULL;
+  plm_progress     *prog;
+  long long         total = 0, before = 0, ndone = 0, nres = 0;   /* progress: input bytes, records, residues */
   static char      *stdin_only[] = { "-" };
   char            **files;
   int               nfiles;
@@ -495,6 +498,8 @@ main(int argc, char **argv)
   if (o.stream && plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (!o.stream && o.output && !freopen(o.output, "w", stdout)) plm_cli_Die(TOOL, "%s: %s", o.output, strerror(errno));
 
+  for (int f = 0; f < nfiles; f++) total += plm_progress_FileSize(files[f]);
+  prog = plm_progress_Create(TOOL, PLM_PROGRESS_AUTO, total);      /* on a terminal only */
   for (int f = 0; f < nfiles; f++) {
     plm_streamreader *r;
     plm_record       *rec;
@@ -505,6 +510,8 @@ main(int argc, char **argv)
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       char cause[PLM_ERRBUFSIZE];
       nrec++;
+      plm_progress_Update(prog, ndone++, nres, total ? before + plm_stream_Tell(r) : -1);
+      nres += (long long)strlen(rec->seq);
       status = sample_record(m, &tk, &o, rec, &master, &s, cause);
       if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
       plm_record_Destroy(rec);
@@ -512,7 +519,10 @@ main(int argc, char **argv)
     }
     plm_stream_CloseRead(r);
     if (status != PLM_EOF) { if (s.w) plm_stream_AbortWrite(s.w); plm_cli_Die(TOOL, "%s", errbuf); }
+    before += plm_progress_FileSize(files[f]);
   }
+  plm_progress_Update(prog, ndone, nres, total ? total : -1);
+  plm_progress_Finish(prog);
   if (s.w && plm_stream_CloseWrite(s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (fflush(stdout) != 0 || ferror(stdout)) plm_cli_Die(TOOL, "writing stdout failed");
   plm_lm_Close(m);

@@ -19,7 +19,9 @@ for f in fa:
     x, y = np.load(os.path.join(a, f)).astype(np.float64), np.load(os.path.join(b, f)).astype(np.float64)
     assert x.shape == y.shape, (f, x.shape, y.shape)
     e = np.abs(x - y).max() / max(np.abs(y).max(), 1e-30) if x.size else 0.0
-    assert e <= (1e-3 if np.load(os.path.join(a, f)).dtype == np.float16 else 1e-5), (f, e)   # f16: one half ulp
+    # float32 rounding: a batch's GEMMs have more rows, and oneDNN (like OpenBLAS) blocks and
+    # accumulates by shape, so sums differ in the last bits; f16 maps: one half ulp
+    assert e <= (1e-3 if np.load(os.path.join(a, f)).dtype == np.float16 else 5e-5), (f, e)
     worst = max(worst, e)
 print("%d tensors, max rel diff %.1e" % (len(fa), worst))
 PY
@@ -50,6 +52,14 @@ for run in "esm2_ocl $M/esm2_t3_tiny_random.pt --contacts" "protbert_ocl $M/prot
   if out=$(parity "$@" --backend opencl $ALL 2>&1); then pass "attn batched = one at a time on OpenCL (pocl), $1: $out"
   else fail "attn batched on OpenCL, $1: $out"; fi
 done
+
+# a protein over the model's limit inside a batch follows --long alone; the rest still batch
+{ cat "$T/g.fa"; "$PYTHON" -c 'print(">long\n" + "MKTAYIAKQRQISFVKSHFSRQ" * 50)'; cat "$T/g.fa" | sed 's/^>/>again_/'; } > "$T/gl.fa"
+cp "$T/g.fa" "$T/g.fa.keep"; cp "$T/gl.fa" "$T/g.fa"
+if out=$(parity esm1b_long "$M/esm1b_t2_tiny_random.pt" --contacts --logits --long window:400:200 2>&1); then
+  pass "attn batched = one at a time with a 1100-residue protein in windows (--long) mid-batch, esm1b: $(echo "$out" | tail -1)"
+else fail "attn batched with --long: $out"; fi
+cp "$T/g.fa.keep" "$T/g.fa"
 
 # the batched output, against the golden files too (attn.sh checks each fixture; this the batch of all)
 "$BIN/seqread" "$T/g.fa" | "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --threads 2 --batch-tokens 3 --logits \
