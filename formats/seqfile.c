@@ -4,6 +4,7 @@
  * the readers (FASTA family, .aln, Stockholm) and their column check; the
  * conversion of one row into a stream record; format names.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -486,6 +487,40 @@ is_aln_line(const unsigned char *p, const unsigned char *end)
   return 1;
 }
 
+/* the file's own extension, less ".gz", lowercased: "x.A3M.gz" -> "a3m"; "" if none */
+static void
+name_ext(const char *name, char ext[8])
+{
+  const char *b = strrchr(name, '/'), *dot;
+  size_t      n = strlen(name), k = 0;
+
+  b = b ? b + 1 : name;
+  if (n - (size_t)(b - name) > 3 && strcmp(name + n - 3, ".gz") == 0) n -= 3;
+  ext[0] = '\0';
+  for (dot = name + n; dot > b && dot[-1] != '.'; dot--) ;
+  if (dot == b) return;
+  for (; dot < name + n && k < 7; dot++) ext[k++] = (char)tolower((unsigned char)*dot);
+  ext[dot < name + n ? 0 : k] = '\0';
+}
+
+/* Content alone cannot tell lowercase residues from A3M/A2M inserts, nor a header-less FASTA
+ * from a PSICOV .aln: guessing would change what a sequence means, so those two guesses need
+ * the file's extension to agree, or an explicit -f. */
+static int
+sniff_agrees(plm_seqfile *sf, char *errbuf)
+{
+  char ext[8];
+
+  name_ext(sf->name, ext);
+  if ((sf->fmt == PLM_SEQFMT_A3M || sf->fmt == PLM_SEQFMT_A2M) && strcmp(ext, "a3m") != 0 && strcmp(ext, "a2m") != 0)
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: lowercase letters in the sequences: A3M/A2M inserts or lowercase residues? "
+                    "name the file .a3m/.a2m or give -f a3m, -f a2m or -f fasta --uppercase", sf->name);
+  if (sf->fmt == PLM_SEQFMT_ALN && strcmp(ext, "aln") != 0 && strcmp(ext, "msa") != 0 && strcmp(ext, "psicov") != 0)
+    return plm_Fail(errbuf, PLM_EFORMAT, "%s: no '>' header line: a FASTA file without headers, or a PSICOV alignment? "
+                    "name the file .aln or give -f aln", sf->name);
+  return PLM_OK;
+}
+
 static int
 sniff(plm_seqfile *sf, plm_seqfmt fmt, char *errbuf)
 {
@@ -507,7 +542,7 @@ sniff(plm_seqfile *sf, plm_seqfmt fmt, char *errbuf)
     return plm_Fail(errbuf, PLM_EFORMAT, "%s: not FASTA, A2M, A3M, aligned FASTA, .aln or Stockholm; it starts \"%s\"",
                     sf->name, start);
   }
-  return PLM_OK;
+  return fmt == PLM_SEQFMT_AUTO ? sniff_agrees(sf, errbuf) : PLM_OK;
 }
 
 /* ------------------------------------------------------------ open, read, close */

@@ -209,6 +209,22 @@ test_sniff_errors(void)
   st = slurp_file(put_file("s.tsr", PLM_STREAM_MAGIC "\1\0\0\0", 12, 0), PLM_SEQFMT_FASTA, 0, 0, &s);
   TEST(st == PLM_EFORMAT && strstr(s.err, "plmscope stream"), "stream magic is named with a format given too (%s)", s.err);
 
+  /* sniffing must not change what a sequence means: lowercase FASTA is not A3M, rows without headers not .aln */
+  st = read_text("low.fasta", ">a\nmktay\n>b\nmkt\n", PLM_SEQFMT_AUTO, &s);
+  TEST(st == PLM_EFORMAT && strstr(s.err, "low.fasta: lowercase letters") && strstr(s.err, "-f a3m"),
+       "lowercase .fasta is refused, not read as a3m with empty rows (%s)", s.err);
+  st = read_text("low", ">a\nMKtay\n", PLM_SEQFMT_AUTO, &s);
+  TEST(st == PLM_EFORMAT && strstr(s.err, "lowercase letters"), "lowercase without an extension is refused (%s)", s.err);
+  st = read_text("low.fasta", ">a\nmktay\n", PLM_SEQFMT_A3M, &s);
+  TEST(st == PLM_EOF && s.fmt == PLM_SEQFMT_A3M && s.n == 1, "-f a3m still reads it as asked (%s)", s.err);
+  st = read_text("q.A3M.gz", ">a\nMKtay\n", PLM_SEQFMT_AUTO, &s);
+  TEST(st == PLM_EOF && s.fmt == PLM_SEQFMT_A3M, "an .A3M.gz name makes lowercase inserts (%s)", s.err);
+  st = read_text("nohead.fa", "MKTAYIAKQR\n", PLM_SEQFMT_AUTO, &s);
+  TEST(st == PLM_EFORMAT && strstr(s.err, "nohead.fa: no '>' header line") && strstr(s.err, "-f aln"),
+       "a header-less FASTA is refused, not read as a PSICOV .aln (%s)", s.err);
+  st = read_text("nohead.fa", "MKTAYIAKQR\n", PLM_SEQFMT_ALN, &s);
+  TEST(st == PLM_EOF && s.fmt == PLM_SEQFMT_ALN && s.n == 1, "-f aln reads it as asked (%s)", s.err);
+
   st = read_text("r.txt", "REMARK 1 2 3\n", PLM_SEQFMT_AUTO, &s);
   TEST(st == PLM_EFORMAT && strstr(s.err, "r.txt: not FASTA") && strstr(s.err, "starts \"REMARK 1 2 3\""), "unknown format (%s)", s.err);
 
