@@ -1,20 +1,42 @@
 /* cli.c: what every tool's main() shares (see cli.h). */
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "config.h"
 #include "cli.h"
 #include "error.h"
 #include "backend_opencl.h"
 
-void plm_cli_Init(void) { signal(SIGPIPE, SIG_DFL); }
+static int already_reported;   /* a one-line error was printed: do not add a second */
+
+/* At exit, output still buffered is written and any failed write to stdout (a full disk, an
+ * I/O error) becomes one line on stderr and exit status 1, whichever tool and code path wrote
+ * it: without this, "headstat > /dev/full" exited 1 in silence, and a tool that ignored
+ * fwrite's result exited 0. A reader that quits still ends us by SIGPIPE, silently. */
+static void
+check_stdout(void)
+{
+  int failed = fflush(stdout) != 0 || ferror(stdout);
+  int err    = errno;
+
+  if (!failed || already_reported) return;
+  fprintf(stderr, "%s: stdout: write failed: %s\n", program_invocation_short_name,
+          err ? strerror(err) : "I/O error");
+  _exit(1);
+}
+
+void plm_cli_Init(void) { signal(SIGPIPE, SIG_DFL); atexit(check_stdout); }
 
 void
 plm_cli_Die(const char *tool, const char *fmt, ...)
 {
   va_list ap;
   fflush(stdout);
+  already_reported = 1;
   fprintf(stderr, "%s: ", tool);
   va_start(ap, fmt); vfprintf(stderr, fmt, ap); va_end(ap);
   fputc('\n', stderr);
