@@ -217,13 +217,14 @@ run(const opts *o, char *errbuf)
   plm_streamreader *rd = NULL;
   plm_record       *rec = NULL;
   char              len[32];
+  int               headed = 0;   /* the header waits for the first row: a run that fails at once writes nothing */
 
   ranges_Init(o->minsep, r);
-  print_header(o, r);
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &rd, errbuf));
     while ((status = plm_stream_Read(rd, &rec, errbuf)) == PLM_OK) {
       PLM_XCHECK(score_record(rec, o, r, row, errbuf));
+      if (!headed++) print_header(o, r);
       snprintf(len, sizeof len, "%lld", (long long)plm_record_GetTensor(rec, o->pred)->shape[0]);
       print_row(rec->id, len, row, tb.nv);
       PLM_XCHECK(table_Add(&tb, row, errbuf));
@@ -234,6 +235,7 @@ run(const opts *o, char *errbuf)
     plm_stream_CloseRead(rd);
     rd = NULL;
   }
+  if (!headed++) print_header(o, r);
   PLM_XCHECK(print_summary(&tb, o, errbuf));
   status = fflush(stdout) == 0 ? PLM_OK : plm_Fail(errbuf, PLM_EIO, "writing the scores failed");
 
