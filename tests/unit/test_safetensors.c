@@ -120,6 +120,8 @@ test_bad(void)
              PLM_EFORMAT, "leave bytes 0 to 4 unused");
   expect_bad("bytes after the last tensor", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 24,
              PLM_EFORMAT, "20 data bytes after the last tensor");
+  expect_bad("a control character names its byte", "{\"w\":{\"dtype\":\"F3\001\"}}", 0, PLM_EFORMAT, "at byte 17: control characters");
+  expect_bad("bad UTF-8 names its byte", "{\"w\":{\"dtype\":\"F3\377\"}}", 0, PLM_EFORMAT, "at byte 17: invalid leading UTF-8");
   expect_bad("header is an array", "[1, 2]", 0, PLM_EFORMAT, "not a JSON object");
   expect_bad("broken JSON", "{\"w\": {\"dtype\": ", 0, PLM_EFORMAT, "JSON syntax error");
   expect_bad("YAML alias", "{\"a\": &x [1], \"b\": *x}", 0, PLM_EFORMAT, "aliases");
