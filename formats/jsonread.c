@@ -115,7 +115,10 @@ plm_json_Parse(const char *text, size_t len, plm_json **ret_root, char *errbuf)
   yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
   while (!done) {
     if (!yaml_parser_parse(&parser, &e))
-      PLM_XFAIL(PLM_EFORMAT, errbuf, "JSON syntax error at byte %zu: %s", parser.problem_mark.index,
+      /* libyaml's reader (bad UTF-8, control characters) says where in problem_offset, the
+       * scanner and parser in problem_mark: reading the mark alone said "byte 0" for the first */
+      PLM_XFAIL(PLM_EFORMAT, errbuf, "JSON syntax error at byte %zu: %s",
+                parser.error == YAML_READER_ERROR ? parser.problem_offset : parser.problem_mark.index,
                 parser.problem ? parser.problem : "unknown");
     done   = e.type == YAML_STREAM_END_EVENT;
     status = on_event(&b, &e, errbuf);

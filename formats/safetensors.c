@@ -2,8 +2,10 @@
  *
  *   header values:  json_u64(), find_dtype(), read_shape(), read_offsets()
  *   one tensor:     read_tensor()
+ *   the data bytes: span_cmp(), check_tiling()
  *   the file:       plm_safetensors_Read()
  */
+#include <stdlib.h>
 #include <string.h>
 #include "checkpoint.h"
 #include "error.h"
@@ -67,8 +69,42 @@ read_offsets(const char *name, const plm_json *j, uint64_t datalen, uint64_t *re
   return PLM_OK;
 }
 
+typedef struct { uint64_t begin, end; const char *name; } span;
+
 static int
-read_tensor(plm_checkpoint *ck, const char *name, const plm_json *spec, const uint8_t *data, uint64_t datalen, char *errbuf)
+span_cmp(const void *a, const void *b)
+{
+  const span *x = a, *y = b;
+  if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
+  return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* The format says the tensors tile the data bytes exactly: no two share a byte (one write
+ * would change both), no byte belongs to none (room for a second, hidden payload). */
+static int
+check_tiling(span *sp, int n, uint64_t datalen, char *errbuf)
+{
+  uint64_t at = 0;
+
+  qsort(sp, (size_t)n, sizeof *sp, span_cmp);
+  for (int k = 0; k < n; at = sp[k++].end) {
+    if (sp[k].begin < at)
+      return plm_Fail(errbuf, PLM_EFORMAT, "tensor %s: data_offsets [%llu, %llu] overlap tensor %s's", sp[k].name,
+                      (unsigned long long)sp[k].begin, (unsigned long long)sp[k].end, sp[k - 1].name);
+    if (sp[k].begin > at)
+      return plm_Fail(errbuf, PLM_EFORMAT, "tensor %s: data_offsets [%llu, %llu] leave bytes %llu to %llu unused", sp[k].name,
+                      (unsigned long long)sp[k].begin, (unsigned long long)sp[k].end, (unsigned long long)at,
+                      (unsigned long long)sp[k].begin);
+  }
+  if (at != datalen)
+    return plm_Fail(errbuf, PLM_EFORMAT, "%llu data bytes after the last tensor's end at %llu",
+                    (unsigned long long)(datalen - at), (unsigned long long)at);
+  return PLM_OK;
+}
+
+static int
+read_tensor(plm_checkpoint *ck, const char *name, const plm_json *spec, const uint8_t *data, uint64_t datalen,
+            span *ret_span, char *errbuf)
 {
   plm_dtype dt = PLM_F32;
   int64_t   shape[8];
@@ -86,6 +122,7 @@ read_tensor(plm_checkpoint *ck, const char *name, const plm_json *spec, const ui
   if (end - begin != nbytes)
     return plm_Fail(errbuf, PLM_EFORMAT, "tensor %s: data_offsets span %llu bytes, its shape needs %zu", name,
                     (unsigned long long)(end - begin), nbytes);
+  ret_span->begin = begin; ret_span->end = end; ret_span->name = name;
   return plm_checkpoint_AddView(ck, name, dt, rank, shape, data + begin, errbuf);
 }
 
@@ -93,8 +130,9 @@ int
 plm_safetensors_Read(plm_checkpoint *ck, const uint8_t *buf, uint64_t len, char *errbuf)
 {
   plm_json *hdr = NULL;
+  span     *sp  = NULL;
   uint64_t  n;
-  int       status;
+  int       ns = 0, status;
 
   if (len < 8) return plm_Fail(errbuf, PLM_EFORMAT, "too short for a safetensors header");
   n = plm_le64(buf);
@@ -102,13 +140,17 @@ plm_safetensors_Read(plm_checkpoint *ck, const uint8_t *buf, uint64_t len, char 
   if (n > PLM_SAFETENSORS_MAXHEADER)   return plm_Fail(errbuf, PLM_ELIMIT, "header length %llu over the %u limit", (unsigned long long)n, PLM_SAFETENSORS_MAXHEADER);
   if ((status = plm_json_Parse((const char *)buf + 8, (size_t)n, &hdr, errbuf)) != PLM_OK) return status;
   if (hdr->kind != PLM_JSON_MAP) PLM_XFAIL(PLM_EFORMAT, errbuf, "safetensors header is not a JSON object");
+  if ((sp = malloc(sizeof *sp * (size_t)(hdr->n + 1))) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int k = 0; k < hdr->n; k++)
     if (strcmp(hdr->keys[k], "__metadata__") != 0)
-      PLM_XCHECK(read_tensor(ck, hdr->keys[k], hdr->kids[k], buf + 8 + n, len - 8 - n, errbuf));
+      PLM_XCHECK(read_tensor(ck, hdr->keys[k], hdr->kids[k], buf + 8 + n, len - 8 - n, &sp[ns++], errbuf));
+  PLM_XCHECK(check_tiling(sp, ns, len - 8 - n, errbuf));
+  free(sp);
   plm_json_Free(hdr);
   return PLM_OK;
 
 ERROR:
+  free(sp);
   plm_json_Free(hdr);
   return status;
 }

@@ -178,13 +178,21 @@ local_data(const plm_zip *z, const plm_zipentry *e, const uint8_t **ret_p, char 
   return PLM_OK;
 }
 
+/* zlib's crc32 takes a uInt length: feed it in chunks */
+static uint32_t
+crc_of(const uint8_t *p, uint64_t n)
+{
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (uint64_t done = 0; done < n; done += CHUNK) crc = crc32(crc, p + done, n - done > CHUNK ? CHUNK : (uInt)(n - done));
+  return (uint32_t)crc;
+}
+
 static int
 inflate_entry(const plm_zipentry *e, const uint8_t *src, uint8_t **ret_out, char *errbuf)
 {
   z_stream s;
   uint8_t *out = NULL;
   uint64_t in_left = e->csize, out_left = e->usize;
-  uLong    crc = crc32(0L, Z_NULL, 0);
   int      rc = Z_OK, status;
 
   memset(&s, 0, sizeof s);
@@ -206,9 +214,7 @@ inflate_entry(const plm_zipentry *e, const uint8_t *src, uint8_t **ret_out, char
   }
   inflateEnd(&s);
   if (rc != Z_STREAM_END || out_left != 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "entry %s: corrupt deflate data", e->name);
-  for (uint64_t done = 0; done < e->usize; done += CHUNK)
-    crc = crc32(crc, out + done, e->usize - done > CHUNK ? CHUNK : (uInt)(e->usize - done));
-  if (crc != e->crc) PLM_XFAIL(PLM_EFORMAT, errbuf, "entry %s: CRC mismatch", e->name);
+  if (crc_of(out, e->usize) != e->crc) PLM_XFAIL(PLM_EFORMAT, errbuf, "entry %s: CRC mismatch", e->name);
   *ret_out = out;
   return PLM_OK;
 
@@ -227,6 +233,9 @@ plm_zip_Data(const plm_zip *z, int i, const uint8_t **ret_data, uint8_t **ret_ow
   *ret_data  = NULL;
   *ret_owned = NULL;
   if ((status = local_data(z, e, &src, errbuf)) != PLM_OK) return status;
+  /* torch stores its tensors uncompressed: their CRC is the only guard against a flipped bit */
+  if (e->method == 0 && crc_of(src, e->csize) != e->crc)
+    return plm_Fail(errbuf, PLM_EFORMAT, "entry %s: CRC mismatch (the file is damaged)", e->name);
   if (e->method == 0) { *ret_data = src; return PLM_OK; }
   if ((status = inflate_entry(e, src, ret_owned, errbuf)) != PLM_OK) return status;
   *ret_data = *ret_owned;

@@ -270,6 +270,7 @@ decode_tensor(cursor *c, plm_tensor **ret_t, char *why, size_t whylen)
   if (!h) { snprintf(why, whylen, "tensor %s: truncated header", name); status = PLM_EFORMAT; goto ERROR; }
   if (h[0] >= PLM_NDTYPE_STREAM) { snprintf(why, whylen, "tensor %s: unknown dtype code %d", name, h[0]); status = PLM_EFORMAT; goto ERROR; }
   if (h[1] > PLM_MAXRANK)        { snprintf(why, whylen, "tensor %s: rank %d exceeds %d", name, h[1], PLM_MAXRANK); status = PLM_EFORMAT; goto ERROR; }
+  if (h[2] || h[3])              { snprintf(why, whylen, "tensor %s: padding bytes not zero", name); status = PLM_EFORMAT; goto ERROR; }
   for (int i = 0; i < h[1]; i++) {
     uint64_t d = take64(c);
     if (d > (UINT64_C(1) << 40)) { snprintf(why, whylen, "tensor %s: dimension too large", name); status = PLM_EFORMAT; goto ERROR; }
@@ -372,6 +373,7 @@ plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
   uLong hcrc = crc32(crc32(0L, h, FRAME_FIXED), (const Bytef *)id, id_len);
   if (hcrc != get32(crcb))           return rfail(r, NULL, errbuf, PLM_EFORMAT, "corrupt frame header (checksum mismatch)");
   if (memchr(id, '\0', id_len))      return rfail(r, NULL, errbuf, PLM_EFORMAT, "corrupt frame header (NUL in id)");
+  if (h[5] || h[6] || h[7])          return rfail(r, NULL, errbuf, PLM_EFORMAT, "frame header padding not zero");
   id[id_len] = '\0';
 
   if (is_end) {

@@ -119,7 +119,10 @@ main(int argc, char **argv)
   if (plm_stream_OpenRead(a.in, &r, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
   if (plm_stream_OpenWrite(a.out, a.zlevel, &w, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
   while ((status = plm_stream_Read(r, &rec, eb)) == PLM_OK) {
-    if ((status = annotate(rec, &a.o, eb)) == PLM_ENOTFOUND) {
+    /* --pdb names one file the user vouched for: one that holds no usable chain is an error,
+     * not "a record without a structure" (only --pdb-dir may lack a protein's file) */
+    if ((status = annotate(rec, &a.o, eb)) == PLM_ENOTFOUND && a.o.pdb_file) plm_cli_Die(tool, "record %s: %s", rec->id, eb);
+    if (status == PLM_ENOTFOUND) {
       if (a.missing == MISSING_ERROR) plm_cli_Die(tool, "record %s: %s", rec->id, eb);
       nmissing++;
       if (a.missing == MISSING_SKIP) { plm_record_Destroy(rec); continue; }

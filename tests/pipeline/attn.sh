@@ -185,3 +185,16 @@ for model in esm2_t3_tiny_random.pt protbert_t3_tiny_random.hf protalbert_t3_tin
   rm -rf "$T"/p_*
 done
 check_fails "attn --precision f8 refused" "--precision is f32 or f16, not 'f8'" "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --precision f8 "$T/p.tsr"
+# a flipped bit inside a stored .pt member (torch does not compress) is refused by its CRC-32, naming the member
+if [ -n "$PYTHON" ] && [ -f "$SHARED/fixtures/models/esm2_t3_tiny_random.pt" ]; then
+  cp "$SHARED/fixtures/models/esm2_t3_tiny_random.pt" "$T/flip.pt" && chmod u+w "$T/flip.pt"
+  member=$("$PYTHON" - "$T/flip.pt" <<'PY'
+import sys, zipfile, struct
+z = zipfile.ZipFile(sys.argv[1]); i = [i for i in z.infolist() if '/data/' in i.filename and i.file_size > 64][0]
+f = open(sys.argv[1], 'r+b'); f.seek(i.header_offset); h = f.read(30)
+start = i.header_offset + 30 + struct.unpack('<H', h[26:28])[0] + struct.unpack('<H', h[28:30])[0]
+f.seek(start + i.file_size // 2); b = f.read(1); f.seek(start + i.file_size // 2); f.write(bytes([b[0] ^ 4])); print(i.filename)
+PY
+)
+  check_fails "a bit flip in $member is refused by its CRC" "entry $member: CRC mismatch" sh -c "printf '>a\nMKTAY\n' | '$BIN/seqread' -f fasta - | '$BIN/attn' -m '$T/flip.pt' > /dev/null"
+else skip "pt member CRC: no python or no fixture"; fi

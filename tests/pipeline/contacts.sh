@@ -41,3 +41,11 @@ check_fails "--missing error" "nothere" sh -c "'$BIN/seqread' '$T/in.fa' | '$TC'
 check_fails "bad --atom" "--atom" "$TC" --pdb-dir "$P" --atom cg
 check_fails "neither --pdb nor --pdb-dir" "exactly one" "$TC"
 check "--pdb with one file and --chain" sh -c "'$BIN/seqread' '$T/in.fa' | '$TC' --pdb '$P/1a3a.pdb.gz' --chain A > '$T/one.tsr'"
+# a run that fails before its first row writes nothing, not a lone TSV header
+"$BIN/contacteval" < /dev/null > "$T/ce.tsv" 2>"$T/err"
+if [ $? -ne 0 ] && [ ! -s "$T/ce.tsv" ] && grep -q "stdin: empty input" "$T/err"; then pass "contacteval < /dev/null: error, nothing on stdout"
+else fail "contacteval < /dev/null: wrote $(wc -c < "$T/ce.tsv") bytes: $(head -c 200 "$T/err")"; fi
+# a --pdb file that was given but holds no structure is an error, not "a record without a structure"
+head -c 2000 /dev/urandom > "$T/random.pdb"; : > "$T/empty.pdb"
+check_fails "--pdb random bytes is an error" "random.pdb" sh -c "'$BIN/seqread' '$T/in.fa' | '$TC' --pdb '$T/random.pdb' > '$T/r.tsr'"
+check_fails "--pdb an empty file is an error" "empty.pdb: no chain" sh -c "'$BIN/seqread' '$T/in.fa' | '$TC' --pdb '$T/empty.pdb' > '$T/r.tsr'"

@@ -110,6 +110,18 @@ test_bad(void)
   expect_bad("no dtype", "{\"w\":{\"shape\":[6],\"data_offsets\":[0,24]}}", 24, PLM_EFORMAT, "no dtype");
   expect_bad("duplicate name", "{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
              "\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}", 24, PLM_EFORMAT, "appears twice");
+  expect_bad("two tensors sharing bytes", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+             "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,16]}}", 16, PLM_EFORMAT, "overlap tensor");
+  expect_bad("the same bytes twice", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+             "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, PLM_EFORMAT, "overlap tensor");
+  expect_bad("a gap between tensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+             "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12, PLM_EFORMAT, "leave bytes 4 to 8 unused");
+  expect_bad("a gap at the start", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8,
+             PLM_EFORMAT, "leave bytes 0 to 4 unused");
+  expect_bad("bytes after the last tensor", "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 24,
+             PLM_EFORMAT, "20 data bytes after the last tensor");
+  expect_bad("a control character names its byte", "{\"w\":{\"dtype\":\"F3\001\"}}", 0, PLM_EFORMAT, "at byte 17: control characters");
+  expect_bad("bad UTF-8 names its byte", "{\"w\":{\"dtype\":\"F3\377\"}}", 0, PLM_EFORMAT, "at byte 17: invalid leading UTF-8");
   expect_bad("header is an array", "[1, 2]", 0, PLM_EFORMAT, "not a JSON object");
   expect_bad("broken JSON", "{\"w\": {\"dtype\": ", 0, PLM_EFORMAT, "JSON syntax error");
   expect_bad("YAML alias", "{\"a\": &x [1], \"b\": *x}", 0, PLM_EFORMAT, "aliases");

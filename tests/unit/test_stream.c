@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include "error.h"
 #include "stream.h"
 #include "test.h"
@@ -128,22 +129,87 @@ test_truncation(int zlevel)
   free(buf);
 }
 
+/* Read the stream once per damage: damage k xors byte k / per_byte with mask(k). Counts the
+ * reads that gave the same records (missed) and different records (wrong). */
+static void
+damage_each(char *buf, size_t len, int per_byte, int *ret_same, int *ret_wrong)
+{
+  char eb[PLM_ERRBUFSIZE];
+  int  good;
+
+  *ret_same = *ret_wrong = 0;
+  for (size_t k = 0; k < (size_t)per_byte * len; k++) {
+    char mask = per_byte == 1 ? 0x5a : (char)(1 << (k % 8));
+    buf[k / per_byte] ^= mask;
+    int status = read_stream(buf, len, &good, eb);
+    *ret_same  += status == PLM_EOF;
+    *ret_wrong += status == -1;
+    buf[k / per_byte] ^= mask;
+  }
+}
+
 /* flip every byte: never a crash, never silently different data */
 static void
 test_corruption(int zlevel)
 {
-  char   eb[PLM_ERRBUFSIZE];
   size_t len;
-  int    good, accepted = 0;
+  int    same, wrong;
   char  *buf = write_stream(2, zlevel, &len);
-  for (size_t i = 0; i < len; i++) {
-    buf[i] ^= 0x5a;
-    int status = read_stream(buf, len, &good, eb);
-    if (status == PLM_EOF || status == -1) accepted++;
-    buf[i] ^= 0x5a;
-  }
-  TEST(accepted == 0, "every single-byte corruption of a %zu-byte stream (zlevel %d) is detected (%d missed)", len, zlevel, accepted);
+  damage_each(buf, len, 1, &same, &wrong);
+  TEST(same + wrong == 0, "every single-byte corruption of a %zu-byte stream (zlevel %d) is detected (%d missed)", len, zlevel, same + wrong);
   free(buf);
+}
+
+/* flip every single bit, in frame headers as well as payloads: never a crash, never different
+ * data. Stored frames: every flip is refused. zlib frames: the payload CRC is of the inflated
+ * bytes, so a flip that deflate ignores (unused bits of the last byte, a level hint) inflates to
+ * the very same record; those are counted, and must be few, but the data is never wrong. */
+static void
+test_bitflips(int zlevel)
+{
+  size_t len;
+  int    same, wrong;
+  char  *buf = write_stream(2, zlevel, &len);
+  damage_each(buf, len, 8, &same, &wrong);
+  TEST(wrong == 0, "no single-bit flip of a %zu-byte stream (zlevel %d) gives different data (%d did)", len, zlevel, wrong);
+  TEST(zlevel ? same < 16 : same == 0, "single-bit flips read as the same records: %d of %zu (zlevel %d)", same, 8 * len, zlevel);
+  free(buf);
+}
+
+static uint32_t le32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static void put_le32(unsigned char *p, uint32_t v) { p[0] = v & 255; p[1] = v >> 8 & 255; p[2] = v >> 16 & 255; p[3] = v >> 24; }
+
+/* The spec says padding is 0: a writer that puts anything there, with checksums that agree,
+ * is refused rather than trusted (frame header pad at byte 5, a tensor's u16 pad). */
+static void
+test_padding(void)
+{
+  char           eb[PLM_ERRBUFSIZE];
+  size_t         len;
+  int            good;
+  unsigned char *b = (unsigned char *)write_stream(1, 0, &len), *f = b + 16, *pay, *t;
+  uint32_t       id_len = le32(f + 28);
+  uint64_t       stored = 0;
+
+  for (int k = 7; k >= 0; k--) stored = stored << 8 | f[8 + k];
+  pay = f + 32 + id_len + 4;
+  f[5] = 1;
+  put_le32(f + 32 + id_len, (uint32_t)crc32(crc32(0L, f, 32), f + 32, id_len));
+  read_stream((char *)b, len, &good, eb);
+  TEST(good == 0 && strstr(eb, "frame header padding not zero") && strstr(eb, "record 1"), "frame header padding refused: %s", eb);
+  f[5] = 0;
+  put_le32(f + 32 + id_len, (uint32_t)crc32(crc32(0L, f, 32), f + 32, id_len));
+
+  t = memmem(pay, (size_t)stored, "t_f32", 5);
+  TEST(t != NULL, "tensor t_f32 found in the stored payload");
+  if (t) {
+    t[5 + 2] = 1;
+    put_le32(f + 24, (uint32_t)crc32(0L, pay, (uInt)stored));
+    put_le32(f + 32 + id_len, (uint32_t)crc32(crc32(0L, f, 32), f + 32, id_len));
+    read_stream((char *)b, len, &good, eb);
+    TEST(good == 0 && strstr(eb, "t_f32: padding bytes not zero"), "tensor padding refused: %s", eb);
+  }
+  free(b);
 }
 
 static void
@@ -220,6 +286,9 @@ main(void)
   test_truncation(1);
   test_corruption(0);
   test_corruption(6);
+  test_bitflips(0);
+  test_bitflips(6);
+  test_padding();
   test_not_a_stream();
   test_concatenation();
   test_halfs();
