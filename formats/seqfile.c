@@ -550,14 +550,17 @@ sniff(plm_seqfile *sf, plm_seqfmt fmt, char *errbuf)
   if (fmt != PLM_SEQFMT_AUTO)                                        sf->fmt = fmt;
   else if (p == end)                                                 sf->fmt = PLM_SEQFMT_FASTA;
   else if (end - p >= 11 && memcmp(p, "# STOCKHOLM", 11) == 0)       sf->fmt = PLM_SEQFMT_STOCKHOLM;
-  else if (*p == '>' && (sf->fmt = sniff_fasta_family(p, end)) == PLM_SEQFMT_AUTO)
-    return plm_Fail(errbuf, PLM_EFORMAT, "%s: every sequence is lowercase, with no match column or gap: lowercase FASTA "
-                    "or A3M? give -f fasta -u (FASTA, uppercased) or -f a3m", sf->name);
-  else if (*p == '>')                                                ;
-  else if (is_aln_line(p, end) && !is_aln_block(p, end))
-    return plm_Fail(errbuf, PLM_EFORMAT, "%s: sequence lines without FASTA headers ('>') and without gaps, so no alignment: "
-                    "give -f aln if it is a PSICOV .aln", sf->name);
-  else if (is_aln_line(p, end))                                      sf->fmt = PLM_SEQFMT_ALN;
+  else if (*p == '>') {
+    if ((sf->fmt = sniff_fasta_family(p, end)) == PLM_SEQFMT_AUTO)
+      return plm_Fail(errbuf, PLM_EFORMAT, "%s: every sequence is lowercase, with no match column or gap: lowercase FASTA "
+                      "or A3M? give -f fasta -u (FASTA, uppercased) or -f a3m", sf->name);
+  }
+  else if (is_aln_line(p, end)) {
+    if (!is_aln_block(p, end))
+      return plm_Fail(errbuf, PLM_EFORMAT, "%s: sequence lines without FASTA headers ('>') and without gaps, so no alignment: "
+                      "give -f aln if it is a PSICOV .aln", sf->name);
+    sf->fmt = PLM_SEQFMT_ALN;
+  }
   else if (*p == '{')                                                sf->fmt = PLM_SEQFMT_JSONL;
   else {
     for (; p < end && *p != '\n' && n < 40; p++) start[n++] = (*p >= 32 && *p < 127) ? (char)*p : '?';

@@ -76,9 +76,9 @@ static const char usage_text[] =
   "token T-1 is EOS, residue i is token i), cls,sep for BERT and ALBERT, sep,cls for XLNet.\n"
   "To get .npy files: attn ... | plmstream npy -o DIR. See attn(1).\n";
 
-enum { OPT_RESIDUES = 512, OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
+enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
        OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
-       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET };
+       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET, OPT_RESIDUES };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;

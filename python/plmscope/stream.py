@@ -203,6 +203,18 @@ def _decode_tensor(c, buf):
     return name, arr
 
 
+def _open(target, mode):
+    """(file object, whether this opened it, its name in messages) for a path, '-' (standard
+    input or output, as mode says) or a binary file object"""
+    std, stdname = (sys.stdin, 'stdin') if 'r' in mode else (sys.stdout, 'stdout')
+    if isinstance(target, (str, bytes)) or hasattr(target, '__fspath__'):
+        if target in ('-', b'-'):
+            return std.buffer, False, stdname
+        return open(target, mode), True, str(target)
+    name = stdname if target is getattr(std, 'buffer', None) else getattr(target, 'name', None)
+    return target, False, name if isinstance(name, str) else 'stream'
+
+
 class Reader:
     """Iterate the records of a stream, lazily, one frame in memory at a time.
 
@@ -212,16 +224,7 @@ class Reader:
     """
 
     def __init__(self, source, name=None):
-        if isinstance(source, (str, bytes)) or hasattr(source, '__fspath__'):
-            if source in ('-', b'-'):
-                self._fp, self._owns, self.name = sys.stdin.buffer, False, 'stdin'
-            else:
-                self._fp, self._owns, self.name = open(source, 'rb'), True, str(source)
-        else:
-            self._fp, self._owns = source, False
-            self.name = getattr(source, 'name', None) if isinstance(getattr(source, 'name', None), str) else 'stream'
-            if self._fp is getattr(sys.stdin, 'buffer', None):
-                self.name = 'stdin'
+        self._fp, self._owns, self.name = _open(source, 'rb')
         if name is not None:
             self.name = name           # how errors name the input
         self.nread = 0
@@ -380,13 +383,7 @@ class Writer:
     def __init__(self, dest, zlevel=0):
         if not 0 <= zlevel <= 9:
             raise ValueError('compression level %d is not in 0..9' % zlevel)
-        if isinstance(dest, (str, bytes)) or hasattr(dest, '__fspath__'):
-            if dest in ('-', b'-'):
-                self._fp, self._owns, self.name = sys.stdout.buffer, False, 'stdout'
-            else:
-                self._fp, self._owns, self.name = open(dest, 'wb'), True, str(dest)
-        else:
-            self._fp, self._owns, self.name = dest, False, getattr(dest, 'name', 'stream')
+        self._fp, self._owns, self.name = _open(dest, 'wb')
         self.zlevel = zlevel
         self.nwritten = 0
         self._fp.write(MAGIC + struct.pack('<II', VERSION, 0))
