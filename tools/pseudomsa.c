@@ -9,7 +9,6 @@
  * man/man1/pseudomsa.1 is the contract.
  *
  *   main()             options, model, the record loop
- *   setup_tokens()     the mask token and the 20 amino acids in the model's vocabulary
  *   sample_record()    one pseudo-MSA
  *   model_logits()     the gibbs callback: the chains' forward passes, batched where the model can
  */
@@ -26,14 +25,14 @@
 #include "progress.h"
 #include "gibbs.h"
 #include "lm.h"
+#include "lmtokens.h"
 #include "record.h"
 #include "rng.h"
 #include "stream.h"
-#include "vocab.h"
 
 #define TOOL "pseudomsa"
-#define AMINO "ACDEFGHIKLMNPQRSTVWY"
-#define NAMINO 20
+#define AMINO  PLM_AMINO
+#define NAMINO PLM_NAMINO
 
 static const char usage_text[] =
   "Usage: pseudomsa -m MODEL [options] [FILE...]\n"
@@ -164,53 +163,10 @@ parse_options(int argc, char **argv, opts *o)
  * the model
  */
 
-/* how the model spells what the sampler needs */
-typedef struct tokens {
-  int     lead, trail;          /* special tokens before and after the residues */
-  int32_t mask;
-  int32_t amino[NAMINO];        /* AMINO[a] -> token id */
-} tokens;
-
-/* the one residue token of a one-residue text */
-static int
-residue_token(plm_lm *m, const tokens *tk, const char *text, int32_t *ret_id, char *errbuf)
-{
-  int32_t *ids = NULL;
-  int      T, status;
-
-  PLM_XCHECK(m->tokenize(m, text, &ids, &T, errbuf));
-  if (T != tk->lead + 1 + tk->trail) PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: '%s' is not one token", m->path, text);
-  *ret_id = ids[tk->lead];
-  free(ids);
-  return PLM_OK;
-
-ERROR:
-  free(ids);
-  return status;
-}
-
-static int
-setup_tokens(plm_lm *m, tokens *tk, char *errbuf)
-{
-  char letter[2] = { 0, 0 };
-  int  status;
-
-  PLM_XCHECK(plm_vocab_SpecialSpan(m->special_tokens, &tk->lead, &tk->trail, errbuf));
-  PLM_XCHECK(residue_token(m, tk, "<mask>", &tk->mask, errbuf));
-  for (int a = 0; a < NAMINO; a++) {
-    letter[0] = AMINO[a];
-    PLM_XCHECK(residue_token(m, tk, letter, &tk->amino[a], errbuf));
-  }
-  return PLM_OK;
-
-ERROR:
-  return status;
-}
-
 /* one query's forward passes: the token buffer with its special tokens in place, one row per chain */
 typedef struct lmctx {
   plm_lm        *m;
-  const tokens  *tk;
+  const plm_lmtokens *tk;
   int32_t       *ids;           /* cap x T, each row the query's tokens with its specials */
   int            T, cap, batch;
   float         *logits;        /* cap x L x V: the residue rows of each chain's logits */
@@ -350,7 +306,7 @@ job_Clear(job *j)
 
 /* the query's tokens and letters; refuses what the sampler could not write back as letters */
 static int
-job_Query(job *j, plm_lm *m, const tokens *tk, const char *seq, char *errbuf)
+job_Query(job *j, plm_lm *m, const plm_lmtokens *tk, const char *seq, char *errbuf)
 {
   int n = 0, status;
 
@@ -373,7 +329,7 @@ ERROR:
 }
 
 static int
-job_Create(job *j, plm_lm *m, const tokens *tk, const opts *o, const char *seq, uint64_t *master, char *errbuf)
+job_Create(job *j, plm_lm *m, const plm_lmtokens *tk, const opts *o, const char *seq, uint64_t *master, char *errbuf)
 {
   int status;
 
@@ -404,7 +360,7 @@ ERROR:
 
 /* a chain's tokens as letters: the query's own letter where the query's token stands */
 static const char *
-row_text(job *j, const tokens *tk, const int32_t *chain)
+row_text(job *j, const plm_lmtokens *tk, const int32_t *chain)
 {
   for (int p = 0; p < j->L; p++) {
     j->row[p] = j->qtext[p];
@@ -435,7 +391,7 @@ progress(const char *id, long k, long n, double t0, double *last)
 }
 
 static int
-sample_record(plm_lm *m, const tokens *tk, const opts *o, const plm_record *rec, uint64_t *master,
+sample_record(plm_lm *m, const plm_lmtokens *tk, const opts *o, const plm_record *rec, uint64_t *master,
               sink *s, char *errbuf)
 {
   job    j;
@@ -471,7 +427,7 @@ main(int argc, char **argv)
 {
   char              errbuf[PLM_ERRBUFSIZE], note[PLM_ERRBUFSIZE];
   opts              o;
-  tokens            tk;
+  plm_lmtokens      tk;
   sink              s = { NULL, NULL };
   plm_backend      *be = NULL;
   plm_lm           *m = NULL;
@@ -493,7 +449,7 @@ main(int argc, char **argv)
   if (plm_backend_SetWeights(be, o.weights, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (plm_lm_Open(o.model, be, &m, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (!m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: pseudomsa needs the model's logits", m->path);
-  if (setup_tokens(m, &tk, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (plm_lmtokens_Setup(m, &tk, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   s.m = m;
   if (o.stream && plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (!o.stream && o.output && !freopen(o.output, "w", stdout)) plm_cli_Die(TOOL, "%s: %s", o.output, strerror(errno));
