@@ -9,6 +9,10 @@ anything it checks itself against the golden outputs of esm2_t3_tiny_random, so 
 honest about computing the same thing.
 
   esm_torch.py check SHARED                       golden check, exit 1 on mismatch
+  esm_torch.py pppl MODEL_DIR SEQ                 the pseudo-perplexity of SEQ as fair-esm's
+                                                  variant-prediction example computes it: each
+                                                  residue masked in turn, one forward pass each
+                                                  (bench/lmscore.sh): prints "seconds pll pppl"
   esm_torch.py time MODEL_DIR MODE L:R...         MODE contacts|attentions; for each length L
                                                   (ascending), the mean of R runs (one warm-up
                                                   run first, at the first length):
@@ -164,9 +168,27 @@ def time_model(folder, mode, runs):
     return 0
 
 
+def pppl(folder, seq):
+    m = ESM2(folder)
+    ids = tokenize(seq)
+    pll = 0.0
+    with torch.inference_mode():
+        t = time.perf_counter()
+        for i in range(1, len(ids) - 1):
+            masked = list(ids)
+            masked[i] = MASK
+            logits = m.forward(masked)[0]
+            pll += float(torch.log_softmax(logits[i].double(), dim=-1)[ids[i]])
+        dt = time.perf_counter() - t
+    print("%.3f %.6f %.6f" % (dt, pll, math.exp(-pll / len(seq))), flush=True)
+    return 0
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "check":
         sys.exit(check(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] == "pppl":
+        sys.exit(pppl(sys.argv[2], sys.argv[3]))
     if len(sys.argv) >= 5 and sys.argv[1] == "time":
         sys.exit(time_model(sys.argv[2], sys.argv[3], [tuple(int(x) for x in a.split(":")) for a in sys.argv[4:]]))
     sys.exit(__doc__)
