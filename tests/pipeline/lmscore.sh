@@ -89,3 +89,36 @@ if [ -s "$T/figs/q.landscape.svg" ] && head -c 8 "$T/figs/q.landscape.png" | od 
    "$BIN/plmstream" ls -l "$T/f.tsr" | grep -q 'lm_landscape:f32\[27,20\].*lm_strategy=wt-marginals'; then
   pass "lmscore --figures: landscape SVG and PNG, lm_landscape [27,20] (wt-marginals)"
 else fail "lmscore --figures: $(ls "$T/figs" 2>&1) $(head -c 200 "$T/err")"; fi
+
+# experiments/perplexity.mk end to end on two tiny models and 3 held-out chains (numbers meaningless):
+# one row per model, and plmplot called with the agreed interface (a stub here, which records its
+# arguments; without plmplot the target says so and still writes the table)
+if need_shared data/structures/pdb70_subset500 "perplexity experiment" && command -v make >/dev/null; then
+  abs() { case $1 in /*) echo "$1";; *) echo "$PWD/$1";; esac; }
+  mkdir -p "$T/bin"
+  for t in "$BIN"/*; do ln -s "$(abs "$t")" "$T/bin/"; done
+  rm -f "$T/bin/plmplot"
+  printf '#!/bin/sh\necho "$@" > "%s/plmplot.args"\n' "$T" > "$T/bin/plmplot" && chmod +x "$T/bin/plmplot"
+  if make -s -C experiments perplexity MODELS="$(abs "$F/esm2_t3_tiny_random.pt") $(abs "$F/esm1b_t2_tiny_random.pt")" \
+       SHARED="$(abs "$SHARED")" BIN="$T/bin" OUT="$T/exp" PPL_NTEST=3 > "$T/ptable" 2>"$T/err" &&
+     awk -F '\t' 'NR == 1 { ok = $1 == "model" && $4 == "pseudo_perplexity" && $6 == "long_P@L"; next }
+       { rows++; ok = ok && $2 == 3 && $4 > 1 && $6 >= 0 && $6 <= 1 } END { exit !(ok && rows == 2) }' "$T/exp/perplexity/table.tsv" &&
+     grep -q '^esm2_t3_tiny_random	3	' "$T/exp/perplexity/table.tsv" && grep -q '^esm1b_t2_tiny_random	3	' "$T/exp/perplexity/table.tsv"; then
+    pass "perplexity experiment: a row per model (3 chains, pseudo-perplexity, long P@L in [0, 1])"
+  else fail "perplexity experiment: $(cat "$T/exp/perplexity/table.tsv" 2>/dev/null) $(tail -c 300 "$T/err")"; fi
+  # the table's pseudo-perplexity is exp(-sum PLL / sum L) over lmscore's per-chain lines
+  want=$(awk -F '\t' 'NR > 1 { p += $4; L += $2 } END { printf "%.6g", exp(-p / L) }' "$T/exp/perplexity/esm2_t3_tiny_random.pll.tsv")
+  got=$(awk -F '\t' '$1 == "esm2_t3_tiny_random" { print $4 }' "$T/exp/perplexity/table.tsv")
+  [ -n "$got" ] && [ "$got" = "$want" ] && pass "perplexity experiment: corpus pseudo-perplexity = exp(-sum PLL / sum L) ($got)" ||
+    fail "perplexity experiment: pseudo-perplexity $got, expected $want"
+  if grep -q -- "^scatter -x pseudo_perplexity -y long_P@L --fit --label model --title .* -o $T/exp/perplexity/perplexity_vs_precision.png -o $T/exp/perplexity/perplexity_vs_precision.svg $T/exp/perplexity/table.tsv\$" "$T/plmplot.args" 2>/dev/null; then
+    pass "perplexity experiment: plmplot scatter --fit called on the table, PNG and SVG"
+  else fail "perplexity experiment: plmplot called as: $(cat "$T/plmplot.args" 2>&1)"; fi
+  rm -f "$T/bin/plmplot"
+  make -s -C experiments perplexity MODELS="$(abs "$F/esm2_t3_tiny_random.pt")" SHARED="$(abs "$SHARED")" BIN="$T/bin" \
+    OUT="$T/exp2" PPL_NTEST=2 > /dev/null 2>"$T/err"
+  [ -s "$T/exp2/perplexity/table.tsv" ] && grep -q 'plmplot not built' "$T/err" &&
+    pass "perplexity experiment without plmplot: the table, and a message instead of the plot" ||
+    fail "perplexity experiment without plmplot: $(head -c 300 "$T/err")"
+  check_fails "perplexity experiment needs MODELS" 'give MODELS' make -s -C experiments perplexity SHARED="$(abs "$SHARED")" BIN="$T/bin" OUT="$T/exp3"
+fi
