@@ -75,6 +75,15 @@ plm_cli_Number(const char *tool, const char *opt, const char *arg, double lo, do
   return x;
 }
 
+long
+plm_cli_Integer(const char *tool, const char *opt, const char *arg, long lo, long hi)
+{
+  char *end;
+  long  n = strtol(arg, &end, 10);
+  if (end == arg || *end || n < lo || n > hi) plm_cli_Usage(tool, "%s wants an integer from %ld to %ld, not '%s'", opt, lo, hi, arg);
+  return n;
+}
+
 const char *
 plm_cli_Device(const char *tool, const char *arg, char *buf, size_t n)
 {

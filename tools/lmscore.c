@@ -90,15 +90,6 @@ typedef struct opts {
   int              nfiles;
 } opts;
 
-static long
-integer_arg(const char *opt, const char *s, long lo, long hi)
-{
-  char *end;
-  long  n = strtol(s, &end, 10);
-  if (end == s || *end || n < lo || n > hi) plm_cli_Usage(TOOL, "%s wants an integer from %ld to %ld, not '%s'", opt, lo, hi, s);
-  return n;
-}
-
 static void
 parse_options(int argc, char **argv, opts *o)
 {
@@ -141,13 +132,13 @@ parse_options(int argc, char **argv, opts *o)
       break;
     case OPT_DMS:       o->dms = optarg; break;
     case OPT_MUTCOL:    o->mutcol = optarg; break;
-    case OPT_OFFSET:    o->offset = (int)integer_arg("--offset", optarg, -1000000000L, 1000000000L); break;
+    case OPT_OFFSET:    o->offset = (int)plm_cli_Integer(TOOL, "--offset", optarg, -1000000000L, 1000000000L); break;
     case OPT_TSV:       o->tsv = optarg; break;
-    case OPT_WINDOW:    o->s.window = (int)integer_arg("--window", optarg, 2, 1000000); break;
-    case OPT_OVERLAP:   o->s.overlap = (int)integer_arg("--overlap", optarg, 1, 1000000); break;
+    case OPT_WINDOW:    o->s.window = (int)plm_cli_Integer(TOOL, "--window", optarg, 2, 1000000); break;
+    case OPT_OVERLAP:   o->s.overlap = (int)plm_cli_Integer(TOOL, "--overlap", optarg, 1, 1000000); break;
     case OPT_SIGMOID:   o->s.scale = plm_cli_Number(TOOL, "--sigmoid", optarg, 1e-6, 1e6); break;
-    case OPT_BATCH_TOKENS: o->s.batch_tokens = integer_arg("--batch-tokens", optarg, 1, 1L << 30); break;
-    case OPT_THREADS:   o->threads = (int)integer_arg("--threads", optarg, 1, 1024); break;
+    case OPT_BATCH_TOKENS: o->s.batch_tokens = plm_cli_Integer(TOOL, "--batch-tokens", optarg, 1, 1L << 30); break;
+    case OPT_THREADS:   o->threads = (int)plm_cli_Integer(TOOL, "--threads", optarg, 1, 1024); break;
     case OPT_BACKEND:   o->backend = optarg; break;
     case OPT_DEVICE:    o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
     case OPT_PRECISION:
@@ -155,7 +146,7 @@ parse_options(int argc, char **argv, opts *o)
         plm_cli_Usage(TOOL, "--precision is f32 or f16, not '%s'", optarg);
       break;
     case 'o':           o->output = optarg; break;
-    case 'z':           o->zlevel = (int)integer_arg("--compress", optarg, 0, 9); break;
+    case 'z':           o->zlevel = (int)plm_cli_Integer(TOOL, "--compress", optarg, 0, 9); break;
     case 'h':           fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:
     case 'V':           plm_cli_Version(TOOL);
