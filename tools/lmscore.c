@@ -28,6 +28,7 @@
 #include "lm.h"
 #include "lmscore.h"
 #include "lmtokens.h"
+#include "progress.h"
 #include "record.h"
 #include "stream.h"
 #include "variant.h"
@@ -69,6 +70,7 @@ static const char usage_text[] =
   "  -h, --help            this text\n"
   "  -V, --version         version\n"
   "\n"
+  "Progress goes to stderr when it is a terminal.\n"
   "No model here defines an exact perplexity (masked LMs; XLNet runs without its query stream):\n"
   "the perplexity reported is the pseudo-perplexity exp(-PLL / L). See lmscore(1).\n";
 
@@ -368,7 +370,7 @@ score_table(const opts *o, models *ms, const plm_record *rec, FILE *out, char *e
     PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int r = 0; r < t->n; r++)      /* every row checked before any pass runs */
     if (plm_variant_Parse(t->field[r], rec->seq, o->offset, &sub[r], &nsub[r], cause) != PLM_OK)
-      PLM_XFAIL(PLM_EINVAL, errbuf, "%s: row %d (\"%.60s\"): %s", o->dms, r + 1, t->field[r], cause);
+      PLM_XFAIL(PLM_EINVAL, errbuf, "%s: row %d: %s", o->dms, r + 1, cause);
   for (int k = 0; k < ms->n; k++) {
     plm_lmscore_opts so = o->s;
     double           wt_pll = 0.0;
@@ -424,6 +426,8 @@ main(int argc, char **argv)
   char            **files;
   int               nfiles, nin = 0;
   plm_record       *first = NULL;
+  plm_progress     *prog;
+  long long         total = 0, before = 0, ndone = 0, nres = 0;   /* progress: input bytes, records, residues */
 
   plm_cli_Init();
   parse_options(argc, argv, &o);
@@ -447,6 +451,8 @@ main(int argc, char **argv)
   if (o.dms && o.output && (table = fopen(o.output, "w")) == NULL) plm_cli_Die(TOOL, "%s: %s", o.output, strerror(errno));
   if (!o.dms && plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
 
+  for (int f = 0; f < nfiles; f++) total += plm_progress_FileSize(files[f]);
+  prog = plm_progress_Create(TOOL, PLM_PROGRESS_AUTO, total);      /* on a terminal only */
   for (int f = 0; f < nfiles; f++) {
     plm_streamreader *r;
     plm_record       *rec;
@@ -468,6 +474,8 @@ main(int argc, char **argv)
         first = rec;
         continue;
       }
+      plm_progress_Update(prog, ndone++, nres, total ? before + plm_stream_Tell(r) : -1);
+      nres += (long long)strlen(rec->seq);
       status = score_record(&o, &ms, rec, tsv, cause);
       if (status == PLM_OK) status = plm_stream_Write(w, rec, cause);
       if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
@@ -476,7 +484,10 @@ main(int argc, char **argv)
     }
     plm_stream_CloseRead(r);
     if (status != PLM_EOF) die_writing(w, "%s", errbuf);
+    before += plm_progress_FileSize(files[f]);
   }
+  plm_progress_Update(prog, ndone, nres, total ? total : -1);
+  plm_progress_Finish(prog);
   if (o.dms) {
     if (!first) plm_cli_Die(TOOL, "--dms: no input record: give the wild type's sequence as one record");
     if (score_table(&o, &ms, first, table, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);

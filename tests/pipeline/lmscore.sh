@@ -70,11 +70,11 @@ wtrow=$(grep '^_wt,' "$T/two.csv" | cut -d, -f5)
 
 # variants checked against the sequence: one line naming the row
 printf 'mutant\nM1A\nK2R\nQ3W\n' > "$T/bad.csv"
-check_fails "lmscore --dms: a wrong wild-type letter names its row" 'row 3 ("Q3W").*wild type Q3 does not match the sequence, which has T there' \
+check_fails "lmscore --dms: a wrong wild-type letter names its row" 'bad.csv: row 3: variant .Q3W.: wild type Q3 does not match the sequence, which has T there' \
   "$BIN/lmscore" -m "$M" --dms "$T/bad.csv" "$T/q.tsr"
 [ "$(wc -l < "$T/err")" -eq 1 ] && pass "lmscore --dms: the error is one line" || fail "lmscore --dms: $(wc -l < "$T/err") error lines"
 printf 'mutant\nM1A\nK99R\n' > "$T/bad.csv"
-check_fails "lmscore --dms: a residue past the end" 'row 2 ("K99R").*outside the sequence' "$BIN/lmscore" -m "$M" --dms "$T/bad.csv" "$T/q.tsr"
+check_fails "lmscore --dms: a residue past the end" 'bad.csv: row 2: variant .K99R.: residue 99 is outside the sequence' "$BIN/lmscore" -m "$M" --dms "$T/bad.csv" "$T/q.tsr"
 printf 'variant\tscore\nK1R\t1\n' > "$T/off.tsv"
 "$BIN/lmscore" -m "$M" --dms "$T/off.tsv" --mutant-col variant --offset 0 "$T/q.tsr" > "$T/off.out" 2>"$T/err"
 if head -n 1 "$T/off.out" | grep -q "$(printf 'variant\tscore\tesm2_t3_tiny_random\tlmscore')" && [ "$(wc -l < "$T/off.out")" -eq 2 ]; then
