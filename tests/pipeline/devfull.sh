@@ -30,6 +30,7 @@ run_for() {
     probe)         echo "--help" ;;
     potts)         echo "--iters 2 $T/aln.tsr" ;;
     pseudomsa)     echo "-m $M -n 2 $T/hiv.tsr" ;;
+    lmscore)       echo "-m $M $T/hiv.tsr" ;;
     attnview)      echo "--pdb $PDB $T/a.tsr" ;;
     plmstream)     echo "ls $T/s.tsr" ;;
     mkmodel)       echo "--help" ;;

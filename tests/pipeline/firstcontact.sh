@@ -33,6 +33,7 @@ same_o "plmstream from-npy" "$BIN/plmstream" from-npy --id x --seq AAAAA apc="$T
 "$BIN/plmstream" select --first 1 "$T/seqs.tsr" > "$T/q.tsr"
 same_o "pseudomsa --stream" "$BIN/pseudomsa" -m "$M" -n 4 --stream "$T/q.tsr"
 same_o "pseudomsa (A3M)" "$BIN/pseudomsa" -m "$M" -n 4 "$T/q.tsr"
+same_o lmscore "$BIN/lmscore" -m "$M" --landscape "$T/q.tsr"
 # fair-esm's published 8M contact head over 120 APC maps
 "$PYTHON" -c "import numpy as np; np.save('$T/apc120.npy', np.full((120, 30, 30), 0.01, np.float32))"
 "$BIN/plmstream" from-npy --id x --seq "$(printf 'A%.0s' $(seq 30))" apc="$T/apc120.npy" > "$T/feat.tsr"
