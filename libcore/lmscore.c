@@ -257,46 +257,64 @@ plm_lmscore_Landscape(const plm_lmscore *s, const float *lp, const plm_lmtokens 
   }
 }
 
-#define FIG_X0 40.0
-#define FIG_Y0 56.0
+#define FIG_X0   40.0
+#define FIG_Y0   56.0
+#define FIG_PER  80       /* residues per panel: long proteins wrap into panels stacked downwards */
+#define FIG_GAP  34.0     /* between panels: the next panel's residue numbers */
+
+/* the panels' width in residues and the cell size: cells of 12 pixels (14 for small proteins), wider
+ * panels only when 80 residues a panel would pass the figure's height limit */
+static void
+fig_Layout(int L, int *ret_per, double *ret_cell)
+{
+  double cell = L <= 60 ? 14.0 : 12.0, band = PLM_NAMINO * cell + FIG_GAP;
+  int    maxpanels = (int)((PLM_FIG_MAXSIDE - FIG_Y0 - 80.0) / band), per = L < FIG_PER ? L : FIG_PER;
+  if ((L + per - 1) / per > maxpanels) per = (L + maxpanels - 1) / maxpanels;
+  while (per * cell + FIG_X0 + 20.0 > PLM_FIG_MAXSIDE && cell > 1.0) cell -= 1.0;
+  *ret_per = per; *ret_cell = cell;
+}
 
 int
 plm_lmscore_Figure(const float *land, const char *seq, int L, const char *title, plm_fig **ret_fig, char *errbuf)
 {
+  static const uint8_t dot[3] = { 60, 60, 60 };
   plm_fig     *fig = NULL;
-  double      *v = NULL, vmax = 0.0, cell = L <= 60 ? 14.0 : L <= 200 ? 6.0 : L <= 800 ? 2.0 : 1.0;
+  double      *v = NULL, vmax = 0.0, cell, band;
   char       (*collab)[16] = NULL, rows[PLM_NAMINO][2];
   const char **cl = NULL, *rl[PLM_NAMINO];
-  int          status;
+  int          per, npanel, status;
 
   *ret_fig = NULL;
-  if ((v = malloc(sizeof *v * (size_t)L * PLM_NAMINO)) == NULL || (collab = malloc(sizeof *collab * (size_t)L)) == NULL ||
+  fig_Layout(L, &per, &cell);
+  band   = PLM_NAMINO * cell + FIG_GAP;
+  npanel = (L + per - 1) / per;
+  if ((v = malloc(sizeof *v * (size_t)per * PLM_NAMINO)) == NULL || (collab = malloc(sizeof *collab * (size_t)L)) == NULL ||
       (cl = malloc(sizeof *cl * (size_t)L)) == NULL)
     PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int a = 0; a < PLM_NAMINO; a++) { rows[a][0] = PLM_AMINO[a]; rows[a][1] = '\0'; rl[a] = rows[a]; }
-  /* residue numbers under every step-th column, step a multiple of the grid's own thinning */
-  int g = L <= 40 ? 1 : (L + 39) / 40, want = cell >= 14.0 ? 5 : cell >= 6.0 ? 10 : cell >= 2.0 ? 50 : 100;
-  int step = (want + g - 1) / g * g;
-  for (int i = 0; i < L; i++) {
-    if (i % step == 0) snprintf(collab[i], sizeof collab[i], "%d", i + 1);
-    else collab[i][0] = '\0';
-    cl[i] = collab[i];
-    for (int a = 0; a < PLM_NAMINO; a++) {
-      v[(size_t)a * L + i] = land[(size_t)i * PLM_NAMINO + a];
-      vmax = fmax(vmax, fabs(v[(size_t)a * L + i]));
+  for (size_t k = 0; k < (size_t)L * PLM_NAMINO; k++) vmax = fmax(vmax, fabs(land[k]));
+  if (vmax == 0.0) vmax = 1.0;
+  PLM_XCHECK(plm_fig_Create(FIG_X0 + per * cell + 20.0, FIG_Y0 + npanel * band + 40.0, &fig, errbuf));
+  plm_fig_Text(fig, 10, 18, 's', 13, title);
+  for (int p = 0; p < npanel; p++) {
+    int    i0 = p * per, n = L - i0 < per ? L - i0 : per;
+    int    g = n <= 40 ? 1 : (n + 39) / 40, want = per >= 40 ? 10 : 5, step = (want + g - 1) / g * g;
+    double y0 = FIG_Y0 + p * band;
+    /* residue numbers over every step-th column, step a multiple of the grid's own thinning */
+    for (int c = 0; c < n; c++) {
+      if (c % step == 0) snprintf(collab[i0 + c], sizeof collab[i0 + c], "%d", i0 + c + 1);
+      else collab[i0 + c][0] = '\0';
+      cl[i0 + c] = collab[i0 + c];
+      for (int a = 0; a < PLM_NAMINO; a++) v[(size_t)a * n + c] = land[(size_t)(i0 + c) * PLM_NAMINO + a];
+    }
+    plm_fig_Grid(fig, FIG_X0, y0, cell, v, PLM_NAMINO, n, rl, cl + i0, -vmax, vmax, 1);
+    for (int c = 0; c < n; c++) {                /* the wild type's cell of each column: a dot */
+      const char *a = seq[i0 + c] ? strchr(PLM_AMINO, seq[i0 + c]) : NULL;
+      if (a) plm_fig_Rect(fig, FIG_X0 + (c + 1.0 / 3) * cell, y0 + (a - PLM_AMINO + 1.0 / 3) * cell, cell / 3, cell / 3, dot);
     }
   }
-  if (vmax == 0.0) vmax = 1.0;
-  PLM_XCHECK(plm_fig_Create(FIG_X0 + L * cell + 20.0, FIG_Y0 + PLM_NAMINO * cell + 60.0, &fig, errbuf));
-  plm_fig_Text(fig, 10, 18, 's', 13, title);
-  plm_fig_Grid(fig, FIG_X0, FIG_Y0, cell, v, PLM_NAMINO, L, rl, cl, -vmax, vmax, 1);
-  for (int i = 0; i < L; i++) {                 /* the wild type's cell of each column: a dot */
-    const char *a = strchr(PLM_AMINO, seq[i]);
-    static const uint8_t dot[3] = { 60, 60, 60 };
-    if (a && seq[i]) plm_fig_Rect(fig, FIG_X0 + (i + 1.0 / 3) * cell, FIG_Y0 + (a - PLM_AMINO + 1.0 / 3) * cell, cell / 3, cell / 3, dot);
-  }
-  plm_fig_ColorBar(fig, FIG_X0, FIG_Y0 + PLM_NAMINO * cell + 14.0, 150.0, -vmax, vmax, 1);
-  plm_fig_Text(fig, FIG_X0 + 160.0, FIG_Y0 + PLM_NAMINO * cell + 24.0, 's', 10, "score of the substitution (dots: the wild type, 0)");
+  plm_fig_ColorBar(fig, FIG_X0, FIG_Y0 + npanel * band - FIG_GAP + 14.0, 150.0, -vmax, vmax, 1);
+  plm_fig_Text(fig, FIG_X0 + 160.0, FIG_Y0 + npanel * band - FIG_GAP + 24.0, 's', 10, "score of the substitution (dots: the wild type, 0)");
   free(v); free(collab); free(cl);
   *ret_fig = fig;
   return PLM_OK;

@@ -40,7 +40,8 @@
  *   plm_lmscore_Landscape() every single substitution's score, L x 20: lp[i][a] - lp[i][tok[i]]
  *                           (0 for the wild type), lp the masked (masked-marginals) or the
  *                           unmasked (wt-marginals) log-probabilities
- *   plm_lmscore_Figure()    a landscape as a heatmap: 20 amino-acid rows x L residue columns,
+ *   plm_lmscore_Figure()    a landscape as a heatmap: 20 amino-acid rows x L residue columns (in
+ *                           panels of 80 residues stacked downwards),
  *                           red below 0 (worse than the wild type), blue above, a colour bar
  */
 #ifndef PLM_LMSCORE_H
