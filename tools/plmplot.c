@@ -103,6 +103,13 @@ keys_Index(const plm_tsv *t, int c, keys *k, char *errbuf)
 
 /* ---------------------------------------------------------------- plots */
 
+/* the width the title needs (13 px text, about 7.5 px a character), so no figure cuts it */
+static double
+title_Width(const plm_fig_axis *ax)
+{
+  return ax->title ? 20.0 + 7.5 * (double)strlen(ax->title) : 0.0;
+}
+
 static int
 plot_Scatter(const opts *o, const plm_tsv *t, plm_fig **fig, char *errbuf)
 {
@@ -130,7 +137,7 @@ plot_Scatter(const opts *o, const plm_tsv *t, plm_fig **fig, char *errbuf)
     line[0] = f.slope; line[1] = f.intercept;
     printf("x\ty\tn\tslope\tintercept\tpearson_r\n%s\t%s\t%zu\t%.10g\t%.10g\t%.10g\n", o->x, o->y[0], f.n, f.slope, f.intercept, f.r);
   }
-  PLM_XCHECK(plm_fig_Create(600, 460, fig, errbuf));
+  PLM_XCHECK(plm_fig_Create(fmax(title_Width(&o->ax), 600), 460, fig, errbuf));
   plm_fig_Scatter(*fig, 80, 44, 480, 360, x, y, (int)t->nrow, lab, o->fit ? line : NULL, &o->ax);
   if (o->fit) {
     char eq[128];
@@ -150,7 +157,8 @@ plot_Lines(const opts *o, const plm_tsv *t, plm_fig **fig, char *errbuf)
   double      *x = malloc(sizeof *x * (t->nrow + 1)), *v = malloc(sizeof *v * (t->nrow + 1)), *xs = NULL, *ys = NULL;
   keys         kx = { 0 }, kg = { 0 };
   char       **names = NULL;
-  int          cx, cy, cg = -1, ng = 1, ns, status, i;
+  int          cx, cy, cg = -1, ng = 1, ns = 0, status, i;
+  size_t       wlab = 1;
 
   if (!x || !v) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   PLM_XCHECK(plm_tsv_Column(t, o->x, &cx, errbuf));
@@ -184,7 +192,8 @@ plot_Lines(const opts *o, const plm_tsv *t, plm_fig **fig, char *errbuf)
       else                snprintf(names[g * o->ny + j], need, "%s", kg.name[g]);
     }
   }
-  PLM_XCHECK(plm_fig_Create(760, 460, fig, errbuf));
+  for (i = 0; i < ns; i++) if (strlen(names[i]) > wlab) wlab = strlen(names[i]);
+  PLM_XCHECK(plm_fig_Create(fmax(title_Width(&o->ax), 600 + 6.5 * (double)(wlab < 60 ? wlab : 60)), 460, fig, errbuf));
   plm_fig_Lines(*fig, 80, 44, 480, 360, xs, kx.n, ys, ns, (const char *const *)names, &o->ax);
   status = PLM_OK;
  ERROR:
@@ -233,7 +242,7 @@ plot_Heatmap(const opts *o, const plm_tsv *t, plm_fig **fig, char *errbuf)
   }
   cell = fmax(6.0, fmin(28.0, 600.0 / (kr.n > kc.n ? kr.n : kc.n)));
   left = 20.0 + 6.0 * (double)(wlab < 30 ? wlab : 30);
-  PLM_XCHECK(plm_fig_Create(left + kc.n * cell + (o->rowmax ? 200 : 40), 70 + kr.n * cell + 60, fig, errbuf));
+  PLM_XCHECK(plm_fig_Create(fmax(title_Width(&o->ax), left + kc.n * cell + (o->rowmax ? 200 : 40)), 70 + kr.n * cell + 60, fig, errbuf));
   plm_fig_Grid(*fig, left, 70, cell, grid, kr.n, kc.n, kr.name, kc.name, lo, hi, o->diverging);
   plm_fig_ColorBar(*fig, left, 70 + kr.n * cell + 12, fmin(200, fmax(100, kc.n * cell)), lo, hi, o->diverging);
   if (o->rowmax) {
@@ -276,7 +285,7 @@ plot_Bars(const opts *o, const plm_tsv *t, plm_fig **fig, char *errbuf)
   if (!isnan(o->mark) && o->mark > vmax) vmax = o->mark;
   if (t->nrow > 400) cell = fmax(2.0, 7200.0 / t->nrow);
   left = 20.0 + 6.0 * (double)(wlab < 40 ? wlab : 40);
-  PLM_XCHECK(plm_fig_Create(left + 420, 60 + t->nrow * cell + 40, fig, errbuf));
+  PLM_XCHECK(plm_fig_Create(fmax(title_Width(&o->ax), left + 420), 60 + t->nrow * cell + 40, fig, errbuf));
   for (size_t r = 0; r < t->nrow; r++)
     if (cell >= 8.0) plm_fig_Text(*fig, left - 4, 60 + (r + 0.5) * cell + 3.5, 'e', 10, lab[r]);
   plm_fig_Bars(*fig, left, 60, cell, 340, v, (int)t->nrow, vmax, o->mark);
