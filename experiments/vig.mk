@@ -104,6 +104,22 @@ $(VIG_OUT)/fig/ss_layers.png: $(VIG_OUT)/ss_layers.tsv | $(VIG_OUT)/fig
 	$(VIG_PLOT) lines -x layer -y helix -y strand -y turn_bend --title "secondary structure: attention share by layer" \
 	  --xlabel layer --ylabel "mean prop_weighted" -o $@ -o $(@:.png=.svg) $<
 
+# ---- Fig. 7 per head: each head's amino-acid pair attention vs BLOSUM62 (aapairs); the best head's 20 x 20 beside BLOSUM62
+$(VIG_OUT)/aa_heads.tsv: $(VIG_OUT)/bind.fasta
+	$(VIG_SEQREAD) $< | $(BIN)/attn -m $(MODEL) --attentions $(ATTN) | $(BIN)/aapairs --matrix $(VIG_OUT)/aa_pairs.tsv > $@
+$(VIG_OUT)/aa_pairs.tsv: $(VIG_OUT)/aa_heads.tsv
+$(VIG_OUT)/fig/aa_heads.png: $(VIG_OUT)/aa_heads.tsv $(VIG_OUT)/aa_pairs.tsv | $(VIG_OUT)/fig
+	$(VIG_PLOT) heatmap --row layer --col head --value pearson_blosum62 --diverging --row-max \
+	  --title "per head: Pearson of amino-acid pair attention with BLOSUM62" --xlabel head --ylabel layer -o $@ -o $(@:.png=.svg) $<
+	$(VIG_PLOT) heatmap --row a --col b --value enrichment_best --diverging \
+	  --title "best head ($$(awk -F '\t' '$$1 == "# best" { print $$2 }' $<)): log2 enrichment" -o $(VIG_OUT)/fig/aa_best.png -o $(VIG_OUT)/fig/aa_best.svg $(VIG_OUT)/aa_pairs.tsv
+	$(VIG_PLOT) heatmap --row a --col b --value blosum62 --diverging --title BLOSUM62 \
+	  -o $(VIG_OUT)/fig/aa_blosum62.png -o $(VIG_OUT)/fig/aa_blosum62.svg $(VIG_OUT)/aa_pairs.tsv
+	awk -F '\t' 'NR == 1 || $$3 == 1' $(VIG_OUT)/aa_pairs.tsv > $(VIG_OUT)/aa_pairs_distinct.tsv
+	$(VIG_PLOT) scatter -x blosum62 -y enrichment_best --fit --title "best head: enrichment vs BLOSUM62 (210 pairs)" \
+	  --xlabel BLOSUM62 --ylabel "log2 enrichment" -o $(VIG_OUT)/fig/aa_scatter.png -o $(VIG_OUT)/fig/aa_scatter.svg \
+	  $(VIG_OUT)/aa_pairs_distinct.tsv > $(VIG_OUT)/aa_fit.tsv
+
 # ---- probing (Fig. 6): per-layer embedding probes for ss, binding sites and contacts, attention probes for contacts
 $(VIG_OUT)/probe_ss.tsv: $(VIG_OUT)/ss.fasta
 	$(VIG_SEQREAD) $< | $(BIN)/attn -m $(MODEL) --repr all $(ATTN) | $(BIN)/probe -p ss:file=$(VIG_CB513) $(PROBE) > $@
@@ -120,8 +136,9 @@ $(VIG_OUT)/fig/probe.png: $(VIG_OUT)/probe.tsv | $(VIG_OUT)/fig
 
 # ---- the report: every figure beside its table
 VIG_FIGS = $(foreach p,contact binding_site ptm,$(VIG_OUT)/fig/heads_$(p).png $(VIG_OUT)/fig/layers_$(p).png $(VIG_OUT)/fig/top_$(p).png) \
-           $(VIG_OUT)/fig/ss_layers.png $(VIG_OUT)/fig/probe.png
+           $(VIG_OUT)/fig/ss_layers.png $(VIG_OUT)/fig/probe.png $(VIG_OUT)/fig/aa_heads.png
 VIG_TABLES = $(foreach p,contact binding_site ptm,$(VIG_OUT)/heads_$(p).tsv $(VIG_OUT)/heads_$(p)_null.tsv \
-               $(VIG_OUT)/layers_$(p).tsv $(VIG_OUT)/top_$(p).tsv) $(VIG_OUT)/ss_layers.tsv $(VIG_OUT)/probe.tsv
+               $(VIG_OUT)/layers_$(p).tsv $(VIG_OUT)/top_$(p).tsv) $(VIG_OUT)/ss_layers.tsv $(VIG_OUT)/probe.tsv \
+             $(VIG_OUT)/aa_heads.tsv $(VIG_OUT)/aa_pairs.tsv
 $(VIG_OUT)/report.md: $(VIG_FIGS) $(VIG_TABLES) $(VIG_OUT)/ss.tsv
 	sh vig_report.sh $(VIG_OUT) "$(notdir $(MODEL))" $(VIG_THETA) > $@

@@ -57,7 +57,8 @@ echo
 side "attention similarity vs BLOSUM62 (headstat)" "null model" "headstat-bind/aa-blosum62.png" "headstat-bind/null/aa-blosum62.png"
 if [ -f "$D/aa_heads.tsv" ]; then
   echo "Per head: Pearson of the head's amino-acid pair attention (log enrichment, 20 × 20) with BLOSUM62 (\`aa_heads.tsv\`);"
-  echo "the best head's 20 × 20 matrix beside BLOSUM62 (\`aa_pairs.tsv\`)."
+  echo "the best head's 20 × 20 matrix beside BLOSUM62 (\`aa_pairs.tsv\`). Best head $(awk -F '\t' '$1 == "# best" { print $2 ", r = " $3 }' "$D/aa_heads.tsv");"
+  echo "all heads pooled: r = $(awk -F '\t' '$1 == "# pooled" { print $2 }' "$D/aa_heads.tsv"); least-squares line of the best head: $(awk -F '\t' 'NR == 2 { print "slope " $4 ", intercept " $5 }' "$D/aa_fit.tsv")."
   echo
   side "correlation with BLOSUM62 per head" "best head: enrichment vs BLOSUM62, least-squares line" "fig/aa_heads.png" "fig/aa_scatter.png"
   side "best head's 20 × 20 log enrichment" "BLOSUM62" "fig/aa_best.png" "fig/aa_blosum62.png"

@@ -34,6 +34,7 @@ run_for() {
     attnview)      echo "--pdb $PDB $T/a.tsr" ;;
     plmstream)     echo "ls $T/s.tsr" ;;
     mkmodel)       echo "--help" ;;
+    aapairs)       echo "$T/a.tsr" ;;
     plmplot)       echo "scatter -x a -y b --fit -o $T/p.svg $T/p.tsv" ;;
   esac
 }
