@@ -18,6 +18,7 @@ plm_linfit_Fit(const double *x, const double *y, size_t n, plm_linfit *fit, char
   for (size_t i = 0; i < n; i++)
     if (isfinite(x[i]) && isfinite(y[i])) { mx += x[i]; my += y[i]; m++; }
   fit->n = m;
+  fit->slope = fit->intercept = fit->r = NAN;   /* what a refused fit leaves */
   if (m < 2) return plm_Fail(errbuf, PLM_EINVAL, "a line needs two points with both values, got %zu", m);
   mx /= (double)m;
   my /= (double)m;
