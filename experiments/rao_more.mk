@@ -107,6 +107,8 @@ $(INS_OUT)/base.fasta:
 $(INS_OUT)/ins%.fasta: $(INS_OUT)/base.fasta
 	awk -v k=$* 'function flush() { if (id != "") { m = int(length(s) / 2); a = ""; for (i = 0; i < k; i++) a = a "A"; \
 	    print id; print substr(s, 1, m) a substr(s, m + 1) } } /^>/ { flush(); id = $$0; s = ""; next } { s = s $$0 } END { flush() }' $< > $@
+# kept (not intermediate): the sequences as the model saw them
+.SECONDARY: $(foreach k,$(INS_LENGTHS),$(INS_OUT)/ins$(k).fasta)
 $(INS_OUT)/eval_ins%.tsv: $(INS_OUT)/ins%.fasta
 	$(BIN)/seqread $< | $(BIN)/attn -m $(MODEL) --contacts $(ATTN) | $(BIN)/truecontacts --pdb-dir $(PDB) --missing skip | \
 	  $(BIN)/contacteval --seed 1 > $@
