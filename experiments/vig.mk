@@ -42,9 +42,7 @@ $(VIG_OUT)/fig:
 $(VIG_OUT)/contact.fasta: | $(VIG_OUT)/fig
 	$(BIN)/structseq --index $(PDB)/INDEX.tsv --first $(VIG_NCONTACT) > $@
 $(VIG_OUT)/bind.fasta: | $(VIG_OUT)/fig
-	awk -v n=$(VIG_NBIND) 'k < n { match($$0, /"id": *"[^"]*"/); id = substr($$0, RSTART, RLENGTH); sub(/.*"id": *"/, "", id); sub(/"$$/, "", id); \
-	  match($$0, /"primary": *"[A-Z]*"/); s = substr($$0, RSTART, RLENGTH); sub(/.*"primary": *"/, "", s); sub(/"$$/, "", s); \
-	  print ">" id; print s; k++ }' $(VIG_BS) > $@
+	$(BIN)/seqread -f jsonl --first $(VIG_NBIND) $(VIG_BS) | $(BIN)/plmstream fasta > $@
 $(VIG_OUT)/ss.fasta: | $(VIG_OUT)/fig
 	awk -F, -v n=$(VIG_NSS) 'NR > 1 && NR <= n + 1 { gsub(/ /, "", $$1); print ">cb513_" NR - 1; print $$1 }' $(VIG_CB513) > $@
 

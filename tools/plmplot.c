@@ -137,7 +137,7 @@ plot_Scatter(const opts *o, const plm_tsv *t, plm_fig **fig, char *errbuf)
     line[0] = f.slope; line[1] = f.intercept;
     printf("x\ty\tn\tslope\tintercept\tpearson_r\n%s\t%s\t%zu\t%.10g\t%.10g\t%.10g\n", o->x, o->y[0], f.n, f.slope, f.intercept, f.r);
   }
-  PLM_XCHECK(plm_fig_Create(fmax(title_Width(&o->ax), 600), 460, fig, errbuf));
+  PLM_XCHECK(plm_fig_Create(fmax(title_Width(&o->ax), lab ? 660 : 600), 460, fig, errbuf));   /* labels may pass the box */
   plm_fig_Scatter(*fig, 80, 44, 480, 360, x, y, (int)t->nrow, lab, o->fit ? line : NULL, &o->ax);
   if (o->fit) {
     char eq[128];

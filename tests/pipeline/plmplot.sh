@@ -40,7 +40,7 @@ PY
 then pass "--fit equals numpy polyfit and corrcoef on the 38 complete rows ($(cat "$T/err"))"
 else fail "--fit vs numpy: $(cat "$T/err")"; fi
 
-if "$PYTHON" - "$T" s:600x460 l:760x460 h b <<'PY' >"$T/err" 2>&1
+if "$PYTHON" - "$T" s:660x460 h b l <<'PY' >"$T/err" 2>&1
 import sys, struct, xml.etree.ElementTree as ET
 d = sys.argv[1]
 for spec in sys.argv[2:]:
