@@ -118,11 +118,12 @@ $(VIG_OUT)/fig/aa_heads.png: $(VIG_OUT)/aa_heads.tsv $(VIG_OUT)/aa_pairs.tsv | $
 	  --xlabel BLOSUM62 --ylabel "log2 enrichment" -o $(VIG_OUT)/fig/aa_scatter.png -o $(VIG_OUT)/fig/aa_scatter.svg \
 	  $(VIG_OUT)/aa_pairs_distinct.tsv > $(VIG_OUT)/aa_fit.tsv
 
-# ---- probing (Fig. 6): per-layer embedding probes for ss, binding sites and contacts, attention probes for contacts
+# ---- probing (Fig. 6): per-layer embedding and attention probes for ss, binding sites and contacts (attention:
+# the pair's attention per head for contacts, Vig's; each residue's attention to i +- 1..4 for the token tasks)
 $(VIG_OUT)/probe_ss.tsv: $(VIG_OUT)/ss.fasta
-	$(VIG_SEQREAD) $< | $(BIN)/attn -m $(MODEL) --repr all $(ATTN) | $(BIN)/probe -p ss:file=$(VIG_CB513) $(PROBE) > $@
+	$(VIG_SEQREAD) $< | $(BIN)/attn -m $(MODEL) --repr all --attentions $(ATTN) | $(BIN)/probe -p ss:file=$(VIG_CB513) $(PROBE) > $@
 $(VIG_OUT)/probe_binding_site.tsv: $(VIG_OUT)/bind.fasta
-	$(VIG_SEQREAD) $< | $(BIN)/attn -m $(MODEL) --repr all $(ATTN) | $(BIN)/probe -p binding_site:file=$(VIG_BS) $(PROBE) > $@
+	$(VIG_SEQREAD) $< | $(BIN)/attn -m $(MODEL) --repr all --attentions $(ATTN) | $(BIN)/probe -p binding_site:file=$(VIG_BS) $(PROBE) > $@
 $(VIG_OUT)/probe_contact.tsv: $(VIG_OUT)/contact.fasta
 	$(VIG_SEQREAD) $< | $(BIN)/attn -m $(MODEL) --repr all --attentions $(ATTN) | $(BIN)/probe -p contact:pdb-dir=$(PDB) $(PROBE) > $@
 $(VIG_OUT)/probe.tsv: $(VIG_OUT)/probe_ss.tsv $(VIG_OUT)/probe_binding_site.tsv $(VIG_OUT)/probe_contact.tsv

@@ -66,9 +66,10 @@ fi
 
 echo "## Probing classifiers by layer (Fig. 6)"
 echo
-echo "Embedding probes (logistic regression on each layer's representation) for secondary structure" \
-  "(macro F1, 3 classes), binding sites (precision at L/20) and contacts (precision at L/5); attention" \
-  "probes (the layer's attention to and from the pair) for contacts. Held-out proteins (probe --val-frac)."
+echo "Embedding probes (logistic regression on each layer's representation) and attention probes for" \
+  "secondary structure (macro F1, 3 classes), binding sites (precision at L/20) and contacts (precision at L/5)." \
+  "Attention features: for contacts the pair's attention per head (Vig et al.), for the residue tasks each" \
+  "residue's attention to its neighbours i ± 1..4 per head. Held-out proteins (probe --val-frac)."
 echo
 echo "![](fig/probe.png)"
 echo

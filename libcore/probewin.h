@@ -3,14 +3,16 @@
  *
  * A helix shows as attention between i and i +- 3, 4; a strand's neighbours
  * and turns have their own offsets. The features of residue i in one layer
- * are, per head h and offset k in -W..-1, 1..W, the (symmetrized) attention
- * between i and i + k, 0 past either end: nh * 2W numbers.
+ * are, per head h and offset k in -W..-1, 1..W, the symmetrized attention
+ * a(i, i+k) + a(i+k, i), 0 past either end: nh * 2W numbers. Only this band
+ * is kept, L * 2W numbers per head, not the L x L map, so a probe over many
+ * proteins of a large model fits in memory.
  *
- *   plm_probe_WindowFeatures()   att [nh][L][L] -> out [nh * 2W], head-major, offsets -W..-1, 1..W
+ *   plm_probe_WindowBand()   one head's T x T attention -> band [L][2W]: offsets -W..-1, 1..W of each residue
  */
 #ifndef PLM_PROBEWIN_H
 #define PLM_PROBEWIN_H
 
-void plm_probe_WindowFeatures(const float *att, int nh, int L, int i, int W, float *out);
+void plm_probe_WindowBand(const float *m, int T, int lead, int L, int W, float *band);
 
 #endif

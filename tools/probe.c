@@ -79,7 +79,7 @@ typedef struct prot {
   int      L, val;
   uint8_t *lab;     /* [L] class or 0/1, [L * L] for contacts; 255 unknown */
   float  **emb;     /* [nrepr][L * D]: the residue rows of repr<K> */
-  float  **att;     /* [natt][nh * L * L]: a_ij + a_ji per head */
+  float  **att;     /* [natt][nh * L * L]: a_ij + a_ji per head; token tasks [natt][nh * L * 2 window] */
 } prot;
 
 typedef struct data {
@@ -209,7 +209,8 @@ keep_repr(data *d, const plm_record *rec, prot *p, const opts *o, char *errbuf)
   return status;
 }
 
-/* symmetrized raw attention of the residue block, per layer and head (no APC) */
+/* symmetrized raw attention of the residue block, per layer and head (no APC); for token
+ * tasks only each residue's band of +- window neighbours */
 static int
 keep_attn(data *d, const plm_record *rec, prot *p, const opts *o, char *errbuf, int first)
 {
@@ -234,6 +235,13 @@ keep_attn(data *d, const plm_record *rec, prot *p, const opts *o, char *errbuf, 
   PLM_XCHECK(plm_annot_ResidueSpan(rec, o->special, T, &lead, &L, errbuf));
   if ((p->att = calloc((size_t)d->natt, sizeof *p->att)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int l = 0; l < d->natt; l++) {
+    if (d->task != TASK_CONTACT) {   /* token probes: only each residue's band of neighbours */
+      if ((p->att[l] = malloc((size_t)d->nh * L * 2 * d->window * sizeof(float) + 1)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+      for (int h = 0; h < d->nh; h++)
+        plm_probe_WindowBand((const float *)a->data + ((size_t)l * d->nh + h) * T * T, T, lead, L, d->window,
+                             p->att[l] + (size_t)h * L * 2 * d->window);
+      continue;
+    }
     if ((p->att[l] = malloc((size_t)d->nh * L * L * sizeof(float) + 1)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
     for (int h = 0; h < d->nh; h++) {
       const float *m = (const float *)a->data + ((size_t)l * d->nh + h) * T * T;
@@ -321,7 +329,11 @@ read_all(const opts *o, plm_plugin *pl, data *d, char *errbuf)
 static void
 features(const data *d, const view *v, const prot *p, int i, int j, float *out)
 {
-  if (v->attn && d->task != TASK_CONTACT) { plm_probe_WindowFeatures(p->att[v->layer], d->nh, p->L, i, d->window, out); return; }
+  if (v->attn && d->task != TASK_CONTACT) {   /* per head, residue i's band (keep_attn) */
+    for (int h = 0; h < d->nh; h++)
+      memcpy(out + (size_t)h * 2 * d->window, p->att[v->layer] + ((size_t)h * p->L + i) * 2 * d->window, 2 * (size_t)d->window * sizeof *out);
+    return;
+  }
   if (v->attn) { for (int h = 0; h < d->nh; h++) out[h] = p->att[v->layer][((size_t)h * p->L + i) * p->L + j]; return; }
   if (d->task == TASK_CONTACT) plm_probe_PairFeatures(p->emb[v->layer] + (size_t)i * d->D, p->emb[v->layer] + (size_t)j * d->D, d->D, out);
   else memcpy(out, p->emb[v->layer] + (size_t)i * d->D, (size_t)d->D * sizeof *out);

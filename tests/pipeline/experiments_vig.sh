@@ -22,8 +22,8 @@ for m in esm2_t3_tiny_random.pt protxlnet_t3_tiny_random; do
   done
   [ "$(tail -n +2 "$V/ss_layers.tsv" 2>/dev/null | awk -F '\t' 'NF == 4' | wc -l)" -eq 3 ] || bad="$bad ss_layers"
   [ "$(grep -vc '^#' "$V/aa_heads.tsv" 2>/dev/null)" -eq 19 ] && [ "$(wc -l < "$V/aa_pairs.tsv")" -eq 401 ] || bad="$bad aa_heads/aa_pairs"
-  # probe: 4 embedding layers (0-3) for each task, 3 attention layers for contacts
-  [ "$(awk -F '\t' 'NR > 1 && $5 >= 0 && $5 <= 1' "$V/probe.tsv" 2>/dev/null | wc -l)" -eq 15 ] || bad="$bad probe"
+  # probe: 4 embedding layers (0-3) and 3 attention layers for each task
+  [ "$(awk -F '\t' 'NR > 1 && $5 >= 0 && $5 <= 1' "$V/probe.tsv" 2>/dev/null | wc -l)" -eq 21 ] || bad="$bad probe"
   [ -z "$bad" ] && pass "vig tables ($m): heads, null, layers, top heads, ss by layer, aa pairs, probes" || fail "vig tables ($m):$bad"
   n=0; badimg=
   for img in $(grep -o '!\[\]([^)]*)' "$V/report.md" 2>/dev/null | sed 's/^!\[\](//; s/)$//' | sort -u); do
