@@ -4,7 +4,8 @@
 #
 # Three protein sets, each streamed through the model (attn --attentions) into
 # headstat, the real and the shuffled null model in one pass (--with-null), and
-# once more (attn --repr all) into probe:
+# once more (attn --repr all --attentions) into probe, and the binding set a third time into
+# aapairs (amino-acid pair attention per head vs BLOSUM62):
 #   contacts       the first VIG_NCONTACT entries of the PDB subset (structseq), contact:pdb-dir
 #   binding / PTM  the first VIG_NBIND chains of the provis validation JSONL: binding_site, ptm, aa
 #   secondary str. the first VIG_NSS rows of CB513 (NetSurfP-2.0 CSV): ss (helix, strand, turn/bend)
@@ -38,7 +39,7 @@ vig: $(VIG_OUT)/report.md
 $(VIG_OUT)/fig:
 	mkdir -p $@
 
-# ---- the three sets, as FASTA (one record per line pair)
+# ---- the three sets, as FASTA
 $(VIG_OUT)/contact.fasta: | $(VIG_OUT)/fig
 	$(BIN)/structseq --index $(PDB)/INDEX.tsv --first $(VIG_NCONTACT) > $@
 $(VIG_OUT)/bind.fasta: | $(VIG_OUT)/fig
