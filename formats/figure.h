@@ -13,6 +13,8 @@
  *   plm_fig_Bars()     horizontal bars, one per row, aligned with a grid's rows
  *   plm_fig_Lines()    series over a shared x axis (e.g. a value per layer), with a legend; the y axis includes 0
  *   plm_fig_ColorBar() the grid's scale, min to max
+ *   plm_fig_Scatter()  points with numbered axes, optional labels and a fitted line (figscatter.c)
+ *   plm_fig_Ticks()    "nice" tick values over a range (figscatter.c)
  * attnview's figures for papers, in svg.h's colours, one figure pixel per pixel at any L:
  *   plm_fig_ContactMap() an L x L map: predicted above the diagonal (top-L marked), true below
  *   plm_fig_HeadGrid()   layer x head attention thumbnails, as plm_svg_HeadGrid()
@@ -64,6 +66,9 @@ void plm_fig_Bars(plm_fig *fig, double x0, double y0, double cell, double width,
 void plm_fig_Lines(plm_fig *fig, double x0, double y0, double w, double h, const double *xs, int n,
                    const double *y, int nseries, const char *const *names, const plm_fig_axis *ax);
 void plm_fig_ColorBar(plm_fig *fig, double x0, double y0, double w, double vmin, double vmax, int diverging);
+void plm_fig_Scatter(plm_fig *fig, double x0, double y0, double w, double h, const double *xs, const double *ys, int n,
+                     const char *const *labels, const double *fit, const plm_fig_axis *ax);
+int  plm_fig_Ticks(double lo, double hi, int target, double *ticks, int max);
 int  plm_fig_ContactMap(const float *pred, const uint8_t *truth, int L, int minsep, plm_fig **ret_fig, char *errbuf);
 int  plm_fig_HeadGrid(const float *att, int nl, int nh, int L, const int *layer_ids, const int *head_ids,
                       plm_fig **ret_fig, char *errbuf);

@@ -33,6 +33,7 @@
 #include "record.h"
 #include "stream.h"
 #include "tensor.h"
+#include "toplabel.h"
 
 #define TOOL "lrfit"
 #define UNKNOWN 255
@@ -43,6 +44,7 @@ typedef struct {
   int             minsep, multinomial, classes, keep_features, zlevel, heads;
   int64_t         maxpairs;
   uint64_t        seed;
+  double          label_top;   /* > 0: --label is a score map, its top label_top * L pairs the contacts */
   char          **files;
   int             nfiles;
 } opts;
@@ -161,20 +163,27 @@ ERROR:
 static int
 trainset_AddPairs(trainset *ts, const plm_record *rec, const opts *o, char *errbuf)
 {
-  plm_tensor *f, *lab = plm_record_GetTensor(rec, o->label);
+  plm_tensor *f, *lab = plm_record_GetTensor(rec, o->label), *sc = NULL;
   int64_t    *res = NULL, seen = 0, L;
+  uint8_t    *top = NULL;
   int         status;
 
   PLM_XCHECK(get_f32(rec, o->features, 3, &f, errbuf));
   L = f->shape[1];
   if (f->shape[2] != L) PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": features \"%s\" are not square", rec->id, o->features);
   if (!lab) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "record \"%s\" has no label tensor \"%s\"", rec->id, o->label);
-  if (lab->dtype != PLM_U8 || lab->rank != 2 || lab->shape[0] != L || lab->shape[1] != L)
+  if (o->label_top > 0.0) {   /* scores, e.g. a Potts model's couplings: their top pairs are the contacts */
+    PLM_XCHECK(get_f32(rec, o->label, 2, &sc, errbuf));
+    if (sc->shape[0] != L || sc->shape[1] != L)
+      PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": scores \"%s\" must be [%lld, %lld]", rec->id, o->label, (long long)L, (long long)L);
+    if ((top = malloc((size_t)(L * L))) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+    PLM_XCHECK(plm_toplabel_Make(sc->data, L, o->minsep, o->label_top, top, errbuf));
+  } else if (lab->dtype != PLM_U8 || lab->rank != 2 || lab->shape[0] != L || lab->shape[1] != L)
     PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": labels \"%s\" must be u8 [%lld, %lld]", rec->id, o->label, (long long)L, (long long)L);
   PLM_XCHECK(trainset_Check(ts, rec, (int)f->shape[0], errbuf));
   if (o->maxpairs > 0 && !(res = malloc(sizeof(int64_t) * o->maxpairs))) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
 
-  const uint8_t *y = lab->data;
+  const uint8_t *y = top ? top : lab->data;
   const float   *x = f->data;
   for (int64_t i = 0; i < L; i++)
     for (int64_t j = i + o->minsep; j < L; j++) {
@@ -187,11 +196,11 @@ trainset_AddPairs(trainset *ts, const plm_record *rec, const opts *o, char *errb
       seen++;
     }
   for (int64_t k = 0; res && k < seen && k < o->maxpairs; k++) PLM_XCHECK(trainset_Add(ts, x + res[k], L * L, y[res[k]], errbuf));
-  free(res);
-  return PLM_OK;
+  status = PLM_OK;
 
 ERROR:
   free(res);
+  free(top);
   return status;
 }
 
@@ -679,6 +688,8 @@ static const char usage[] =
   "  -o, --output FILE        the head, as YAML (required)\n"
   "      --features NAME      f32 [C, L, L] per-pair features (default apc)\n"
   "      --label NAME         u8 [L, L] 1/0, 255 unknown (default contacts_true)\n"
+  "      --label-top X        --label is an f32 [L, L] score map (e.g. potts' contacts):\n"
+  "                           its top X*L pairs (j - i >= --min-sep) are the contacts\n"
   "      --min-sep N          pairs with j - i >= N (default 6)\n"
   "      --penalty P          l1, l2 or elasticnet (default l1)\n"
   "      --C X                inverse regularization strength (default 0.15)\n"
@@ -702,7 +713,7 @@ static const char usage[] =
   "  -h, --help / -V, --version\n";
 
 enum { O_FEATURES = 256, O_LABEL, O_MINSEP, O_PENALTY, O_C, O_L1RATIO, O_MAXPAIRS, O_SEED, O_TOL,
-       O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION };
+       O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION, O_LABELTOP };
 
 static const struct option long_opts[] = {
   { "output", 1, 0, 'o' }, { "weights", 1, 0, 'w' }, { "compress", 1, 0, 'z' }, { "help", 0, 0, 'h' },
@@ -711,6 +722,7 @@ static const struct option long_opts[] = {
   { "max-pairs-per-protein", 1, 0, O_MAXPAIRS }, { "seed", 1, 0, O_SEED }, { "tol", 1, 0, O_TOL },
   { "max-iter", 1, 0, O_MAXITER }, { "multinomial", 0, 0, O_MULTI }, { "classes", 1, 0, O_CLASSES },
   { "name", 1, 0, O_NAME }, { "keep-features", 0, 0, O_KEEP }, { "heads", 1, 0, O_HEADS }, { "version", 0, 0, O_VERSION },
+  { "label-top", 1, 0, O_LABELTOP },
   { 0, 0, 0, 0 }
 };
 
@@ -730,6 +742,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     case 'z':        o->zlevel = (int)plm_cli_Number(TOOL, "--compress", optarg, 0, 9); break;
     case O_FEATURES: o->features = optarg; feat_set = 1; break;
     case O_LABEL:    o->label = optarg; label_set = 1; break;
+    case O_LABELTOP: o->label_top = plm_cli_Number(TOOL, "--label-top", optarg, 1e-6, 1e6); break;
     case O_MINSEP:   o->minsep = (int)plm_cli_Number(TOOL, "--min-sep", optarg, 1, 1e6); break;
     case O_PENALTY:
       if (plm_logreg_PenaltyFromName(optarg, &o->lr.penalty) != PLM_OK)

@@ -29,6 +29,7 @@
 #include "logreg.h"
 #include "plugin.h"
 #include "probe.h"
+#include "probewin.h"
 #include "record.h"
 #include "stream.h"
 
@@ -40,7 +41,9 @@ static const char usage_text[] =
   "Usage: probe -p PLUGIN[:KEY=VAL,...] [options] [FILE]\n"
   "Per layer, train a logistic-regression probe on the training proteins and score it on the\n"
   "held-out ones. Reads a record stream (FILE or stdin) with repr<K> [T x D] (attn --repr all)\n"
-  "and, for contacts, 'attentions' (attn --attentions) for the attention probes.\n"
+  "and, when the records carry 'attentions' (attn --attentions), attention probes: for\n"
+  "contacts the pair's attention per head, for token tasks each residue's attention to\n"
+  "its neighbours i +- 1..W per head (secondary structure from attention).\n"
   "\n"
   "  -p, --plugin SPEC     the labels: ss:file=CSV (3-class: helix, strand, other; macro F1),\n"
   "                        a one-property token plugin, e.g. binding_site:file=JSONL\n"
@@ -52,6 +55,7 @@ static const char usage_text[] =
   "  -C, --C X             inverse L2 regularization strength (default 1)\n"
   "      --minsep N        contacts: pairs with |i - j| >= N (default 6)\n"
   "      --neg-ratio R     contacts: non-contact training pairs kept per contact (default 5)\n"
+  "      --window W        token attention probes: neighbours i +- 1..W (default 4)\n"
   "      --special LIST    special-token layout when the records lack 'special_tokens'\n"
   "      --figure STEM     also draw the per-layer curves as STEM.svg and STEM.png\n"
   "  -h, --help            this text\n"
@@ -60,12 +64,12 @@ static const char usage_text[] =
   "Output: TSV probe (embedding, attention), layer, metric, value, train_items, val_proteins,\n"
   "then '#' summary lines. See probe(1).\n";
 
-enum { OPT_PDIR = 256, OPT_FRAC, OPT_SEED, OPT_MINSEP, OPT_NEG, OPT_SPECIAL, OPT_FIGURE, OPT_VERSION };
+enum { OPT_PDIR = 256, OPT_FRAC, OPT_SEED, OPT_MINSEP, OPT_NEG, OPT_SPECIAL, OPT_FIGURE, OPT_VERSION, OPT_WINDOW };
 enum { TASK_BINARY, TASK_SS3, TASK_CONTACT };
 
 typedef struct opts {
   const char *spec, *dirs[MAXDIRS], *special, *figure, *input;
-  int         ndirs, minsep;
+  int         ndirs, minsep, window;
   double      frac, C, negratio;
   uint64_t    seed;
 } opts;
@@ -75,11 +79,11 @@ typedef struct prot {
   int      L, val;
   uint8_t *lab;     /* [L] class or 0/1, [L * L] for contacts; 255 unknown */
   float  **emb;     /* [nrepr][L * D]: the residue rows of repr<K> */
-  float  **att;     /* [natt][nh * L * L]: a_ij + a_ji per head */
+  float  **att;     /* [natt][nh * L * L]: a_ij + a_ji per head; token tasks [natt][nh * L * 2 window] */
 } prot;
 
 typedef struct data {
-  int      task, K, D, nrepr, natt, nh;
+  int      task, K, D, nrepr, natt, nh, window;   /* window: token attention probes, i +- 1..window */
   int      repr_k[MAXREPR];   /* K of each repr<K> kept */
   int     *att_id;            /* the model's numbers of the attention layers */
   prot    *p;
@@ -100,12 +104,12 @@ parse_options(int argc, char **argv, opts *o)
     { "C", required_argument, 0, 'C' },            { "minsep", required_argument, 0, OPT_MINSEP },
     { "neg-ratio", required_argument, 0, OPT_NEG }, { "special", required_argument, 0, OPT_SPECIAL },
     { "figure", required_argument, 0, OPT_FIGURE }, { "help", no_argument, 0, 'h' },
-    { "version", no_argument, 0, OPT_VERSION },    { 0, 0, 0, 0 }
+    { "version", no_argument, 0, OPT_VERSION },    { "window", required_argument, 0, OPT_WINDOW }, { 0, 0, 0, 0 }
   };
   int c;
 
   memset(o, 0, sizeof *o);
-  o->frac = 0.2; o->C = 1.0; o->seed = 1; o->minsep = 6; o->negratio = 5.0;
+  o->frac = 0.2; o->C = 1.0; o->seed = 1; o->minsep = 6; o->negratio = 5.0; o->window = 4;
   while ((c = getopt_long(argc, argv, "p:C:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'p':         if (o->spec) plm_cli_Usage(TOOL, "one -p at a time"); o->spec = optarg; break;
@@ -119,6 +123,7 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_NEG:     o->negratio = plm_cli_Number(TOOL, "--neg-ratio", optarg, 0.01, 1e9); break;
     case OPT_SPECIAL: o->special = optarg; break;
     case OPT_FIGURE:  o->figure = optarg; break;
+    case OPT_WINDOW:  o->window = (int)plm_cli_Number(TOOL, "--window", optarg, 1.0, 64.0); break;
     case 'h':         fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:
     case 'V':         plm_cli_Version(TOOL);
@@ -204,7 +209,8 @@ keep_repr(data *d, const plm_record *rec, prot *p, const opts *o, char *errbuf)
   return status;
 }
 
-/* symmetrized raw attention of the residue block, per layer and head (no APC) */
+/* symmetrized raw attention of the residue block, per layer and head (no APC); for token
+ * tasks only each residue's band of +- window neighbours */
 static int
 keep_attn(data *d, const plm_record *rec, prot *p, const opts *o, char *errbuf, int first)
 {
@@ -229,6 +235,13 @@ keep_attn(data *d, const plm_record *rec, prot *p, const opts *o, char *errbuf, 
   PLM_XCHECK(plm_annot_ResidueSpan(rec, o->special, T, &lead, &L, errbuf));
   if ((p->att = calloc((size_t)d->natt, sizeof *p->att)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int l = 0; l < d->natt; l++) {
+    if (d->task != TASK_CONTACT) {   /* token probes: only each residue's band of neighbours */
+      if ((p->att[l] = malloc((size_t)d->nh * L * 2 * d->window * sizeof(float) + 1)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+      for (int h = 0; h < d->nh; h++)
+        plm_probe_WindowBand((const float *)a->data + ((size_t)l * d->nh + h) * T * T, T, lead, L, d->window,
+                             p->att[l] + (size_t)h * L * 2 * d->window);
+      continue;
+    }
     if ((p->att[l] = malloc((size_t)d->nh * L * L * sizeof(float) + 1)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
     for (int h = 0; h < d->nh; h++) {
       const float *m = (const float *)a->data + ((size_t)l * d->nh + h) * T * T;
@@ -267,7 +280,7 @@ add_protein(data *d, plm_plugin *pl, const plm_record *rec, const opts *o, char 
   if ((p->id = strdup(rec->id)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   PLM_XCHECK(labels_of(d, t, p->L, &p->lab, errbuf));
   PLM_XCHECK(keep_repr(d, rec, p, o, errbuf));
-  if (d->task == TASK_CONTACT) PLM_XCHECK(keep_attn(d, rec, p, o, errbuf, d->n == 1));
+  PLM_XCHECK(keep_attn(d, rec, p, o, errbuf, d->n == 1));
  ERROR:
   plm_tensor_Destroy(t);
   return status;
@@ -316,6 +329,11 @@ read_all(const opts *o, plm_plugin *pl, data *d, char *errbuf)
 static void
 features(const data *d, const view *v, const prot *p, int i, int j, float *out)
 {
+  if (v->attn && d->task != TASK_CONTACT) {   /* per head, residue i's band (keep_attn) */
+    for (int h = 0; h < d->nh; h++)
+      memcpy(out + (size_t)h * 2 * d->window, p->att[v->layer] + ((size_t)h * p->L + i) * 2 * d->window, 2 * (size_t)d->window * sizeof *out);
+    return;
+  }
   if (v->attn) { for (int h = 0; h < d->nh; h++) out[h] = p->att[v->layer][((size_t)h * p->L + i) * p->L + j]; return; }
   if (d->task == TASK_CONTACT) plm_probe_PairFeatures(p->emb[v->layer] + (size_t)i * d->D, p->emb[v->layer] + (size_t)j * d->D, d->D, out);
   else memcpy(out, p->emb[v->layer] + (size_t)i * d->D, (size_t)d->D * sizeof *out);
@@ -519,7 +537,7 @@ report(const data *d, const opts *o)
   if (!ntrain || !nval) plm_cli_Die(TOOL, "%d training and %d held-out proteins: need both (see --val-frac)", ntrain, nval);
   puts("probe\tlayer\tmetric\tvalue\ttrain_items\tval_proteins");
   for (int r = 0; r < d->nrepr + d->natt; r++) {
-    view v = r < d->nrepr ? (view){ 0, r, d->task == TASK_CONTACT ? 2 * d->D : d->D } : (view){ 1, r - d->nrepr, d->nh };
+    view v = r < d->nrepr ? (view){ 0, r, d->task == TASK_CONTACT ? 2 * d->D : d->D } : (view){ 1, r - d->nrepr, d->task == TASK_CONTACT ? d->nh : d->nh * 2 * d->window };
     if (run_probe(d, &v, o, &res, eb) != PLM_OK) plm_cli_Die(TOOL, "%s probe, layer %d: %s", v.attn ? "attention" : "embedding", r, eb);
     emb[r] = res.value;
     printf("%s\t%d\t%s\t%.6f\t%lld\t%d\n", v.attn ? "attention" : "embedding", v.attn ? d->att_id[v.layer] : d->repr_k[r],
@@ -542,6 +560,7 @@ main(int argc, char **argv)
   plm_cli_Init();
   parse_options(argc, argv, &o);
   memset(&d, 0, sizeof d);
+  d.window = o.window;
   if (plm_annot_LoadSpec(o.spec, o.dirs, o.ndirs, &pl, eb) != PLM_OK || read_all(&o, pl, &d, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
   if (d.skipped) fprintf(stderr, "%s: %lld record(s) without a %s annotation skipped\n", TOOL, (long long)d.skipped, pl->name);
   report(&d, &o);

@@ -14,6 +14,7 @@ HEAD=$SHARED/fixtures/regression_heads/esm2_t6_8M_UR50D-contact-regression.pt
 "$BIN/plmstream" select --first 3 "$T/aln.tsr" | "$BIN/attn" -m "$M" --contacts > "$T/alnc.tsr"
 "$BIN/attn" -m "$M" --repr 3 "$T/hiv.tsr" | "$BIN/truecontacts" --pdb "$PDB" --chain A > "$T/r.tsr"
 printf '1 5 0 8 0.9\n' > "$T/x.rr"
+printf 'a\tb\n1\t2\n2\t5\n' > "$T/p.tsv"
 # one ordinary run of each tool that writes to stdout
 run_for() {
   case $1 in
@@ -34,6 +35,8 @@ run_for() {
     attnview)      echo "--pdb $PDB $T/a.tsr" ;;
     plmstream)     echo "ls $T/s.tsr" ;;
     mkmodel)       echo "--help" ;;
+    aapairs)       echo "$T/a.tsr" ;;
+    plmplot)       echo "scatter -x a -y b --fit -o $T/p.svg $T/p.tsv" ;;
   esac
 }
 for src in tools/*.c; do
