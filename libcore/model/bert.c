@@ -12,10 +12,11 @@
  * default 1e-5, and its logits add both decoder.bias and predictions.bias.
  *
  * Weight names: bert_params[] lists every parameter once with its BERT and its
- * ALBERT key; a bert_layout adds the prefixes of one file layout.
+ * ALBERT key; a layout adds the prefixes of one file layout. Every step is a block of
+ * blocks.h.
  *
  *   plm_bert_Recognize() / plm_bert_Create()
- *   bert_forward() and the per-layer functions it calls
+ *   bert_run(): the forward pass of a batch, layer_forward() per layer
  *   plm_bert_WriteRandom()  a random BERT as a HuggingFace folder, from the same table
  */
 #include <errno.h>
@@ -32,32 +33,32 @@
 #include "lm.h"
 #include "lmout.h"
 #include "rng.h"
-#include "stwrite.h"
 #include "vocab.h"
 #include "weights.h"
+#include "blocks.h"
 #include "bert.h"
 
-enum bert_act { ACT_GELU, ACT_GELU_TANH };
-
 typedef struct bert_layer {
-  plm_w wq, bq, wk, bk, wv, bv, wo, bo;   /* self-attention projections */
-  plm_w ln1_g, ln1_b;                     /* after attention */
-  plm_w fc1_w, fc1_b, fc2_w, fc2_b;
-  plm_w ln2_g, ln2_b;                     /* after the feed-forward block */
+  plm_attn_w attn;                        /* self-attention projections */
+  plm_ln_w   ln1;                         /* after attention */
+  plm_ffn_w  ffn;
+  plm_ln_w   ln2;                         /* after the feed-forward block */
 } bert_layer;
 
 typedef struct bert_model {
-  int         albert;
+  int         albert, has_lmhead;
   int         nl, D, H, hd, F, V, P, NT, E, ngroups;
-  int         act;
+  int         act;                        /* PLM_ACT_GELU or PLM_ACT_GELU_TANH */
   float       eps, head_eps, scaling;
-  plm_w       word, pos, type, lne_g, lne_b, map_w, map_b;
-  plm_w       dense_w, dense_b, lnh_g, lnh_b, dec_w, dec_b, bias, lm_bias;
+  plm_w       word, pos, type, map_w, map_b;
+  plm_ln_w    lne;
+  plm_w       dense_w, dense_b, dec_w, dec_b, bias, lm_bias;
+  plm_ln_w    lnh;
   bert_layer *group;                      /* ngroups (BERT: one per layer) */
   plm_weights ws;
   plm_vocab  *vocab;
-  /* workspace for one protein, regrown when a longer one comes */
-  int         capT, capR;             /* attention maps for capT tokens; row buffers for capR rows (a batch) */
+  /* workspace for a batch, regrown when a larger one comes */
+  int         capT, capR;                 /* attention maps for capT tokens; row buffers for capR rows */
   plm_buf    *x, *h, *q, *k, *v, *ctx, *att, *ff, *emb, *typ, *hl, *logits;
   int32_t    *zeros;                      /* token type 0 for every token */
 } bert_model;
@@ -67,73 +68,60 @@ typedef struct bert_model {
  */
 
 enum bert_section { SEC_BODY, SEC_HEAD };
-enum bert_need    { NEED_ALWAYS, NEED_HEAD, OPT_TIED /* decoder: the word embedding when absent */ };
+enum bert_need    { NEED_ALWAYS, NEED_HEAD };
+enum bert_init    { INIT_AUTO, INIT_TIED };
 enum { DIM_D = -1, DIM_F = -2, DIM_V = -3, DIM_P = -4, DIM_NT = -5, DIM_E = -6 };
 
-typedef struct bert_param {
-  size_t      off;          /* of the plm_w in bert_model, or in bert_layer */
-  int         per_layer;
-  const char *bert, *albert;  /* key after the layout prefix, NULL when the family lacks it; "%d": layer or group */
-  int         section, need;
-  int         rank, dim[2];
-} bert_param;
-
-#define M(f) offsetof(bert_model, f), 0
-#define Y(f) offsetof(bert_layer, f), 1
+#define LIN PLM_W_LINEAR                  /* read only as Linear's W: halves under f16 weights */
+#define M(f) PLM_PARAM_M(bert_model, f)
+#define Y(f) PLM_PARAM_L(bert_layer, f)
 #define AL "encoder.albert_layer_groups.%d.albert_layers.0."
-static const bert_param bert_params[] = {
-  { M(word),    "embeddings.word_embeddings.weight",       "embeddings.word_embeddings.weight",       SEC_BODY, NEED_ALWAYS, 2, { DIM_V, DIM_E } },
-  { M(pos),     "embeddings.position_embeddings.weight",   "embeddings.position_embeddings.weight",   SEC_BODY, NEED_ALWAYS, 2, { DIM_P, DIM_E } },
-  { M(type),    "embeddings.token_type_embeddings.weight", "embeddings.token_type_embeddings.weight", SEC_BODY, NEED_ALWAYS, 2, { DIM_NT, DIM_E } },
-  { M(lne_g),   "embeddings.LayerNorm.weight",             "embeddings.LayerNorm.weight",             SEC_BODY, NEED_ALWAYS, 1, { DIM_E } },
-  { M(lne_b),   "embeddings.LayerNorm.bias",               "embeddings.LayerNorm.bias",               SEC_BODY, NEED_ALWAYS, 1, { DIM_E } },
-  { M(map_w),   NULL, "encoder.embedding_hidden_mapping_in.weight", SEC_BODY, NEED_ALWAYS, 2, { DIM_D, DIM_E } },
-  { M(map_b),   NULL, "encoder.embedding_hidden_mapping_in.bias",   SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(wq),      "encoder.layer.%d.attention.self.query.weight",        AL "attention.query.weight",     SEC_BODY, NEED_ALWAYS, 2, { DIM_D, DIM_D } },
-  { Y(bq),      "encoder.layer.%d.attention.self.query.bias",          AL "attention.query.bias",       SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(wk),      "encoder.layer.%d.attention.self.key.weight",          AL "attention.key.weight",       SEC_BODY, NEED_ALWAYS, 2, { DIM_D, DIM_D } },
-  { Y(bk),      "encoder.layer.%d.attention.self.key.bias",            AL "attention.key.bias",         SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(wv),      "encoder.layer.%d.attention.self.value.weight",        AL "attention.value.weight",     SEC_BODY, NEED_ALWAYS, 2, { DIM_D, DIM_D } },
-  { Y(bv),      "encoder.layer.%d.attention.self.value.bias",          AL "attention.value.bias",       SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(wo),      "encoder.layer.%d.attention.output.dense.weight",      AL "attention.dense.weight",     SEC_BODY, NEED_ALWAYS, 2, { DIM_D, DIM_D } },
-  { Y(bo),      "encoder.layer.%d.attention.output.dense.bias",        AL "attention.dense.bias",       SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(ln1_g),   "encoder.layer.%d.attention.output.LayerNorm.weight",  AL "attention.LayerNorm.weight", SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(ln1_b),   "encoder.layer.%d.attention.output.LayerNorm.bias",    AL "attention.LayerNorm.bias",   SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(fc1_w),   "encoder.layer.%d.intermediate.dense.weight",          AL "ffn.weight",                 SEC_BODY, NEED_ALWAYS, 2, { DIM_F, DIM_D } },
-  { Y(fc1_b),   "encoder.layer.%d.intermediate.dense.bias",            AL "ffn.bias",                   SEC_BODY, NEED_ALWAYS, 1, { DIM_F } },
-  { Y(fc2_w),   "encoder.layer.%d.output.dense.weight",                AL "ffn_output.weight",          SEC_BODY, NEED_ALWAYS, 2, { DIM_D, DIM_F } },
-  { Y(fc2_b),   "encoder.layer.%d.output.dense.bias",                  AL "ffn_output.bias",            SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(ln2_g),   "encoder.layer.%d.output.LayerNorm.weight",            AL "full_layer_layer_norm.weight", SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { Y(ln2_b),   "encoder.layer.%d.output.LayerNorm.bias",              AL "full_layer_layer_norm.bias",   SEC_BODY, NEED_ALWAYS, 1, { DIM_D } },
-  { M(bias),    "bias",                       "bias",             SEC_HEAD, NEED_HEAD, 1, { DIM_V } },   /* first: it tells a head is there */
-  { M(dense_w), "transform.dense.weight",     "dense.weight",     SEC_HEAD, NEED_HEAD, 2, { DIM_E, DIM_D } },
-  { M(dense_b), "transform.dense.bias",       "dense.bias",       SEC_HEAD, NEED_HEAD, 1, { DIM_E } },
-  { M(lnh_g),   "transform.LayerNorm.weight", "LayerNorm.weight", SEC_HEAD, NEED_HEAD, 1, { DIM_E } },
-  { M(lnh_b),   "transform.LayerNorm.bias",   "LayerNorm.bias",   SEC_HEAD, NEED_HEAD, 1, { DIM_E } },
-  { M(dec_w),   "decoder.weight",             "decoder.weight",   SEC_HEAD, OPT_TIED,  2, { DIM_V, DIM_E } },
+static const plm_param bert_params[] = {
+  /* field        { BERT key, ALBERT key } (after the layout's prefix; NULL: the family lacks it; "%d": layer or group) */
+  { M(word),      { "embeddings.word_embeddings.weight",       "embeddings.word_embeddings.weight" },       SEC_BODY, NEED_ALWAYS, 0,   2, { DIM_V, DIM_E }, INIT_AUTO },
+  { M(pos),       { "embeddings.position_embeddings.weight",   "embeddings.position_embeddings.weight" },   SEC_BODY, NEED_ALWAYS, 0,   2, { DIM_P, DIM_E }, INIT_AUTO },
+  { M(type),      { "embeddings.token_type_embeddings.weight", "embeddings.token_type_embeddings.weight" }, SEC_BODY, NEED_ALWAYS, 0,   2, { DIM_NT, DIM_E }, INIT_AUTO },
+  { M(lne.g),     { "embeddings.LayerNorm.weight",             "embeddings.LayerNorm.weight" },             SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_E }, INIT_AUTO },
+  { M(lne.b),     { "embeddings.LayerNorm.bias",               "embeddings.LayerNorm.bias" },               SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_E }, INIT_AUTO },
+  { M(map_w),     { NULL, "encoder.embedding_hidden_mapping_in.weight" }, SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_E }, INIT_AUTO },
+  { M(map_b),     { NULL, "encoder.embedding_hidden_mapping_in.bias" },   SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D }, INIT_AUTO },
+  { Y(attn.wq),   { "encoder.layer.%d.attention.self.query.weight",        AL "attention.query.weight" },     SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, INIT_AUTO },
+  { Y(attn.bq),   { "encoder.layer.%d.attention.self.query.bias",          AL "attention.query.bias" },       SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D }, INIT_AUTO },
+  { Y(attn.wk),   { "encoder.layer.%d.attention.self.key.weight",          AL "attention.key.weight" },       SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, INIT_AUTO },
+  { Y(attn.bk),   { "encoder.layer.%d.attention.self.key.bias",            AL "attention.key.bias" },         SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D }, INIT_AUTO },
+  { Y(attn.wv),   { "encoder.layer.%d.attention.self.value.weight",        AL "attention.value.weight" },     SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, INIT_AUTO },
+  { Y(attn.bv),   { "encoder.layer.%d.attention.self.value.bias",          AL "attention.value.bias" },       SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D }, INIT_AUTO },
+  { Y(attn.wo),   { "encoder.layer.%d.attention.output.dense.weight",      AL "attention.dense.weight" },     SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, INIT_AUTO },
+  { Y(attn.bo),   { "encoder.layer.%d.attention.output.dense.bias",        AL "attention.dense.bias" },       SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D }, INIT_AUTO },
+  { Y(ln1.g),     { "encoder.layer.%d.attention.output.LayerNorm.weight",  AL "attention.LayerNorm.weight" }, SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D }, INIT_AUTO },
+  { Y(ln1.b),     { "encoder.layer.%d.attention.output.LayerNorm.bias",    AL "attention.LayerNorm.bias" },   SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D }, INIT_AUTO },
+  { Y(ffn.w1),    { "encoder.layer.%d.intermediate.dense.weight",          AL "ffn.weight" },                 SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_F, DIM_D }, INIT_AUTO },
+  { Y(ffn.b1),    { "encoder.layer.%d.intermediate.dense.bias",            AL "ffn.bias" },                   SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_F }, INIT_AUTO },
+  { Y(ffn.w2),    { "encoder.layer.%d.output.dense.weight",                AL "ffn_output.weight" },          SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_F }, INIT_AUTO },
+  { Y(ffn.b2),    { "encoder.layer.%d.output.dense.bias",                  AL "ffn_output.bias" },            SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D }, INIT_AUTO },
+  { Y(ln2.g),     { "encoder.layer.%d.output.LayerNorm.weight",            AL "full_layer_layer_norm.weight" }, SEC_BODY, NEED_ALWAYS, 0, 1, { DIM_D }, INIT_AUTO },
+  { Y(ln2.b),     { "encoder.layer.%d.output.LayerNorm.bias",              AL "full_layer_layer_norm.bias" },   SEC_BODY, NEED_ALWAYS, 0, 1, { DIM_D }, INIT_AUTO },
+  { M(bias),      { "bias",                       "bias" },             SEC_HEAD, NEED_HEAD, 0,   1, { DIM_V }, INIT_AUTO },   /* it tells a head is there */
+  { M(dense_w),   { "transform.dense.weight",     "dense.weight" },     SEC_HEAD, NEED_HEAD, LIN, 2, { DIM_E, DIM_D }, INIT_AUTO },
+  { M(dense_b),   { "transform.dense.bias",       "dense.bias" },       SEC_HEAD, NEED_HEAD, 0,   1, { DIM_E }, INIT_AUTO },
+  { M(lnh.g),     { "transform.LayerNorm.weight", "LayerNorm.weight" }, SEC_HEAD, NEED_HEAD, 0,   1, { DIM_E }, INIT_AUTO },
+  { M(lnh.b),     { "transform.LayerNorm.bias",   "LayerNorm.bias" },   SEC_HEAD, NEED_HEAD, 0,   1, { DIM_E }, INIT_AUTO },
+  /* the word embedding when absent (tied, so never halves) */
+  { M(dec_w),     { "decoder.weight",             "decoder.weight" },   SEC_HEAD, NEED_HEAD, PLM_P_OPTIONAL, 2, { DIM_V, DIM_E }, INIT_TIED },
   /* HF BERT's decoder.bias is the same parameter as bias; transformers 2.2.2's ALBERT adds both */
-  { M(dec_b),   NULL,                         "decoder.bias",     SEC_HEAD, NEED_HEAD, 1, { DIM_V } },
+  { M(dec_b),     { NULL,                         "decoder.bias" },     SEC_HEAD, NEED_HEAD, 0,   1, { DIM_V }, INIT_AUTO },
 };
 #undef M
 #undef Y
 #undef AL
-#define BERT_NPARAMS (int)(sizeof bert_params / sizeof bert_params[0])
+#undef LIN
 
-/* the matrices only plm_op_Linear reads, as W: halves under f16 weights (backend.h); not the
- * decoder, which may be the word embedding */
-static int
-linear_only(const bert_param *p)
-{
-  static const size_t layer_w[] = { offsetof(bert_layer, wq), offsetof(bert_layer, wk), offsetof(bert_layer, wv),
-                                    offsetof(bert_layer, wo), offsetof(bert_layer, fc1_w), offsetof(bert_layer, fc2_w) };
-  if (!p->per_layer) return p->off == offsetof(bert_model, map_w) || p->off == offsetof(bert_model, dense_w);
-  for (size_t i = 0; i < sizeof layer_w / sizeof layer_w[0]; i++) if (p->off == layer_w[i]) return 1;
-  return 0;
-}
+static int64_t bert_dim(const void *model, int d);
+static int     bert_wanted(const void *model, const plm_param *p);
+static const plm_ptable bert_table = { bert_params, (int)(sizeof bert_params / sizeof bert_params[0]), bert_dim, bert_wanted };
 
-/* where each section's keys start, per file layout */
-typedef struct bert_layout { const char *what; int albert; const char *prefix[2]; } bert_layout;
-static const bert_layout bert_layouts[] = {
+/* where each section's keys start, per file layout (naming 1: ALBERT's keys) */
+static const plm_layout bert_layouts[] = {
   { "TAPE ProteinBertForMaskedLM",    0, { "bert.",   "mlm." } },
   { "HuggingFace BertForMaskedLM",    0, { "bert.",   "cls.predictions." } },
   { "HuggingFace BertModel",          0, { "",        "cls.predictions." } },
@@ -143,49 +131,36 @@ static const bert_layout bert_layouts[] = {
 #define BERT_NLAYOUTS (int)(sizeof bert_layouts / sizeof bert_layouts[0])
 
 static int
-param_key(const bert_layout *lay, const bert_param *p, int layer, char *key, size_t n)
+bert_wanted(const void *model, const plm_param *p)
 {
-  char        tail[256];
-  const char *fmt = lay->albert ? p->albert : p->bert;
-  if (!fmt) return 0;
-  snprintf(tail, sizeof tail, fmt, layer);
-  snprintf(key, n, "%s%s", lay->prefix[p->section], tail);
-  return 1;
-}
-
-/* the head's first parameter: its presence tells a checkpoint has an MLM head */
-static int
-head0(void)
-{
-  int i = 0;
-  while (bert_params[i].section != SEC_HEAD) i++;
-  return i;
+  const bert_model *e = model;
+  return p->need == NEED_ALWAYS || e->has_lmhead;
 }
 
 static int
-layout_has(const plm_checkpoint *ck, const bert_layout *lay, int i)
+layout_has(const plm_checkpoint *ck, const plm_layout *lay, size_t off)
 {
-  char key[320];
-  return param_key(lay, &bert_params[i], 0, key, sizeof key) && plm_weights_Has(ck, key);
+  return plm_param_Has(ck, lay, plm_param_Find(&bert_table, off));
 }
 
 /* the family's layout whose word embedding and MLM head are present, else one with the embedding alone */
-static const bert_layout *
+static const plm_layout *
 find_layout(const plm_checkpoint *ck, int albert)
 {
-  const bert_layout *bare = NULL;
+  const plm_layout *bare = NULL;
   for (int i = 0; i < BERT_NLAYOUTS; i++) {
-    const bert_layout *lay = &bert_layouts[i];
-    if (lay->albert != albert || !layout_has(ck, lay, 0)) continue;
-    if (layout_has(ck, lay, head0())) return lay;
+    const plm_layout *lay = &bert_layouts[i];
+    if (lay->naming != albert || !layout_has(ck, lay, offsetof(bert_model, word))) continue;
+    if (layout_has(ck, lay, offsetof(bert_model, bias))) return lay;
     if (!bare) bare = lay;
   }
   return bare;
 }
 
 static int64_t
-dim_size(const bert_model *e, int d)
+bert_dim(const void *model, int d)
 {
+  const bert_model *e = model;
   switch (d) {
   case DIM_D:  return e->D;
   case DIM_F:  return e->F;
@@ -241,8 +216,8 @@ read_config(plm_lm *m, bert_model *e, char *errbuf)
   e->eps = (v = plm_checkpoint_Config(ck, "layer_norm_eps")) ? strtof(v, NULL) : 1e-12f;
   e->head_eps = e->albert ? 1e-5f : e->eps;
   v = plm_checkpoint_Config(ck, "hidden_act");
-  if (!v || strcmp(v, "gelu") == 0) e->act = ACT_GELU;
-  else if (strcmp(v, "gelu_new") == 0) e->act = ACT_GELU_TANH;
+  if (!v || strcmp(v, "gelu") == 0) e->act = PLM_ACT_GELU;
+  else if (strcmp(v, "gelu_new") == 0) e->act = PLM_ACT_GELU_TANH;
   else PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: hidden_act '%s' is not supported (gelu, gelu_new)", ck->path, v);
   if ((v = plm_checkpoint_Config(ck, "position_embedding_type")) && strcmp(v, "absolute") != 0)
     PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: position_embedding_type '%s' is not supported (absolute)", ck->path, v);
@@ -265,7 +240,7 @@ ERROR:
 
 /* vocab.txt beside the weights; TAPE folders carry none and use the iupac vocabulary */
 static int
-read_vocab(plm_lm *m, bert_model *e, const bert_layout *lay, char *errbuf)
+read_vocab(plm_lm *m, bert_model *e, const plm_layout *lay, char *errbuf)
 {
   int status = plm_vocab_ReadBeside(m->ck->path, PLM_VOCAB_CLS_SEP, &e->vocab, errbuf);
 
@@ -282,27 +257,15 @@ read_vocab(plm_lm *m, bert_model *e, const bert_layout *lay, char *errbuf)
  */
 
 static int
-load_weights(plm_lm *m, bert_model *e, const bert_layout *lay, char *errbuf)
+load_weights(plm_lm *m, bert_model *e, const plm_layout *lay, char *errbuf)
 {
-  char   key[320];
   int    status;
   float *sum;
 
-  m->has_lmhead = layout_has(m->ck, lay, head0());
+  m->has_lmhead = e->has_lmhead = layout_has(m->ck, lay, offsetof(bert_model, bias));
   if ((e->group = calloc((size_t)e->ngroups, sizeof *e->group)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  for (int i = 0; i < BERT_NPARAMS; i++) {
-    const bert_param *p = &bert_params[i];
-    if (p->need != NEED_ALWAYS && !m->has_lmhead) continue;
-    for (int l = 0; l < (p->per_layer ? e->ngroups : 1); l++) {
-      plm_w  *w = (plm_w *)((char *)(p->per_layer ? (void *)&e->group[l] : (void *)e) + p->off);
-      int64_t shape[2];
-      if (!param_key(lay, p, l, key, sizeof key)) continue;
-      for (int d = 0; d < p->rank; d++) shape[d] = dim_size(e, p->dim[d]);
-      status = plm_weights_Get(&e->ws, m->ck, key, p->rank, shape, linear_only(p) ? PLM_W_LINEAR : 0, w, errbuf);
-      if (status == PLM_ENOTFOUND && p->need == OPT_TIED) { *w = e->word; continue; }
-      if (status != PLM_OK) goto ERROR;
-    }
-  }
+  PLM_XCHECK(plm_params_Load(&bert_table, lay, &e->ws, m->ck, e, e->group, sizeof *e->group, e->ngroups, errbuf));
+  if (m->has_lmhead && !e->dec_w.buf) e->dec_w = e->word;
   if (m->has_lmhead && e->albert) {               /* decoder(h) + bias: both biases, as 2.2.2 adds them */
     if ((sum = malloc(sizeof *sum * (size_t)e->V)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
     for (int i = 0; i < e->V; i++) sum[i] = e->dec_b.host[i] + e->bias.host[i];
@@ -315,45 +278,42 @@ ERROR:
   return status;
 }
 
+static int
+scratch_list(bert_model *e, plm_scratch *s)
+{
+  size_t    D = (size_t)e->D, E = (size_t)e->E;
+  plm_buf **rows[] = { &e->x, &e->h, &e->q, &e->k, &e->v, &e->ctx };
+  int       n = 0;
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) s[n++] = (plm_scratch){ rows[i], D, PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->att,    (size_t)e->H, PLM_PER_TOKEN2 };
+  s[n++] = (plm_scratch){ &e->ff,     (size_t)e->F, PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->emb,    E,            PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->typ,    E,            PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->hl,     E,            PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->logits, (size_t)e->V, PLM_PER_ROW };
+  return n;
+}
+
 static void
 free_workspace(plm_backend *be, bert_model *e)
 {
-  plm_buf **bufs[] = { &e->x, &e->h, &e->q, &e->k, &e->v, &e->ctx, &e->att, &e->ff, &e->emb, &e->typ, &e->hl, &e->logits };
-  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) { plm_buf_Destroy(be, *bufs[i]); *bufs[i] = NULL; }
+  plm_scratch s[16];
+  plm_scratch_Free(be, s, scratch_list(e, s), &e->capR, &e->capT);
   free(e->zeros); e->zeros = NULL;
-  e->capT = e->capR = 0;
 }
 
-/* buffers for proteins of up to T tokens; grown in steps so a run of similar lengths reallocates rarely */
+/* buffers for R rows of proteins of up to T tokens */
 static int
 reserve_workspace(plm_backend *be, bert_model *e, int R, int T, char *errbuf)
 {
-  size_t cT;
-  int    status;
+  plm_scratch s[16];
+  int         grown, status;
 
-  size_t cR;
-  if (T <= e->capT && R <= e->capR) return PLM_OK;
-  if (T < e->capT) T = e->capT;
-  if (R < e->capR) R = e->capR;
-  if (R < T) R = T;
-  free_workspace(be, e);
-  cT = (size_t)(T + 63) / 64 * 64;
-  cR = (size_t)(R + 63) / 64 * 64;
-  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->x, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->h, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->q, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->k, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->v, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->D, &e->ctx, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * cT * e->H, &e->att, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->F, &e->ff, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->E, &e->emb, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->E, &e->typ, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->E, &e->hl, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cR * e->V, &e->logits, errbuf));
-  if ((e->zeros = calloc(cT, sizeof *e->zeros)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  e->capT = (int)cT;
-  e->capR = (int)cR;
+  PLM_XCHECK(plm_scratch_Reserve(be, s, scratch_list(e, s), R, T, &e->capR, &e->capT, &grown, errbuf));
+  if (grown) {
+    free(e->zeros);
+    if ((e->zeros = calloc((size_t)e->capT, sizeof *e->zeros)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  }
   return PLM_OK;
 
 ERROR:
@@ -375,91 +335,51 @@ bert_destroy(plm_lm *m)
 }
 
 /* ---------------------------------------------------------------------------
- * the forward pass, one function per step
+ * the forward pass
  */
 
+/* embeddings: x [R, D] = LN(word(ids) + position(0..T-1) + type(0)) over E columns per protein, in
+ * the order the references add them; ALBERT's projection E -> D after */
 static void
-activation(plm_backend *be, const bert_model *e, plm_buf *x, size_t n)
-{
-  if (e->act == ACT_GELU) plm_op_Gelu(be, x, n);
-  else                    plm_op_GeluTanh(be, x, n);
-}
-
-/* embeddings: ids (B proteins packed by rows: protein b's T[b] tokens from row off[b]) -> x [R, D]:
- * LN(word + position + type 0) over E columns, ALBERT's projection to D after; positions 0..T-1 of
- * each protein, in the order the references add them. One protein gathers straight into emb; more
- * gather each into hl and add onto a zeroed emb (0 + w is w: exact) */
-static void
-embeddings_forward(plm_backend *be, bert_model *e, const int32_t *ids, int B, const int *T, const int *off)
+embeddings_forward(plm_backend *be, bert_model *e, const int32_t *ids, const plm_pack *pk)
 {
   plm_buf *emb = e->albert ? e->emb : e->x;
-  int      R = off[B - 1] + T[B - 1], Tmax = 0;
 
-  for (int b = 0; b < B; b++) if (T[b] > Tmax) Tmax = T[b];
-  plm_op_Embed(be, e->type.buf, e->zeros, Tmax, e->E, -1, 1.0f, 1.0f, e->typ);
-  if (B > 1) plm_op_Zero(be, emb, (size_t)R * e->E);
-  for (int b = 0; b < B; b++) {
-    size_t n = (size_t)T[b] * e->E, at = (size_t)off[b] * e->E;
-    if (B > 1) {
-      plm_op_Embed(be, e->word.buf, ids + off[b], T[b], e->E, -1, 1.0f, 1.0f, e->hl);
-      plm_op_Add(be, emb, at, e->hl, 0, n);
-    } else plm_op_Embed(be, e->word.buf, ids, T[b], e->E, -1, 1.0f, 1.0f, emb);
-    plm_op_Add(be, emb, at, e->pos.buf, 0, n);
-    plm_op_Add(be, emb, at, e->typ, 0, n);
-  }
-  plm_op_LayerNorm(be, emb, emb, R, e->E, e->lne_g.buf, e->lne_b.buf, e->eps);
-  if (e->albert) plm_op_Linear(be, emb, R, e->E, e->map_w.buf, e->map_b.buf, e->D, e->x);
+  plm_op_Embed(be, e->type.buf, e->zeros, pk->Tmax, e->E, -1, 1.0f, 1.0f, e->typ);
+  plm_block_Embed(be, e->word.buf, ids, pk, e->E, -1, e->hl, emb);
+  plm_block_AddPositions(be, emb, pk, e->E, e->pos.buf, 0);
+  plm_block_AddPositions(be, emb, pk, e->E, e->typ, 0);
+  plm_op_LayerNorm(be, emb, emb, pk->R, e->E, e->lne.g.buf, e->lne.b.buf, e->eps);
+  if (e->albert) plm_op_Linear(be, emb, pk->R, e->E, e->map_w.buf, e->map_b.buf, e->D, e->x);
 }
 
-/* self-attention block over B proteins packed by rows: x [R, D] = LN(x + dense(softmax(q k^T /
- * sqrt(hd)) v)), per head of hd columns; the projections over all R rows at once, the attention per
- * protein over its own T x T (no padding), its probabilities in att [H, T, T] handed to outs[b]'s
- * attentions slot li while they are there (li < 0: no one wants them) */
-static void
-attention_forward(plm_backend *be, bert_model *e, const bert_layer *w, int B, const int *T, const int *off,
-                  const plm_lm_request *req, plm_lm_output *outs, int li)
-{
-  int D = e->D, H = e->H, hd = e->hd, R = off[B - 1] + T[B - 1];
+/* who wants one layer's maps: each protein's attentions tensor, slot li */
+typedef struct bert_sink {
+  plm_backend *be; const plm_lm_request *req; const plm_pack *pk; plm_lm_output *outs; int H, li;
+} bert_sink;
 
-  plm_op_Linear(be, e->x, R, D, w->wq.buf, w->bq.buf, D, e->q);
-  plm_op_Linear(be, e->x, R, D, w->wk.buf, w->bk.buf, D, e->k);
-  plm_op_Linear(be, e->x, R, D, w->wv.buf, w->bv.buf, D, e->v);
-  for (int b = 0; b < B; b++) {
-    size_t TT = (size_t)T[b] * T[b], o = (size_t)off[b] * D;
-    plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T[b], .N = T[b], .K = hd, .batch = H, .alpha = e->scaling,
-                                 .A = e->q, .offA = o, .lda = D, .strideA = (size_t)hd,
-                                 .B = e->k, .offB = o, .ldb = D, .strideB = (size_t)hd,
-                                 .C = e->att, .ldc = T[b], .strideC = TT });
-    plm_op_SoftmaxRows(be, e->att, H * T[b], T[b]);
-    plm_op_Gemm(be, &(plm_gemm){ .M = T[b], .N = hd, .K = T[b], .batch = H, .alpha = 1.0f,
-                                 .A = e->att, .lda = T[b], .strideA = TT,
-                                 .B = e->v, .offB = o, .ldb = D, .strideB = (size_t)hd,
-                                 .C = e->ctx, .offC = o, .ldc = D, .strideC = (size_t)hd });
-    if (li >= 0 && outs[b].attentions) plm_lmout_Attention(be, e->att, H, li, T[b], 0, T[b], req, outs[b].attentions);
-  }
-  plm_op_Linear(be, e->ctx, R, D, w->wo.buf, w->bo.buf, D, e->h);
-  plm_op_Add(be, e->h, 0, e->x, 0, (size_t)R * D);
-  plm_op_LayerNorm(be, e->h, e->x, R, D, w->ln1_g.buf, w->ln1_b.buf, e->eps);
-}
-/* feed-forward block: x [T, D] = LN(x + fc2(act(fc1(x)))), through ff [T, F] */
 static void
-ffn_forward(plm_backend *be, bert_model *e, const bert_layer *w, int T)
+bert_maps(void *ctx, int b, int row0, int rows, plm_buf *att)
 {
-  plm_op_Linear(be, e->x, T, e->D, w->fc1_w.buf, w->fc1_b.buf, e->F, e->ff);
-  activation(be, e, e->ff, (size_t)T * e->F);
-  plm_op_Linear(be, e->ff, T, e->F, w->fc2_w.buf, w->fc2_b.buf, e->D, e->h);
-  plm_op_Add(be, e->h, 0, e->x, 0, (size_t)T * e->D);
-  plm_op_LayerNorm(be, e->h, e->x, T, e->D, w->ln2_g.buf, w->ln2_b.buf, e->eps);
+  bert_sink *s = ctx;
+  if (s->outs[b].attentions) plm_lmout_Attention(s->be, att, s->H, s->li, s->pk->T[b], row0, rows, s->req, s->outs[b].attentions);
 }
 
-/* MLM head: x [T, D] -> logits [T, V] = LN(act(dense(x))) W_dec^T + b, through hl [T, E] */
+/* one post-LayerNorm layer over all rows: x = LN(x + out(softmax(q k^T / sqrt(hd)) v)),
+ * x = LN(x + fc2(act(fc1(x)))); sink NULL when no one wants this layer's maps */
 static void
-lmhead_forward(plm_backend *be, bert_model *e, int T)
+layer_forward(plm_backend *be, bert_model *e, const bert_layer *w, const plm_pack *pk, bert_sink *sink)
 {
-  plm_op_Linear(be, e->x, T, e->D, e->dense_w.buf, e->dense_b.buf, e->E, e->hl);
-  activation(be, e, e->hl, (size_t)T * e->E);
-  plm_op_LayerNorm(be, e->hl, e->hl, T, e->E, e->lnh_g.buf, e->lnh_b.buf, e->head_eps);
-  plm_op_Linear(be, e->hl, T, e->E, e->dec_w.buf, e->lm_bias.buf, e->V, e->logits);
+  int D = e->D, R = pk->R;
+
+  plm_block_Qkv(be, e->x, R, D, &w->attn, D, e->q, e->k, e->v);
+  plm_block_Attention(be, pk, &(plm_sdpa){ .q = e->q, .k = e->k, .v = e->v, .ctx = e->ctx, .att = e->att,
+                                           .H = e->H, .hd = e->hd, .ld = D, .alpha = e->scaling,
+                                           .sink = sink ? bert_maps : NULL, .sink_ctx = sink });
+  plm_block_Output(be, e->ctx, R, D, &w->attn.wo, &w->attn.bo, D, e->h, e->x);
+  plm_op_LayerNorm(be, e->x, e->x, R, D, w->ln1.g.buf, w->ln1.b.buf, e->eps);
+  plm_block_Ffn(be, e->x, R, D, e->F, &w->ffn, e->act, e->ff, e->h, e->x);
+  plm_op_LayerNorm(be, e->x, e->x, R, D, w->ln2.g.buf, w->ln2.b.buf, e->eps);
 }
 
 /* B proteins packed by rows (ids: protein b's T[b] tokens after the ones before it) as one forward
@@ -469,46 +389,33 @@ bert_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_reques
 {
   bert_model  *e  = m->priv;
   plm_backend *be = m->be;
-  int          nla = req->attn_layers ? plm_lmout_CountFlags(req->attn_layers, e->nl) : 0;
-  int          nha = plm_lmout_CountFlags(req->attn_heads, e->H);
-  int          li = 0, R = 0, Tmax = 0, *off = NULL, status;
+  plm_pack     pk = { 0 };
+  int          nla = 0, status;
 
-  if (req->logits && !m->has_lmhead)
-    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no MLM head: logits are unavailable", m->ck->path);
-  if (req->contacts)
-    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: %s models have no contact head (fit one with lrfit)", m->ck->path, m->arch);
-  if ((off = malloc(sizeof *off * (size_t)B)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  for (int b = 0; b < B; b++) {
-    off[b] = R;
-    R += T[b];
-    if (T[b] > Tmax) Tmax = T[b];
-  }
-  if (Tmax > e->P) { free(off); PLM_XFAIL(PLM_ELIMIT, errbuf, "%d tokens exceed the model's %d positions", Tmax, e->P); }
-  if ((status = reserve_workspace(be, e, R, Tmax, errbuf)) != PLM_OK) { free(off); return status; }
-  for (int b = 0; b < B && nla > 0 && nha > 0; b++) {
-    int64_t shape[4] = { nla, nha, T[b], T[b] };
-    PLM_XCHECK(plm_tensor_Create("attentions", req->attn_dtype, 4, shape, &outs[b].attentions, errbuf));
-  }
+  PLM_XCHECK(plm_model_Begin(m, req, B, T, outs, "its MLM head", &pk, &nla, errbuf));
+  if (pk.Tmax > e->P) PLM_XFAIL(PLM_ELIMIT, errbuf, "%d tokens exceed the model's %d positions", pk.Tmax, e->P);
+  PLM_XCHECK(reserve_workspace(be, e, pk.R, pk.Tmax, errbuf));
 
-  embeddings_forward(be, e, ids, B, T, off);
-  for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, off[b], 0, T[b], e->D, req, &outs[b], errbuf));
-  for (int l = 0; l < e->nl; l++) {
+  embeddings_forward(be, e, ids, &pk);
+  for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, pk.off[b], 0, T[b], e->D, req, &outs[b], errbuf));
+  for (int l = 0, li = 0; l < e->nl; l++) {
     const bert_layer *w = &e->group[(int)((int64_t)l * e->ngroups / e->nl)];
-    int               mine = nla > 0 && nha > 0 && req->attn_layers[l];
-    attention_forward(be, e, w, B, T, off, req, outs, mine ? li : -1);
+    bert_sink         sink = { be, req, &pk, outs, e->H, li };
+    int               mine = nla > 0 && req->attn_layers[l];
+    layer_forward(be, e, w, &pk, mine ? &sink : NULL);
     li += mine;
-    ffn_forward(be, e, w, R);
-    for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, off[b], l + 1, T[b], e->D, req, &outs[b], errbuf));
+    for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, pk.off[b], l + 1, T[b], e->D, req, &outs[b], errbuf));
   }
   if (req->logits) {
-    lmhead_forward(be, e, R);
-    for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_LogitsRows(be, e->logits, off[b], T[b], e->V, &outs[b], errbuf));
+    plm_block_LmHead(be, e->x, pk.R, e->D, e->E, &e->dense_w, &e->dense_b, e->act, &e->lnh, e->head_eps,
+                     &e->dec_w, &e->lm_bias, e->V, e->hl, e->logits);
+    for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_LogitsRows(be, e->logits, pk.off[b], T[b], e->V, &outs[b], errbuf));
   }
   PLM_XCHECK(plm_backend_Sync(be, errbuf));
   status = PLM_OK;
 
 ERROR:
-  free(off);
+  plm_pack_Clear(&pk);
   return status;
 }
 
@@ -521,7 +428,6 @@ bert_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, pl
 static int
 bert_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
 {
-  if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
   return bert_run(m, ids, B, T, req, outs, errbuf);
 }
 
@@ -535,16 +441,13 @@ bert_tokenize(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, 
 int
 plm_bert_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbuf)
 {
-  plm_lm            *m = NULL;
-  bert_model        *e = NULL;
-  const bert_layout *lay;
-  int                status;
+  plm_lm           *m = NULL;
+  bert_model       *e;
+  const plm_layout *lay;
+  int               status;
 
-  *ret_m = NULL;
-  if ((m = calloc(1, sizeof *m)) == NULL || (e = calloc(1, sizeof *e)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  m->priv = e;
-  m->ck = ck;
-  m->be = be;
+  PLM_XCHECK(plm_model_New(ck, be, sizeof *e, &m, errbuf));
+  e = m->priv;
   e->ws.be = be;
   m->special_tokens = "cls,sep";
   m->tokenize = bert_tokenize;
@@ -557,10 +460,7 @@ plm_bert_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbu
               ck->path, e->albert ? "albert." : "bert.", e->albert ? "ALBERT" : "BERT");
   PLM_XCHECK(load_weights(m, e, lay, errbuf));
   PLM_XCHECK(read_vocab(m, e, lay, errbuf));
-  m->nlayers = e->nl;
-  m->nheads  = e->H;
-  m->dim     = e->D;
-  m->vocab   = e->V;
+  plm_model_Done(m, e->nl, e->H, e->D, e->V);
   *ret_m = m;
   return PLM_OK;
 
@@ -581,14 +481,17 @@ static const char *const protbert_vocab[] = {
 #define RANDOM_V    (int)(sizeof protbert_vocab / sizeof protbert_vocab[0])
 #define RANDOM_P    8192              /* TAPE's position table; ProtBert's has 40000 rows */
 
-/* torch's starting values: N(0, 1/fan_in) weights, N(0, 1) embeddings, LayerNorm gains 1, small biases */
+/* torch's starting values: N(0, 1/fan_in) weights, N(0, 1) embeddings, LayerNorm gains 1, small
+ * biases; HF ties the decoder to the word embedding (the table's first tensor) */
 static void
-init_param(const char *key, plm_tensor *t, uint64_t *rng)
+init_param(const void *model, const plm_param *p, plm_tensor *t, plm_tensor *const *made, int n, uint64_t *rng)
 {
-  float  *x = t->data;
-  int64_t n = plm_tensor_Numel(t), cols = t->shape[t->rank - 1];
-  int     gain = strstr(key, "LayerNorm.weight") != NULL, embed = t->rank == 2 && strstr(key, "embeddings") != NULL;
-  for (int64_t i = 0; i < n; i++)
+  const char *key = t->name;
+  float      *x = t->data;
+  int64_t     cnt = plm_tensor_Numel(t), cols = t->shape[t->rank - 1];
+  int         gain = strstr(key, "LayerNorm.weight") != NULL, embed = t->rank == 2 && strstr(key, "embeddings") != NULL;
+  if (p->init == INIT_TIED) { memcpy(x, made[0]->data, plm_tensor_Nbytes(made[0])); return; }
+  for (int64_t i = 0; i < cnt; i++)
     x[i] = gain  ? 1.0f
          : embed ? (float)plm_rng_Normal(rng)
          : t->rank == 2 ? (float)(plm_rng_Normal(rng) / sqrt((double)cols))
@@ -620,36 +523,18 @@ write_random_text(const char *dir, const bert_model *e, char *errbuf)
 int
 plm_bert_WriteRandom(const char *dir, int nl, int D, int H, uint64_t seed, char *errbuf)
 {
-  const bert_layout *lay = &bert_layouts[1];      /* HuggingFace BertForMaskedLM */
-  bert_model         e = { .nl = nl, .D = D, .H = H, .F = 4 * D, .V = RANDOM_V, .P = RANDOM_P, .NT = 2, .E = D };
-  plm_tensor       **t = NULL;
-  char               path[4096], key[320];
-  int                n = 0, cap = BERT_NPARAMS * (nl > 0 ? nl : 1), status;
-  uint64_t           rng = seed;
+  bert_model e = { .nl = nl, .D = D, .H = H, .F = 4 * D, .V = RANDOM_V, .P = RANDOM_P, .NT = 2, .E = D, .has_lmhead = 1 };
+  char       path[4096];
+  int        status;
 
   if (nl < 1 || nl > PLM_LM_MAXLAYERS || D < 1 || H < 1 || D % H)
     PLM_XFAIL(PLM_EINVAL, errbuf, "no BERT shape with %d layers, width %d, %d heads (heads must divide the width)", nl, D, H);
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) PLM_XFAIL(PLM_EIO, errbuf, "%s: %s", dir, strerror(errno));
-  if ((t = calloc((size_t)cap, sizeof *t)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  for (int i = 0; i < BERT_NPARAMS; i++) {
-    const bert_param *p = &bert_params[i];
-    for (int l = 0; l < (p->per_layer ? nl : 1); l++) {
-      int64_t shape[2];
-      if (!param_key(lay, p, l, key, sizeof key)) continue;
-      for (int d = 0; d < p->rank; d++) shape[d] = dim_size(&e, p->dim[d]);
-      PLM_XCHECK(plm_tensor_Create(key, PLM_F32, p->rank, shape, &t[n], errbuf));
-      if (p->need == OPT_TIED) memcpy(t[n]->data, t[0]->data, plm_tensor_Nbytes(t[0]));   /* HF ties the decoder */
-      else init_param(key, t[n], &rng);
-      n++;
-    }
-  }
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
-  PLM_XCHECK(plm_stwrite_File(path, t, n, errbuf));
+  PLM_XCHECK(plm_params_WriteRandom(&bert_table, &bert_layouts[1], &e, nl, init_param, seed, path, errbuf));   /* HF BertForMaskedLM */
   PLM_XCHECK(write_random_text(dir, &e, errbuf));
-  status = PLM_OK;
+  return PLM_OK;
 
 ERROR:
-  for (int i = 0; i < n; i++) plm_tensor_Destroy(t[i]);
-  free(t);
   return status;
 }

@@ -18,7 +18,7 @@
  * biases of two query projections.
  *
  *   plm_xlnet_Recognize() / plm_xlnet_Create()
- *   xlnet_forward() and the per-layer functions it calls
+ *   xlnet_forward() and the relative attention it calls; the rest are blocks of blocks.h
  */
 #include <math.h>
 #include <stddef.h>
@@ -33,28 +33,29 @@
 #include "lmout.h"
 #include "vocab.h"
 #include "weights.h"
+#include "blocks.h"
 #include "xlnet.h"
 
 typedef struct xlnet_layer {
-  plm_w wq, wk, wv, wr;          /* transposed: [n_head * d_head, d_model] */
-  plm_w r_w, r_r;                /* [n_head * d_head] */
-  plm_w wo;                      /* [d_model, n_head * d_head], as stored */
-  plm_w ln1_g, ln1_b;            /* rel_attn.layer_norm */
-  plm_w w1, b1, w2, b2;          /* ff.layer_1, ff.layer_2 */
-  plm_w ln2_g, ln2_b;            /* ff.layer_norm */
+  plm_w     wq, wk, wv, wr;               /* transposed: [n_head * d_head, d_model] */
+  plm_w     r_w, r_r;                     /* [n_head * d_head] */
+  plm_w     wo;                           /* [d_model, n_head * d_head], as stored */
+  plm_ln_w  ln1;                          /* rel_attn.layer_norm */
+  plm_ffn_w ffn;                          /* ff.layer_1, ff.layer_2 */
+  plm_ln_w  ln2;                          /* ff.layer_norm */
 } xlnet_layer;
 
 typedef struct xlnet_model {
-  int          nl, D, H, hd, HD, F, V, clamp;
+  int          nl, D, H, hd, HD, F, V, clamp, has_lmhead;
   float        eps, scaling;
   plm_w        word, lm_w, lm_b;
   xlnet_layer *layer;
   plm_weights  ws;
   plm_vocab   *vocab;
   /* workspace for one protein, regrown when a longer one comes */
-  int          capT;
+  int          capR, capT;
   plm_buf     *x, *h, *qw, *qr, *k, *v, *ctx, *pos, *kr, *att, *bd, *ff, *logits;
-  float       *pos_host;         /* 2T x D */
+  float       *pos_host;                  /* 2T x D */
 } xlnet_model;
 
 /* ---------------------------------------------------------------------------
@@ -62,70 +63,46 @@ typedef struct xlnet_model {
  */
 
 enum { DIM_D = -1, DIM_F = -2, DIM_V = -3, DIM_H = -4, DIM_HD = -5 };
+enum { SEC_BODY, SEC_HEAD };
 
-typedef struct xlnet_param {
-  size_t      off;            /* of the plm_w in xlnet_model, or in xlnet_layer */
-  int         per_layer;
-  const char *key;            /* after the body or head prefix; "%d" is the layer */
-  int         head;           /* part of the LM head */
-  int         flags;          /* plm_weights_Get's: transposed; used only as Linear's W (halves under f16) */
-  int         rank, dim[3];
-} xlnet_param;
-
-#define M(f) offsetof(xlnet_model, f), 0
-#define Y(f) offsetof(xlnet_layer, f), 1
-static const xlnet_param xlnet_params[] = {
-  { M(word),  "word_embedding.weight",            0, 0, 2, { DIM_V, DIM_D } },
-  { Y(wq),    "layer.%d.rel_attn.q",              0, PLM_W_TRANSPOSE | PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(wk),    "layer.%d.rel_attn.k",              0, PLM_W_TRANSPOSE | PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(wv),    "layer.%d.rel_attn.v",              0, PLM_W_TRANSPOSE | PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(wr),    "layer.%d.rel_attn.r",              0, PLM_W_TRANSPOSE | PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(wo),    "layer.%d.rel_attn.o",              0, PLM_W_LINEAR, 3, { DIM_D, DIM_H, DIM_HD } },
-  { Y(r_w),   "layer.%d.rel_attn.r_w_bias",       0, 0, 2, { DIM_H, DIM_HD } },
-  { Y(r_r),   "layer.%d.rel_attn.r_r_bias",       0, 0, 2, { DIM_H, DIM_HD } },
-  { Y(ln1_g), "layer.%d.rel_attn.layer_norm.weight", 0, 0, 1, { DIM_D } },
-  { Y(ln1_b), "layer.%d.rel_attn.layer_norm.bias",   0, 0, 1, { DIM_D } },
-  { Y(w1),    "layer.%d.ff.layer_1.weight",       0, PLM_W_LINEAR, 2, { DIM_F, DIM_D } },
-  { Y(b1),    "layer.%d.ff.layer_1.bias",         0, 0, 1, { DIM_F } },
-  { Y(w2),    "layer.%d.ff.layer_2.weight",       0, PLM_W_LINEAR, 2, { DIM_D, DIM_F } },
-  { Y(b2),    "layer.%d.ff.layer_2.bias",         0, 0, 1, { DIM_D } },
-  { Y(ln2_g), "layer.%d.ff.layer_norm.weight",    0, 0, 1, { DIM_D } },
-  { Y(ln2_b), "layer.%d.ff.layer_norm.bias",      0, 0, 1, { DIM_D } },
-  { M(lm_b),  "bias",                             1, 0, 1, { DIM_V } },   /* tells a head is there */
-  { M(lm_w),  "weight",                           1, 0, 2, { DIM_V, DIM_D } },   /* tied to word: stays float32 */
+#define LIN  PLM_W_LINEAR                 /* read only as Linear's W: halves under f16 weights */
+#define TLIN (PLM_W_TRANSPOSE | PLM_W_LINEAR)
+#define M(f) PLM_PARAM_M(xlnet_model, f)
+#define Y(f) PLM_PARAM_L(xlnet_layer, f)
+static const plm_param xlnet_params[] = {
+  { M(word),   { "word_embedding.weight" },                SEC_BODY, 0, 0,    2, { DIM_V, DIM_D }, 0 },
+  { Y(wq),     { "layer.%d.rel_attn.q" },                  SEC_BODY, 0, TLIN, 3, { DIM_D, DIM_H, DIM_HD }, 0 },
+  { Y(wk),     { "layer.%d.rel_attn.k" },                  SEC_BODY, 0, TLIN, 3, { DIM_D, DIM_H, DIM_HD }, 0 },
+  { Y(wv),     { "layer.%d.rel_attn.v" },                  SEC_BODY, 0, TLIN, 3, { DIM_D, DIM_H, DIM_HD }, 0 },
+  { Y(wr),     { "layer.%d.rel_attn.r" },                  SEC_BODY, 0, TLIN, 3, { DIM_D, DIM_H, DIM_HD }, 0 },
+  { Y(wo),     { "layer.%d.rel_attn.o" },                  SEC_BODY, 0, LIN,  3, { DIM_D, DIM_H, DIM_HD }, 0 },
+  { Y(r_w),    { "layer.%d.rel_attn.r_w_bias" },           SEC_BODY, 0, 0,    2, { DIM_H, DIM_HD }, 0 },
+  { Y(r_r),    { "layer.%d.rel_attn.r_r_bias" },           SEC_BODY, 0, 0,    2, { DIM_H, DIM_HD }, 0 },
+  { Y(ln1.g),  { "layer.%d.rel_attn.layer_norm.weight" },  SEC_BODY, 0, 0,    1, { DIM_D }, 0 },
+  { Y(ln1.b),  { "layer.%d.rel_attn.layer_norm.bias" },    SEC_BODY, 0, 0,    1, { DIM_D }, 0 },
+  { Y(ffn.w1), { "layer.%d.ff.layer_1.weight" },           SEC_BODY, 0, LIN,  2, { DIM_F, DIM_D }, 0 },
+  { Y(ffn.b1), { "layer.%d.ff.layer_1.bias" },             SEC_BODY, 0, 0,    1, { DIM_F }, 0 },
+  { Y(ffn.w2), { "layer.%d.ff.layer_2.weight" },           SEC_BODY, 0, LIN,  2, { DIM_D, DIM_F }, 0 },
+  { Y(ffn.b2), { "layer.%d.ff.layer_2.bias" },             SEC_BODY, 0, 0,    1, { DIM_D }, 0 },
+  { Y(ln2.g),  { "layer.%d.ff.layer_norm.weight" },        SEC_BODY, 0, 0,    1, { DIM_D }, 0 },
+  { Y(ln2.b),  { "layer.%d.ff.layer_norm.bias" },          SEC_BODY, 0, 0,    1, { DIM_D }, 0 },
+  { M(lm_b),   { "bias" },                                 SEC_HEAD, 1, 0,    1, { DIM_V }, 0 },   /* tells a head is there */
+  { M(lm_w),   { "weight" },                               SEC_HEAD, 1, 0,    2, { DIM_V, DIM_D }, 0 },   /* tied to word: stays float32 */
 };
 #undef M
 #undef Y
-#define XLNET_NPARAMS (int)(sizeof xlnet_params / sizeof xlnet_params[0])
+#undef LIN
+#undef TLIN
 
-typedef struct xlnet_layout { const char *what; const char *body, *head; } xlnet_layout;
-static const xlnet_layout xlnet_layouts[] = {
-  { "HuggingFace XLNetLMHeadModel", "transformer.", "lm_loss." },
-  { "HuggingFace XLNetModel",       "",             "lm_loss." },
+static const plm_layout xlnet_layouts[] = {
+  { "HuggingFace XLNetLMHeadModel", 0, { "transformer.", "lm_loss." } },
+  { "HuggingFace XLNetModel",       0, { "",             "lm_loss." } },
 };
 
-static void
-param_key(const xlnet_layout *lay, const xlnet_param *p, int layer, char *key, size_t n)
-{
-  char tail[256];
-  snprintf(tail, sizeof tail, p->key, layer);
-  snprintf(key, n, "%s%s", p->head ? lay->head : lay->body, tail);
-}
-
-static const xlnet_layout *
-find_layout(const plm_checkpoint *ck)
-{
-  char key[320];
-  for (size_t i = 0; i < sizeof xlnet_layouts / sizeof xlnet_layouts[0]; i++) {
-    param_key(&xlnet_layouts[i], &xlnet_params[0], 0, key, sizeof key);
-    if (plm_weights_Has(ck, key)) return &xlnet_layouts[i];
-  }
-  return NULL;
-}
-
 static int64_t
-dim_size(const xlnet_model *e, int d)
+xlnet_dim(const void *model, int d)
 {
+  const xlnet_model *e = model;
   switch (d) {
   case DIM_D:  return e->D;
   case DIM_F:  return e->F;
@@ -134,6 +111,23 @@ dim_size(const xlnet_model *e, int d)
   case DIM_HD: return e->hd;
   default:     return d;
   }
+}
+
+/* need 1: part of the LM head */
+static int
+xlnet_wanted(const void *model, const plm_param *p)
+{
+  return !p->need || ((const xlnet_model *)model)->has_lmhead;
+}
+
+static const plm_ptable xlnet_table = { xlnet_params, (int)(sizeof xlnet_params / sizeof xlnet_params[0]), xlnet_dim, xlnet_wanted };
+
+static const plm_layout *
+find_layout(const plm_checkpoint *ck)
+{
+  for (size_t i = 0; i < sizeof xlnet_layouts / sizeof xlnet_layouts[0]; i++)
+    if (plm_param_Has(ck, &xlnet_layouts[i], &xlnet_params[0])) return &xlnet_layouts[i];
+  return NULL;
 }
 
 /* ---------------------------------------------------------------------------
@@ -197,66 +191,61 @@ ERROR:
 }
 
 static int
-load_weights(plm_lm *m, xlnet_model *e, const xlnet_layout *lay, char *errbuf)
+load_weights(plm_lm *m, xlnet_model *e, const plm_layout *lay, char *errbuf)
 {
-  char key[320];
-  int  status;
+  int status;
 
-  for (int i = 0; i < XLNET_NPARAMS; i++)
-    if (xlnet_params[i].head) { param_key(lay, &xlnet_params[i], 0, key, sizeof key); break; }
-  m->has_lmhead = plm_weights_Has(m->ck, key);
+  m->has_lmhead = e->has_lmhead = plm_param_Has(m->ck, lay, plm_param_Find(&xlnet_table, offsetof(xlnet_model, lm_b)));
   if ((e->layer = calloc((size_t)e->nl, sizeof *e->layer)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  for (int i = 0; i < XLNET_NPARAMS; i++) {
-    const xlnet_param *p = &xlnet_params[i];
-    if (p->head && !m->has_lmhead) continue;
-    for (int l = 0; l < (p->per_layer ? e->nl : 1); l++) {
-      plm_w  *w = (plm_w *)((char *)(p->per_layer ? (void *)&e->layer[l] : (void *)e) + p->off);
-      int64_t shape[3];
-      for (int d = 0; d < p->rank; d++) shape[d] = dim_size(e, p->dim[d]);
-      param_key(lay, p, l, key, sizeof key);
-      PLM_XCHECK(plm_weights_Get(&e->ws, m->ck, key, p->rank, shape, p->flags, w, errbuf));
-    }
-  }
+  PLM_XCHECK(plm_params_Load(&xlnet_table, lay, &e->ws, m->ck, e, e->layer, sizeof *e->layer, e->nl, errbuf));
   return PLM_OK;
 
 ERROR:
   return status;
 }
 
+static int
+scratch_list(xlnet_model *e, plm_scratch *s)
+{
+  size_t D = (size_t)e->D, HD = (size_t)e->HD;
+  int    n = 0;
+  s[n++] = (plm_scratch){ &e->x,      D,                PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->h,      D,                PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->qw,     HD,               PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->qr,     HD,               PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->k,      HD,               PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->v,      HD,               PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->ctx,    HD,               PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->pos,    2 * D,            PLM_PER_TOKEN };
+  s[n++] = (plm_scratch){ &e->kr,     2 * HD,           PLM_PER_TOKEN };
+  s[n++] = (plm_scratch){ &e->att,    (size_t)e->H,     PLM_PER_TOKEN2 };
+  s[n++] = (plm_scratch){ &e->bd,     2 * (size_t)e->H, PLM_PER_TOKEN2 };
+  s[n++] = (plm_scratch){ &e->ff,     (size_t)e->F,     PLM_PER_ROW };
+  s[n++] = (plm_scratch){ &e->logits, (size_t)e->V,     PLM_PER_ROW };
+  return n;
+}
+
 static void
 free_workspace(plm_backend *be, xlnet_model *e)
 {
-  plm_buf **bufs[] = { &e->x, &e->h, &e->qw, &e->qr, &e->k, &e->v, &e->ctx, &e->pos, &e->kr, &e->att, &e->bd, &e->ff, &e->logits };
-  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) { plm_buf_Destroy(be, *bufs[i]); *bufs[i] = NULL; }
+  plm_scratch s[16];
+  plm_scratch_Free(be, s, scratch_list(e, s), &e->capR, &e->capT);
   free(e->pos_host); e->pos_host = NULL;
-  e->capT = 0;
 }
 
-/* buffers for proteins of up to T tokens; grown in steps so a run of similar lengths reallocates rarely */
+/* buffers for proteins of up to T tokens */
 static int
 reserve_workspace(plm_backend *be, xlnet_model *e, int T, char *errbuf)
 {
-  size_t cT;
-  int    status;
+  plm_scratch s[16];
+  int         grown, status;
 
-  if (T <= e->capT) return PLM_OK;
-  free_workspace(be, e);
-  cT = (size_t)(T + 63) / 64 * 64;
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->x, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->D, &e->h, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->HD, &e->qw, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->HD, &e->qr, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->HD, &e->k, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->HD, &e->v, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->HD, &e->ctx, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, 2 * cT * e->D, &e->pos, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, 2 * cT * e->HD, &e->kr, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * cT * e->H, &e->att, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, 2 * cT * cT * e->H, &e->bd, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->F, &e->ff, errbuf));
-  PLM_XCHECK(plm_buf_Create(be, cT * e->V, &e->logits, errbuf));
-  if ((e->pos_host = malloc(sizeof *e->pos_host * 2 * cT * (size_t)e->D)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  e->capT = (int)cT;
+  PLM_XCHECK(plm_scratch_Reserve(be, s, scratch_list(e, s), T, T, &e->capR, &e->capT, &grown, errbuf));
+  if (grown) {
+    free(e->pos_host);
+    if ((e->pos_host = malloc(sizeof *e->pos_host * 2 * (size_t)e->capT * (size_t)e->D)) == NULL)
+      PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  }
   return PLM_OK;
 
 ERROR:
@@ -301,7 +290,7 @@ positions_forward(plm_backend *be, xlnet_model *e, int T)
   plm_buf_Write(be, e->pos, 0, e->pos_host, (size_t)2 * T * e->D);
 }
 
-/* relative attention block: x [T, D] = LN(x + o(softmax(scores) v)); qw, qr, k, v [T, HD], kr [2T, HD];
+/* relative attention block: x [T, D] = LN(x + o(softmax(scores) v)) (the output block of blocks.h); qw, qr, k, v [T, HD], kr [2T, HD];
  * bd [H, T, 2T] holds the position term against every distance before the shift; the probabilities
  * stay in att [H, T, T] */
 static void
@@ -330,20 +319,8 @@ attention_forward(plm_backend *be, xlnet_model *e, const xlnet_layer *w, int T)
                                .A = e->att, .lda = T, .strideA = TT,
                                .B = e->v, .ldb = HD, .strideB = (size_t)hd,
                                .C = e->ctx, .ldc = HD, .strideC = (size_t)hd });
-  plm_op_Linear(be, e->ctx, T, HD, w->wo.buf, NULL, D, e->h);
-  plm_op_Add(be, e->h, 0, e->x, 0, (size_t)T * D);
-  plm_op_LayerNorm(be, e->h, e->x, T, D, w->ln1_g.buf, w->ln1_b.buf, e->eps);
-}
-
-/* feed-forward block: x [T, D] = LN(x + W2 gelu_tanh(W1 x)), through ff [T, F] */
-static void
-ffn_forward(plm_backend *be, xlnet_model *e, const xlnet_layer *w, int T)
-{
-  plm_op_Linear(be, e->x, T, e->D, w->w1.buf, w->b1.buf, e->F, e->ff);
-  plm_op_GeluTanh(be, e->ff, (size_t)T * e->F);
-  plm_op_Linear(be, e->ff, T, e->F, w->w2.buf, w->b2.buf, e->D, e->h);
-  plm_op_Add(be, e->h, 0, e->x, 0, (size_t)T * e->D);
-  plm_op_LayerNorm(be, e->h, e->x, T, e->D, w->ln2_g.buf, w->ln2_b.buf, e->eps);
+  plm_block_Output(be, e->ctx, T, HD, &w->wo, NULL, D, e->h, e->x);
+  plm_op_LayerNorm(be, e->x, e->x, T, D, w->ln1.g.buf, w->ln1.b.buf, e->eps);
 }
 
 static int
@@ -351,19 +328,12 @@ xlnet_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, p
 {
   xlnet_model *e  = m->priv;
   plm_backend *be = m->be;
-  int          nla = req->attn_layers ? plm_lmout_CountFlags(req->attn_layers, e->nl) : 0;
-  int          nha = plm_lmout_CountFlags(req->attn_heads, e->H);
-  int          li = 0, status;
+  plm_pack     pk;
+  int          nla, li = 0, status;
 
-  if (req->logits && !m->has_lmhead)
-    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s has no LM head (lm_loss.*): logits are unavailable", m->ck->path);
-  if (req->contacts)
-    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: xlnet models have no contact head (fit one with lrfit)", m->ck->path);
+  PLM_XCHECK(plm_model_Begin(m, req, 1, &T, out, "lm_loss.*", &pk, &nla, errbuf));
+  plm_pack_Clear(&pk);
   PLM_XCHECK(reserve_workspace(be, e, T, errbuf));
-  if (nla > 0 && nha > 0) {
-    int64_t shape[4] = { nla, nha, T, T };
-    PLM_XCHECK(plm_tensor_Create("attentions", req->attn_dtype, 4, shape, &out->attentions, errbuf));
-  }
 
   plm_op_Embed(be, e->word.buf, ids, T, e->D, -1, 1.0f, 1.0f, e->x);
   PLM_XCHECK(plm_lmout_Repr(be, e->x, 0, T, e->D, req, out, errbuf));
@@ -371,7 +341,8 @@ xlnet_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, p
   for (int l = 0; l < e->nl; l++) {
     attention_forward(be, e, &e->layer[l], T);
     if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, 0, T, req, out->attentions);
-    ffn_forward(be, e, &e->layer[l], T);
+    plm_block_Ffn(be, e->x, T, e->D, e->F, &e->layer[l].ffn, PLM_ACT_GELU_TANH, e->ff, e->h, e->x);
+    plm_op_LayerNorm(be, e->x, e->x, T, e->D, e->layer[l].ln2.g.buf, e->layer[l].ln2.b.buf, e->eps);
     PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
   }
   if (req->logits) {
@@ -395,16 +366,13 @@ xlnet_tokenize(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T,
 int
 plm_xlnet_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbuf)
 {
-  plm_lm             *m = NULL;
-  xlnet_model        *e = NULL;
-  const xlnet_layout *lay;
-  int                 status;
+  plm_lm           *m = NULL;
+  xlnet_model      *e;
+  const plm_layout *lay;
+  int               status;
 
-  *ret_m = NULL;
-  if ((m = calloc(1, sizeof *m)) == NULL || (e = calloc(1, sizeof *e)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
-  m->priv = e;
-  m->ck = ck;
-  m->be = be;
+  PLM_XCHECK(plm_model_New(ck, be, sizeof *e, &m, errbuf));
+  e = m->priv;
   e->ws.be = be;
   m->special_tokens = "sep,cls";
   m->tokenize = xlnet_tokenize;
@@ -415,10 +383,7 @@ plm_xlnet_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errb
     PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: no 'transformer.word_embedding.weight': not an XLNet checkpoint", ck->path);
   PLM_XCHECK(load_weights(m, e, lay, errbuf));
   PLM_XCHECK(read_vocab(m, e, errbuf));
-  m->nlayers = e->nl;
-  m->nheads  = e->H;
-  m->dim     = e->D;
-  m->vocab   = e->V;
+  plm_model_Done(m, e->nl, e->H, e->D, e->V);
   *ret_m = m;
   return PLM_OK;
 
