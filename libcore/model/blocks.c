@@ -314,6 +314,40 @@ plm_block_RotaryTables(plm_backend *be, const plm_pack *pk, int hd, const float 
   plm_buf_Write(be, sin_b, 0, s, (size_t)R * half);
 }
 
+/* sinusoidal positions as fairseq's SinusoidalPositionalEmbedding makes them (ESM-1): table [n, D],
+ * row p = [sin(p f_k), cos(p f_k)] for k < D/2, f_k = exp(-k ln(10000) / (D/2 - 1)), all in float32
+ * as torch computes it; a zero last column for odd D and a zero row at padding_idx. host: n x D */
+void
+plm_block_Sinusoids(plm_backend *be, int n, int D, int padding_idx, float *host, plm_buf *table)
+{
+  int   half = D / 2;
+  float step = (float)-(log(10000.0) / (half > 1 ? half - 1 : 1));
+  for (int p = 0; p < n; p++) {
+    float *row = host + (size_t)p * D;
+    for (int k = 0; k < half; k++) {
+      float a = (float)p * expf((float)k * step);
+      row[k]        = p == padding_idx ? 0.0f : sinf(a);
+      row[half + k] = p == padding_idx ? 0.0f : cosf(a);
+    }
+    if (D % 2) row[D - 1] = 0.0f;
+  }
+  plm_buf_Write(be, table, 0, host, (size_t)n * D);
+}
+
+/* a learned null key (or value): kx [R + B, ld] holds protein b's T[b] rows of k [R, ld] and then
+ * the null row (null [ld]), from row koff[b] = off[b] + b; attention then runs over T + 1 keys */
+void
+plm_block_NullKv(plm_backend *be, const plm_pack *pk, int ld, const plm_buf *k, const plm_buf *null,
+                 plm_buf *kx, int *koff)
+{
+  plm_op_Zero(be, kx, (size_t)(pk->R + pk->B) * ld);
+  for (int b = 0; b < pk->B; b++) {
+    koff[b] = pk->off[b] + b;
+    plm_op_Add(be, kx, (size_t)koff[b] * ld, k, (size_t)pk->off[b] * ld, (size_t)pk->T[b] * ld);
+    plm_op_Add(be, kx, (size_t)(koff[b] + pk->T[b]) * ld, null, 0, (size_t)ld);
+  }
+}
+
 /* projections: q, k, v [R, HD] = x [R, D] W^T + b (W [HD, D]; a NULL bias adds nothing) */
 void
 plm_block_Qkv(plm_backend *be, const plm_buf *x, int R, int D, const plm_attn_w *w, int HD,

@@ -34,6 +34,8 @@
  *   plm_block_Embed()      token rows gathered from a table, ESM's token dropout optional
  *   plm_block_AddPositions()  learned absolute positions added to each protein's rows
  *   plm_block_RotaryTables()  cos/sin tables of each row's position within its protein
+ *   plm_block_Sinusoids()  fairseq's sinusoidal position table (ESM-1)
+ *   plm_block_NullKv()     keys (or values) with a learned null row after each protein's (ESM-1)
  *   plm_block_Qkv()        the three projections q, k, v = x W^T + b
  *   plm_block_Attention()  softmax(alpha q k^T) v per protein and head, in blocks of query rows,
  *                          each block's probabilities handed to a sink while they are there
@@ -146,6 +148,9 @@ void plm_block_Embed(plm_backend *be, const plm_buf *table, const int32_t *ids, 
 void plm_block_AddPositions(plm_backend *be, plm_buf *x, const plm_pack *pk, int D, const plm_buf *pos, int first);
 void plm_block_RotaryTables(plm_backend *be, const plm_pack *pk, int hd, const float *inv_freq, float *host,
                             plm_buf *cos, plm_buf *sin);
+void plm_block_Sinusoids(plm_backend *be, int n, int D, int padding_idx, float *host, plm_buf *table);
+void plm_block_NullKv(plm_backend *be, const plm_pack *pk, int ld, const plm_buf *k, const plm_buf *null,
+                      plm_buf *kx, int *koff);
 void plm_block_Qkv(plm_backend *be, const plm_buf *x, int R, int D, const plm_attn_w *w, int HD,
                    plm_buf *q, plm_buf *k, plm_buf *v);
 

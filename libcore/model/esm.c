@@ -45,11 +45,15 @@ typedef struct esm_layer {
   plm_ln_w   ln2;                         /* final_layer_norm */
   plm_ffn_w  ffn;                         /* fc1, fc2 */
   plm_w      inv_freq;                    /* rotary buffer; computed when absent */
+  plm_w      bias_k, bias_v;              /* ESM-1: the learned null key and value [1, 1, D] */
 } esm_layer;
 
 typedef struct esm_model {
   int         nl, D, H, hd, F, V, P;      /* P: rows of the learned position table */
   int         rotary, ln_before, token_dropout;
+  int         esm1;                       /* ESM-1 (protein_bert_base): sinusoidal positions scaled embeddings,
+                                             null key/value, no final LayerNorm, untied output, BOS only */
+  int         eos;                        /* tokens after the residues: 1 (EOS), ESM-1 0 */
   int         fairesm_1b;                 /* loaded as fair-esm's v1 loader would: arch roberta_large */
   int         has_lmhead, has_contacts;   /* the optional parts the file has (or a random model gets) */
   float       eps, scaling;
@@ -58,6 +62,7 @@ typedef struct esm_model {
   plm_w       lm_dense_w, lm_dense_b, lm_w, lm_b;
   plm_ln_w    lm_ln;
   plm_w       reg_w, reg_b;
+  plm_w       out_w, out_b;               /* ESM-1's embed_out, embed_out_bias */
   esm_layer  *layer;
   plm_weights ws;
   float      *inv_freq;                   /* hd/2 rotary frequencies (host) */
@@ -66,8 +71,13 @@ typedef struct esm_model {
   int         capR, capT;
   size_t      capAtt, capAcc;             /* floats in att; L x L capacity of acc */
   plm_buf    *x, *h, *q, *k, *v, *ctx, *ff, *cos, *sin, *logits, *cu, *cv;
-  plm_buf    *att, *acc;                  /* regrown on their own (plm_scratch_Regrow) */
+  plm_buf    *kx, *vx, *spos;             /* ESM-1: keys and values with each protein's null row; sinusoids */
+  plm_buf    *att, *acc, *att2;           /* regrown on their own (plm_scratch_Regrow); att2: maps without
+                                             the null column */
+  size_t      capAtt2;
   float      *rope;                       /* host: cos then sin, R x hd/2 each */
+  float      *spos_host;                  /* host: sinusoid table, capT x D */
+  int        *koff;                       /* ESM-1: each protein's first key row in kx, vx */
   uint8_t    *drop;                       /* host: inline <eos> among each protein's residues, R flags */
 } esm_model;
 
@@ -76,7 +86,8 @@ typedef struct esm_model {
  */
 
 enum esm_section { SEC_BODY, SEC_LMHEAD, SEC_CONTACT };
-enum esm_need    { NEED_ALWAYS, NEED_ABSOLUTE, NEED_LNBEFORE, NEED_LMHEAD, NEED_CONTACT, NEED_ROTARY };
+enum esm_need    { NEED_ALWAYS, NEED_ABSOLUTE, NEED_LNBEFORE, NEED_LNAFTER, NEED_LMHEAD, NEED_CONTACT, NEED_ROTARY,
+                   NEED_NULLKV, NEED_OUT };
 /* symbolic sizes in shapes; positive numbers are literal */
 enum { DIM_D = -1, DIM_F = -2, DIM_V = -3, DIM_P = -4, DIM_HALF = -5, DIM_LH = -6 };
 
@@ -132,10 +143,15 @@ static const plm_param esm_params[] = {
                        "encoder.layer.%d.output.dense.weight" },                       SEC_BODY,    NEED_ALWAYS,   LIN, 2, { DIM_D, DIM_F }, INIT_WEIGHT },
   { Y(ffn.b2),       { "layers.%d.fc2.bias",
                        "encoder.layer.%d.output.dense.bias" },                         SEC_BODY,    NEED_ALWAYS,   0,   1, { DIM_D },        INIT_BIAS },
+  { Y(bias_k),       { "layers.%d.self_attn.bias_k", NULL },                          SEC_BODY,    NEED_NULLKV,   0,   3, { 1, 1, DIM_D },  INIT_BIAS },
+  { Y(bias_v),       { "layers.%d.self_attn.bias_v", NULL },                          SEC_BODY,    NEED_NULLKV,   0,   3, { 1, 1, DIM_D },  INIT_BIAS },
   { M(lna.g),        { "emb_layer_norm_after.weight",
-                       "encoder.emb_layer_norm_after.weight" },                        SEC_BODY,    NEED_ALWAYS,   0,   1, { DIM_D },        INIT_GAIN },
+                       "encoder.emb_layer_norm_after.weight" },                        SEC_BODY,    NEED_LNAFTER,  0,   1, { DIM_D },        INIT_GAIN },
   { M(lna.b),        { "emb_layer_norm_after.bias",
-                       "encoder.emb_layer_norm_after.bias" },                          SEC_BODY,    NEED_ALWAYS,   0,   1, { DIM_D },        INIT_BIAS },
+                       "encoder.emb_layer_norm_after.bias" },                          SEC_BODY,    NEED_LNAFTER,  0,   1, { DIM_D },        INIT_BIAS },
+  /* ESM-1's untied output layer; embed_out_bias is there when args.final_bias */
+  { M(out_w),        { "embed_out", NULL },                                           SEC_LMHEAD,  NEED_OUT,      LIN, 2, { DIM_V, DIM_D }, INIT_WEIGHT },
+  { M(out_b),        { "embed_out_bias", NULL },                                      SEC_LMHEAD,  NEED_OUT,      OPT, 1, { DIM_V },        INIT_BIAS },
   { M(lm_dense_w),   { "lm_head.dense.weight",
                        "lm_head.dense.weight" },                                       SEC_LMHEAD,  NEED_LMHEAD,   LIN, 2, { DIM_D, DIM_D }, INIT_WEIGHT },
   { M(lm_dense_b),   { "lm_head.dense.bias",
@@ -162,6 +178,7 @@ static const plm_param esm_params[] = {
 /* where each section's keys start, per file layout; the first whose embedding key exists wins */
 static const plm_layout esm_layouts[] = {
   { "fair-esm",                    0, { "encoder.sentence_encoder.", "encoder.", "" } },
+  { "fair-esm ESM-1",              0, { "decoder.", "decoder.", "" } },
   { "fair-esm (upgraded keys)",    0, { "", "", "" } },
   { "HuggingFace EsmForMaskedLM",  1, { "esm.", "", "esm." } },
   { "HuggingFace EsmModel",        1, { "", "", "" } },
@@ -193,9 +210,12 @@ esm_wanted(const void *model, const plm_param *p)
   const esm_model *e = model;
   switch (p->need) {
   case NEED_ROTARY:   return e->rotary;
-  case NEED_ABSOLUTE: return !e->rotary;
+  case NEED_ABSOLUTE: return !e->rotary && !e->esm1;
   case NEED_LNBEFORE: return e->ln_before;
-  case NEED_LMHEAD:   return e->has_lmhead;
+  case NEED_LNAFTER:  return !e->esm1;
+  case NEED_NULLKV:   return e->esm1;
+  case NEED_OUT:      return e->has_lmhead && e->esm1;
+  case NEED_LMHEAD:   return e->has_lmhead && !e->esm1;
   case NEED_CONTACT:  return e->has_contacts;
   default:            return 1;
   }
@@ -225,7 +245,8 @@ plm_esm_Recognize(const plm_checkpoint *ck)
 {
   const char *arch = plm_checkpoint_Config(ck, "arch");
   const char *mt   = plm_checkpoint_Config(ck, "model_type");
-  return (arch && (strcmp(arch, "esm2") == 0 || strcmp(arch, "roberta_large") == 0)) || (mt && strcmp(mt, "esm") == 0);
+  return (arch && (strcmp(arch, "esm2") == 0 || strcmp(arch, "roberta_large") == 0 || strcmp(arch, "protein_bert_base") == 0)) ||
+         (mt && strcmp(mt, "esm") == 0);
 }
 
 /* sizes and variant from the configuration; ln_before of ESM-1b from the weights, as fair-esm does */
@@ -239,7 +260,22 @@ read_config(plm_lm *m, esm_model *e, char *errbuf)
 
   e->V = PLM_ESM_NTOK;
   e->eps = 1e-5f;
-  if (arch && strcmp(arch, "esm2") == 0) {                 /* fair-esm ESM-2: cfg['model'] */
+  e->eos = 1;
+  if (arch && strcmp(arch, "protein_bert_base") == 0) {    /* fair-esm ESM-1: legacy args, decoder_ names */
+    m->arch  = "esm1";
+    e->esm1  = 1;
+    e->eos   = 0;
+    e->V     = PLM_ESM1_NTOK;
+    e->eps   = 1e-12f;                                    /* ESM1LayerNorm */
+    PLM_XCHECK(plm_weights_ConfigSize(ck, "decoder_layers", "layers", -1, &e->nl, errbuf));
+    PLM_XCHECK(plm_weights_ConfigSize(ck, "decoder_embed_dim", "embed_dim", -1, &e->D, errbuf));
+    PLM_XCHECK(plm_weights_ConfigSize(ck, "decoder_ffn_embed_dim", "ffn_embed_dim", -1, &e->F, errbuf));
+    PLM_XCHECK(plm_weights_ConfigSize(ck, "decoder_attention_heads", "attention_heads", -1, &e->H, errbuf));
+    /* sinusoids have no end; beyond the trained length a note warns */
+    PLM_XCHECK(plm_weights_ConfigSize(ck, "max_positions", NULL, 1024, &m->trained_tokens, errbuf));
+    if (cfg_bool(ck, "token_dropout", 0))
+      PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: ESM-1 with token_dropout is not supported", ck->path);
+  } else if (arch && strcmp(arch, "esm2") == 0) {                 /* fair-esm ESM-2: cfg['model'] */
     m->arch = "esm2";
     PLM_XCHECK(plm_weights_ConfigSize(ck, "encoder_layers", NULL, -1, &e->nl, errbuf));
     PLM_XCHECK(plm_weights_ConfigSize(ck, "encoder_embed_dim", NULL, -1, &e->D, errbuf));
@@ -292,7 +328,7 @@ read_config(plm_lm *m, esm_model *e, char *errbuf)
     PLM_XFAIL(PLM_ELIMIT, errbuf, "%s: %d layers, more than the %d supported", ck->path, e->nl, PLM_LM_MAXLAYERS);
   e->hd      = e->D / e->H;
   e->scaling = (float)pow(e->hd, -0.5);
-  if (!e->rotary) m->max_tokens = e->P - PLM_ESM_PAD - 1;
+  if (!e->rotary && !e->esm1) m->max_tokens = e->P - PLM_ESM_PAD - 1;
   return PLM_OK;
 
 ERROR:
@@ -337,7 +373,8 @@ load_weights(plm_lm *m, esm_model *e, char *errbuf)
               "'esm.embeddings.word_embeddings.weight'): not an ESM checkpoint", m->ck->path);
   /* an optional part is there when its first tensor is; then all of it must be */
   m->has_contacts = e->has_contacts = plm_param_Has(m->ck, lay, plm_param_Find(&esm_table, offsetof(esm_model, reg_w)));
-  m->has_lmhead   = e->has_lmhead   = plm_param_Has(m->ck, lay, plm_param_Find(&esm_table, offsetof(esm_model, lm_dense_w)));
+  m->has_lmhead   = e->has_lmhead   = plm_param_Has(m->ck, lay, plm_param_Find(&esm_table, e->esm1 ? offsetof(esm_model, out_w)
+                                                                                             : offsetof(esm_model, lm_dense_w)));
   if (e->ln_before < 0) e->ln_before = plm_param_Has(m->ck, lay, plm_param_Find(&esm_table, offsetof(esm_model, lnb.g)));
 
   if ((e->layer = calloc((size_t)e->nl, sizeof *e->layer)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
@@ -378,6 +415,11 @@ scratch_list(esm_model *e, plm_scratch *s)
   s[n++] = (plm_scratch){ &e->sin,    (size_t)e->hd / 2, PLM_PER_ROW };
   s[n++] = (plm_scratch){ &e->cu,     LH,                PLM_PER_TOKEN };
   s[n++] = (plm_scratch){ &e->cv,     LH,                PLM_PER_TOKEN };
+  if (e->esm1) {                          /* R + B <= 2R rows with the null rows */
+    s[n++] = (plm_scratch){ &e->kx,   2 * D,             PLM_PER_ROW };
+    s[n++] = (plm_scratch){ &e->vx,   2 * D,             PLM_PER_ROW };
+    s[n++] = (plm_scratch){ &e->spos, D,                 PLM_PER_TOKEN };
+  }
   return n;
 }
 
@@ -388,12 +430,15 @@ free_workspace(plm_backend *be, esm_model *e)
   plm_scratch_Free(be, s, scratch_list(e, s), &e->capR, &e->capT);
   plm_buf_Destroy(be, e->att); e->att = NULL; e->capAtt = 0;
   plm_buf_Destroy(be, e->acc); e->acc = NULL; e->capAcc = 0;
+  plm_buf_Destroy(be, e->att2); e->att2 = NULL; e->capAtt2 = 0;
   free(e->rope); e->rope = NULL;
   free(e->drop); e->drop = NULL;
+  free(e->spos_host); e->spos_host = NULL;
+  free(e->koff); e->koff = NULL;
 }
 
-/* buffers for R rows of proteins of up to T tokens, natt attention floats and an acc of L x L
- * (L < 0: none; an empty protein still gets one) */
+/* buffers for R rows of proteins of up to T tokens, natt attention floats (ESM-1: and as many
+ * without the null column) and an acc of L x L (L < 0: none; an empty protein still gets one) */
 static int
 reserve_workspace(plm_backend *be, esm_model *e, int R, int T, size_t natt, int L, char *errbuf)
 {
@@ -404,11 +449,18 @@ reserve_workspace(plm_backend *be, esm_model *e, int R, int T, size_t natt, int 
   if (grown) {
     free(e->rope);
     free(e->drop);
+    free(e->spos_host);
+    free(e->koff);
+    e->spos_host = NULL;
+    e->koff = NULL;
     if ((e->rope = malloc(sizeof *e->rope * (size_t)e->capR * (size_t)e->hd)) == NULL ||
-        (e->drop = malloc((size_t)e->capR)) == NULL)
+        (e->drop = malloc((size_t)e->capR)) == NULL ||
+        (e->esm1 && (e->spos_host = malloc(sizeof *e->spos_host * (size_t)e->capT * (size_t)e->D)) == NULL) ||
+        (e->esm1 && (e->koff = malloc(sizeof *e->koff * (size_t)e->capR)) == NULL))
       PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   }
   PLM_XCHECK(plm_scratch_Regrow(be, &e->att, &e->capAtt, natt, errbuf));
+  if (e->esm1) PLM_XCHECK(plm_scratch_Regrow(be, &e->att2, &e->capAtt2, natt, errbuf));
   if (L >= 0) PLM_XCHECK(plm_scratch_Regrow(be, &e->acc, &e->capAcc, (size_t)L * L, errbuf));
   return PLM_OK;
 
@@ -449,9 +501,16 @@ typedef struct esm_sink {
 static void
 esm_maps(void *ctx, int b, int row0, int rows, plm_buf *att)
 {
-  esm_sink *s = ctx;
-  int       T = s->pk->T[b];
-  if (s->maps && s->outs && s->outs[b].attentions)
+  esm_sink  *s = ctx;
+  esm_model *e = (esm_model *)s->e;
+  int        T = s->pk->T[b], want = s->maps && s->outs && s->outs[b].attentions;
+  if (!want && !(s->c && s->c[b].acc)) return;
+  if (e->esm1) {              /* fair-esm drops the null key's column: rows then sum to less than 1 */
+    plm_op_Zero(s->be, e->att2, (size_t)e->H * rows * T);
+    plm_op_AddRows(s->be, e->att2, 0, T, att, 0, T + 1, e->H * rows, T);
+    att = e->att2;
+  }
+  if (want)
     plm_lmout_Attention(s->be, att, s->e->H, s->li, T, row0, rows, s->req, s->outs[b].attentions);
   if (s->c && s->c[b].acc) plm_block_ContactStep(s->be, &s->c[b], s->l, att, T, row0, rows);
 }
@@ -470,8 +529,13 @@ layer_forward(plm_backend *be, esm_model *e, const esm_layer *w, const plm_pack 
     plm_op_Rotary(be, e->q, R, e->H, e->hd, D, e->cos, e->sin);
     plm_op_Rotary(be, e->k, R, e->H, e->hd, D, e->cos, e->sin);
   }
-  plm_block_Attention(be, pk, &(plm_sdpa){ .q = e->q, .k = e->k, .v = e->v, .ctx = e->ctx, .att = e->att,
-                                           .H = e->H, .hd = e->hd, .ld = D, .alpha = 1.0f, .Q = Q,
+  if (e->esm1) {
+    plm_block_NullKv(be, pk, D, e->k, w->bias_k.buf, e->kx, e->koff);
+    plm_block_NullKv(be, pk, D, e->v, w->bias_v.buf, e->vx, e->koff);
+  }
+  plm_block_Attention(be, pk, &(plm_sdpa){ .q = e->q, .k = e->esm1 ? e->kx : e->k, .v = e->esm1 ? e->vx : e->v,
+                                           .ctx = e->ctx, .att = e->att, .H = e->H, .hd = e->hd, .ld = D,
+                                           .alpha = 1.0f, .Q = Q, .koff = e->esm1 ? e->koff : NULL, .kextra = e->esm1,
                                            .sink = sink ? esm_maps : NULL, .sink_ctx = sink });
   plm_block_Output(be, e->ctx, R, D, &w->attn.wo, &w->attn.bo, D, e->h, e->x);
   plm_op_LayerNorm(be, e->x, e->h, R, D, w->ln2.g.buf, w->ln2.b.buf, e->eps);
@@ -479,16 +543,17 @@ layer_forward(plm_backend *be, esm_model *e, const esm_layer *w, const plm_pack 
 }
 
 /* the contact heads of the proteins that want one: the first protein's state in the model's
- * acc/cu/cv, the others' made here; residues 1 .. T-2, inline <eos> among them dropped */
+ * acc/cu/cv, the others' made here; residues 1 .. T-2 (ESM-1: T-1), inline <eos> among them dropped
+ * where an EOS ends the protein (fair-esm's append_eos) */
 static int
 contacts_begin(plm_backend *be, esm_model *e, const plm_pack *pk, const int32_t *ids, plm_contact *c, char *errbuf)
 {
   int status;
 
   for (int b = 0; b < pk->B; b++) {
-    int      T = pk->T[b], L = T - 2, dropping = 0;
+    int      T = pk->T[b], L = T - 1 - e->eos, dropping = 0;
     uint8_t *drop = e->drop + pk->off[b];
-    for (int i = 0; i < L; i++) dropping |= (drop[i] = ids[pk->off[b] + i + 1] == PLM_ESM_EOS);
+    for (int i = 0; e->eos && i < L; i++) dropping |= (drop[i] = ids[pk->off[b] + i + 1] == PLM_ESM_EOS);
     c[b] = (plm_contact){ .first = 1, .L = L, .nl = e->nl, .H = e->H, .drop = dropping ? drop : NULL,
                           .w = e->reg_w.host, .bias = e->reg_b.host[0] };
     if (b == 0) { c[b].acc = e->acc; c[b].cu = e->cu; c[b].cv = e->cv; }
@@ -531,16 +596,17 @@ esm_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request
   int         *Q = NULL, nla = 0, status;
   size_t       natt = 0;
 
-  PLM_XCHECK(plm_model_Begin(m, req, B, T, outs, "lm_head.*", &pk, &nla, errbuf));
+  PLM_XCHECK(plm_model_Begin(m, req, B, T, outs, e->esm1 ? "embed_out" : "lm_head.*", &pk, &nla, errbuf));
   sink.pk = &pk;
   if ((Q = malloc(sizeof *Q * (size_t)B)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (int b = 0; b < B; b++) {
     size_t n;
-    Q[b] = plm_block_QueryRows(be, e->H, T[b], req->attn_bytes);
-    if ((n = (size_t)e->H * Q[b] * T[b]) > natt) natt = n;
+    Q[b] = plm_block_QueryRows(be, e->H, T[b] + e->esm1, req->attn_bytes);
+    if ((n = (size_t)e->H * Q[b] * (T[b] + e->esm1)) > natt) natt = n;
   }
-  /* rows for all B proteins; att for the largest H x Q x T of the batch; acc for the first protein */
-  PLM_XCHECK(reserve_workspace(be, e, pk.R, pk.R, natt, req->contacts && outs ? T[0] - 2 : -1, errbuf));
+  /* rows for all B proteins (and ESM-1's sinusoids for the longest); att for the largest H x Q x T
+   * of the batch; acc for the first protein */
+  PLM_XCHECK(reserve_workspace(be, e, pk.R, pk.R + PLM_ESM_PAD + 1, natt, req->contacts && outs ? T[0] - 1 - e->eos : -1, errbuf));
   if (req->contacts && outs) {
     if ((c = calloc((size_t)B, sizeof *c)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
     PLM_XCHECK(contacts_begin(be, e, &pk, ids, c, errbuf));
@@ -549,7 +615,12 @@ esm_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request
 
   if (e->rotary) plm_block_RotaryTables(be, &pk, e->hd, e->inv_freq, e->rope, e->cos, e->sin);
   plm_block_Embed(be, e->embed.buf, ids, &pk, e->D, e->token_dropout ? PLM_ESM_MASK : -1, e->h, e->x);
-  if (!e->rotary) plm_block_AddPositions(be, e->x, &pk, e->D, e->pos.buf, PLM_ESM_PAD + 1);
+  if (e->esm1) {              /* x = sqrt(D) embed + sinusoids of positions t + padding_idx + 1 */
+    plm_op_Scale(be, e->x, (size_t)pk.R * e->D, sqrtf((float)e->D));
+    plm_block_Sinusoids(be, pk.Tmax + PLM_ESM_PAD + 1, e->D, PLM_ESM_PAD, e->spos_host, e->spos);
+    plm_block_AddPositions(be, e->x, &pk, e->D, e->spos, PLM_ESM_PAD + 1);
+  } else if (!e->rotary)
+    plm_block_AddPositions(be, e->x, &pk, e->D, e->pos.buf, PLM_ESM_PAD + 1);
   if (e->ln_before) plm_op_LayerNorm(be, e->x, e->x, pk.R, e->D, e->lnb.g.buf, e->lnb.b.buf, e->eps);
   for (int b = 0; b < B && outs; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, pk.off[b], 0, T[b], e->D, req, &outs[b], errbuf));
   for (int b = 0; c && b < B; b++) plm_block_ContactStart(be, &c[b]);
@@ -562,17 +633,20 @@ esm_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request
     if (l < e->nl - 1)
       for (int b = 0; b < B && outs; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, pk.off[b], l + 1, T[b], e->D, req, &outs[b], errbuf));
   }
-  plm_op_LayerNorm(be, e->x, e->x, pk.R, e->D, e->lna.g.buf, e->lna.b.buf, e->eps);
+  if (!e->esm1) plm_op_LayerNorm(be, e->x, e->x, pk.R, e->D, e->lna.g.buf, e->lna.b.buf, e->eps);
   for (int b = 0; b < B && outs; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, pk.off[b], e->nl, T[b], e->D, req, &outs[b], errbuf));
 
-  if (req->logits) {
+  if (req->logits && e->esm1)    /* ESM-1: logits = x embed_out^T + embed_out_bias */
+    plm_op_Linear(be, e->x, pk.R, e->D, e->out_w.buf, e->out_b.buf, e->V, e->logits);
+  else if (req->logits)
     plm_block_LmHead(be, e->x, pk.R, e->D, e->D, &e->lm_dense_w, &e->lm_dense_b, PLM_ACT_GELU, &e->lm_ln, e->eps,
                      &e->lm_w, &e->lm_b, e->V, e->h, e->logits);
+  if (req->logits) {
     if (merged) PLM_XCHECK(plm_lmout_Logits(be, e->logits, pk.R, e->V, merged, errbuf));
     for (int b = 0; b < B && outs; b++) PLM_XCHECK(plm_lmout_LogitsRows(be, e->logits, pk.off[b], T[b], e->V, &outs[b], errbuf));
   }
   for (int b = 0; c && b < B; b++) {
-    int64_t shape[2] = { T[b] - 2, T[b] - 2 };
+    int64_t shape[2] = { T[b] - 1 - e->eos, T[b] - 1 - e->eos };
     PLM_XCHECK(plm_tensor_Create("contacts", PLM_F32, 2, shape, &outs[b].contacts, errbuf));
     plm_block_ContactFinish(be, &c[b], outs[b].contacts->data);
   }
@@ -611,14 +685,19 @@ esm_forward_batch(plm_lm *m, const int32_t *ids, int B, int T, plm_lm_output *ou
   return status;
 }
 
-/* fair-esm's tokenization with BOS and EOS; an inline <pad> would need a padding mask fair-esm
- * only builds for batches, so it is refused */
+/* fair-esm's tokenization with BOS and EOS (ESM-1: BOS only, in its own alphabet); an inline <pad>
+ * would need a padding mask fair-esm only builds for batches, so it is refused */
 static int
 esm_tokenize(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, char *errbuf)
 {
-  int status;
+  const esm_model *e = m->priv;
+  int              status;
 
-  PLM_XCHECK(plm_esm_Tokenize(text, 1, 1, ret_ids, ret_T, errbuf));
+  PLM_XCHECK(plm_esm_Tokenize(text, 1, e->eos, ret_ids, ret_T, errbuf));
+  for (int t = 0; e->esm1 && t < *ret_T; t++) {
+    int32_t *id = &(*ret_ids)[t];
+    *id = *id == PLM_ESM_CLS ? PLM_ESM1_CLS : *id == PLM_ESM_MASK ? PLM_ESM1_MASK : *id;
+  }
   for (int t = 0; t < *ret_T; t++)
     if ((*ret_ids)[t] == PLM_ESM_PAD) {
       free(*ret_ids); *ret_ids = NULL;
@@ -640,13 +719,13 @@ plm_esm_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbuf
   PLM_XCHECK(plm_model_New(ck, be, sizeof *e, &m, errbuf));
   e = m->priv;
   e->ws.be = be;
-  m->special_tokens = "bos,eos";
   m->tokenize = esm_tokenize;
   m->forward  = esm_forward;
   m->forward_batch = esm_forward_batch;
   m->forward_many  = esm_forward_many;
   m->destroy  = esm_destroy;
   PLM_XCHECK(read_config(m, e, errbuf));
+  m->special_tokens = e->eos ? "bos,eos" : "bos";
   PLM_XCHECK(load_weights(m, e, errbuf));
   if (e->rotary) PLM_XCHECK(set_inv_freq(e, errbuf));
   plm_model_Done(m, e->nl, e->H, e->D, e->V);
