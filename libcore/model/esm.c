@@ -178,11 +178,12 @@ static const plm_param esm_params[] = {
 /* where each section's keys start, per file layout; the first whose embedding key exists wins */
 static const plm_layout esm_layouts[] = {
   { "fair-esm",                    0, { "encoder.sentence_encoder.", "encoder.", "" } },
-  { "fair-esm ESM-1",              0, { "decoder.", "decoder.", "" } },
   { "fair-esm (upgraded keys)",    0, { "", "", "" } },
   { "HuggingFace EsmForMaskedLM",  1, { "esm.", "", "esm." } },
   { "HuggingFace EsmModel",        1, { "", "", "" } },
+  { "fair-esm ESM-1",              0, { "decoder.", "decoder.", "" } },
 };
+enum { LAYOUT_HF_MLM = 2 };               /* what plm_esm_WriteRandom writes */
 #define ESM_NLAYOUTS (int)(sizeof esm_layouts / sizeof esm_layouts[0])
 
 static int64_t esm_dim(const void *model, int d);
@@ -789,7 +790,7 @@ plm_esm_WriteRandom(const char *dir, int nl, int D, int H, uint64_t seed, char *
   e.hd = D / H;
   if (mkdir(dir, 0777) != 0 && errno != EEXIST) PLM_XFAIL(PLM_EIO, errbuf, "%s: %s", dir, strerror(errno));
   snprintf(path, sizeof path, "%s/model.safetensors", dir);
-  PLM_XCHECK(plm_params_WriteRandom(&esm_table, &esm_layouts[2], &e, nl, init_param, seed, path, errbuf));   /* HF EsmForMaskedLM */
+  PLM_XCHECK(plm_params_WriteRandom(&esm_table, &esm_layouts[LAYOUT_HF_MLM], &e, nl, init_param, seed, path, errbuf));
   snprintf(path, sizeof path, "%s/config.json", dir);
   PLM_XCHECK(write_config(path, &e, errbuf));
   return PLM_OK;

@@ -4,7 +4,8 @@
  *   broken checkpoints, each refused with one message naming the file and the tensor: a missing
  *   tensor, a mis-shaped tensor, an unknown architecture (crafted from a plm_esm_WriteRandom
  *   model rewritten as safetensors + config.json in a temp dir);
- *   a fair-esm .pt without its contact-regression file: a warning at open, contacts refused;
+ *   a fair-esm .pt without its contact-regression file: a warning at open, contacts refused; an
+ *   ESM-1v file (published without a head) says so instead;
  *   proteins: an invalid residue and an inline <pad> refused naming the position;
  *   long proteins on ESM-1b: refused by default, truncation equal to running the truncated
  *   protein, windows averaging exactly what the single windows give where only one covers;
@@ -135,6 +136,17 @@ missing_regression(plm_backend *be)
   TEST(!m->has_contacts && strstr(m->note, "alone-contact-regression.pt"), "a .pt without its regression file opens with a note: %s", m->note);
   TEST(plm_lm_Run(m, "MKTAYIAK", &(plm_lm_request){ .contacts = 1 }, &(plm_long){ 0 }, &out, eb) == PLM_EUNSUP &&
        strstr(eb, "contact"), "then contacts are refused: %s", eb);
+  plm_lm_Close(m);
+
+  /* ESM-1v (ESM-1b's architecture) is published without a head: its note says so, not that a file is missing */
+  snprintf(src, sizeof src, "%s/fixtures/models/esm1b_t2_tiny_random.pt", test_shared());
+  if (!copy_file(src, tmppath("esm1v_t2_tiny_1.pt"))) { TEST(0, "copy %s", src); return; }
+  if (plm_lm_Open(tmppath("esm1v_t2_tiny_1.pt"), be, &m, eb) != PLM_OK) { TEST(0, "open an ESM-1v file: %s", eb); return; }
+  TEST(!m->has_contacts && strstr(m->note, "by design") && !strstr(m->note, "beside"),
+       "an ESM-1v file opens with no missing-file note: %s", m->note);
+  TEST(plm_lm_Run(m, "MKTAYIAK", &(plm_lm_request){ .logits = 1 }, &(plm_long){ 0 }, &out, eb) == PLM_OK &&
+       out.logits && out.logits->shape[0] == 10, "and runs as ESM-1b (%s)", m->arch);
+  plm_lmout_Clear(&out);
   plm_lm_Close(m);
 }
 
