@@ -18,7 +18,7 @@
  *
  *   plm_esm_Recognize() / plm_esm_Create()
  *   esm_run(): the forward pass of a batch, layer_forward() per layer
- *   plm_esm_WriteRandom()  a random ESM-2 as a HuggingFace folder, from the same table
+ *   plm_esm_WriteRandom() / plm_esm1_WriteRandom()  random ESM-2 / ESM-1 folders, from the same table
  */
 #include <errno.h>
 #include <math.h>
@@ -183,7 +183,7 @@ static const plm_layout esm_layouts[] = {
   { "HuggingFace EsmModel",        1, { "", "", "" } },
   { "fair-esm ESM-1",              0, { "decoder.", "decoder.", "" } },
 };
-enum { LAYOUT_HF_MLM = 2 };               /* what plm_esm_WriteRandom writes */
+enum { LAYOUT_HF_MLM = 2, LAYOUT_ESM1 = 4 };   /* what plm_esm_WriteRandom, plm_esm1_WriteRandom write */
 #define ESM_NLAYOUTS (int)(sizeof esm_layouts / sizeof esm_layouts[0])
 
 static int64_t esm_dim(const void *model, int d);
@@ -762,39 +762,61 @@ init_param(const void *model, const plm_param *p, plm_tensor *t, plm_tensor *con
     }
 }
 
+/* config.json: HuggingFace's for ESM-2; for ESM-1 fair-esm's args (which plmscope reads from a
+ * folder's config.json as it reads them from the legacy .pt) */
 static int
 write_config(const char *path, const esm_model *e, char *errbuf)
 {
   FILE *fp = fopen(path, "w");
   if (!fp) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
-  fprintf(fp, "{\n \"architectures\": [\"EsmForMaskedLM\"],\n \"model_type\": \"esm\",\n"
-              " \"hidden_size\": %d,\n \"num_hidden_layers\": %d,\n \"num_attention_heads\": %d,\n"
-              " \"intermediate_size\": %d,\n \"vocab_size\": %d,\n \"pad_token_id\": %d,\n \"mask_token_id\": %d,\n"
-              " \"position_embedding_type\": \"rotary\",\n \"max_position_embeddings\": 1026,\n"
-              " \"layer_norm_eps\": 1e-05,\n \"token_dropout\": true,\n \"emb_layer_norm_before\": false,\n"
-              " \"hidden_act\": \"gelu\",\n \"torch_dtype\": \"float32\"\n}\n",
-          e->D, e->nl, e->H, e->F, e->V, PLM_ESM_PAD, PLM_ESM_MASK);
+  if (e->esm1)
+    fprintf(fp, "{\n \"arch\": \"protein_bert_base\",\n \"decoder_layers\": %d,\n \"decoder_embed_dim\": %d,\n"
+                " \"decoder_ffn_embed_dim\": %d,\n \"decoder_attention_heads\": %d,\n \"max_positions\": 1024,\n"
+                " \"final_bias\": true\n}\n", e->nl, e->D, e->F, e->H);
+  else
+    fprintf(fp, "{\n \"architectures\": [\"EsmForMaskedLM\"],\n \"model_type\": \"esm\",\n"
+                " \"hidden_size\": %d,\n \"num_hidden_layers\": %d,\n \"num_attention_heads\": %d,\n"
+                " \"intermediate_size\": %d,\n \"vocab_size\": %d,\n \"pad_token_id\": %d,\n \"mask_token_id\": %d,\n"
+                " \"position_embedding_type\": \"rotary\",\n \"max_position_embeddings\": 1026,\n"
+                " \"layer_norm_eps\": 1e-05,\n \"token_dropout\": true,\n \"emb_layer_norm_before\": false,\n"
+                " \"hidden_act\": \"gelu\",\n \"torch_dtype\": \"float32\"\n}\n",
+            e->D, e->nl, e->H, e->F, e->V, PLM_ESM_PAD, PLM_ESM_MASK);
   if (fclose(fp) != 0) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
   return PLM_OK;
+}
+
+/* a random model of e's shape into folder dir: the table's parameters under layout lay, and config.json */
+static int
+write_random(const char *dir, esm_model *e, const plm_layout *lay, uint64_t seed, char *errbuf)
+{
+  char path[4096];
+  int  status;
+
+  if (e->nl < 1 || e->nl > PLM_LM_MAXLAYERS || e->D < 2 || e->H < 1 || e->D % e->H || (e->rotary && (e->D / e->H) % 2))
+    PLM_XFAIL(PLM_EINVAL, errbuf, "no %s shape with %d layers, width %d, %d heads (heads must divide the width into even sizes)",
+              e->esm1 ? "ESM-1" : "ESM-2", e->nl, e->D, e->H);
+  e->hd = e->D / e->H;
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) PLM_XFAIL(PLM_EIO, errbuf, "%s: %s", dir, strerror(errno));
+  snprintf(path, sizeof path, "%s/model.safetensors", dir);
+  PLM_XCHECK(plm_params_WriteRandom(&esm_table, lay, e, e->nl, init_param, seed, path, errbuf));
+  snprintf(path, sizeof path, "%s/config.json", dir);
+  PLM_XCHECK(write_config(path, e, errbuf));
+  return PLM_OK;
+
+ERROR:
+  return status;
 }
 
 int
 plm_esm_WriteRandom(const char *dir, int nl, int D, int H, uint64_t seed, char *errbuf)
 {
   esm_model e = { .nl = nl, .D = D, .H = H, .F = 4 * D, .V = PLM_ESM_NTOK, .rotary = 1, .has_lmhead = 1, .has_contacts = 1 };
-  char      path[4096];
-  int       status;
+  return write_random(dir, &e, &esm_layouts[LAYOUT_HF_MLM], seed, errbuf);
+}
 
-  if (nl < 1 || nl > PLM_LM_MAXLAYERS || D < 2 || H < 1 || D % H || (D / H) % 2)
-    PLM_XFAIL(PLM_EINVAL, errbuf, "no ESM-2 shape with %d layers, width %d, %d heads (heads must divide the width into even sizes)", nl, D, H);
-  e.hd = D / H;
-  if (mkdir(dir, 0777) != 0 && errno != EEXIST) PLM_XFAIL(PLM_EIO, errbuf, "%s: %s", dir, strerror(errno));
-  snprintf(path, sizeof path, "%s/model.safetensors", dir);
-  PLM_XCHECK(plm_params_WriteRandom(&esm_table, &esm_layouts[LAYOUT_HF_MLM], &e, nl, init_param, seed, path, errbuf));
-  snprintf(path, sizeof path, "%s/config.json", dir);
-  PLM_XCHECK(write_config(path, &e, errbuf));
-  return PLM_OK;
-
-ERROR:
-  return status;
+int
+plm_esm1_WriteRandom(const char *dir, int nl, int D, int H, uint64_t seed, char *errbuf)
+{
+  esm_model e = { .nl = nl, .D = D, .H = H, .F = 4 * D, .V = PLM_ESM1_NTOK, .esm1 = 1, .has_lmhead = 1, .has_contacts = 1 };
+  return write_random(dir, &e, &esm_layouts[LAYOUT_ESM1], seed, errbuf);
 }
