@@ -388,6 +388,62 @@ plm_block_Attention(plm_backend *be, const plm_pack *pk, const plm_sdpa *a)
   }
 }
 
+/* relative positions (XLNet): for each protein, pos rows 2 off[b] .. 2 off[b] + 2T - 1 [2T, D], row r
+ * for distance p = T - r (clamped to +-clamp when clamp > 0): [sin(p f_k), cos(p f_k)],
+ * f_k = 1 / 10000^(2k / D), in float32 as torch computes it; host holds 2R x D floats */
+void
+plm_block_RelPositions(plm_backend *be, const plm_pack *pk, int D, int clamp, float *host, plm_buf *pos)
+{
+  int half = D / 2;
+  for (int b = 0; b < pk->B; b++) {
+    int T = pk->T[b];
+    for (int r = 0; r < 2 * T; r++) {
+      float  p = (float)(T - r);
+      float *row = host + ((size_t)2 * pk->off[b] + r) * D;
+      if (clamp > 0) p = fmaxf(-(float)clamp, fminf((float)clamp, p));
+      for (int k = 0; k < half; k++) {
+        float f = 1.0f / powf(10000.0f, (float)(2 * k) / (float)D);
+        float a = p * f;
+        row[k]        = (float)sin((double)a);
+        row[half + k] = (float)cos((double)a);
+      }
+    }
+  }
+  plm_buf_Write(be, pos, 0, host, (size_t)2 * pk->R * D);
+}
+
+/* relative attention (XLNet, transformers' rel_attn_core), per protein b and head h:
+ *   score(i, j) = alpha ((qw_i . k_j) + (qr_i . kr_(T-i+j)))      i, j < T
+ * the position term one product against all 2T position keys into bd [T, 2T], then rel_shift:
+ * row i of the scores gets columns T-i .. 2T-1-i of it, read with a row stride one short of its
+ * width (plm_op_AddRows); ctx = softmax(score) v. att's probabilities go to the sink */
+void
+plm_block_RelAttention(plm_backend *be, const plm_pack *pk, const plm_relattn *a)
+{
+  int H = a->H, hd = a->hd, ld = a->ld;
+
+  for (int b = 0; b < pk->B; b++) {
+    int    T = pk->T[b];
+    size_t TT = (size_t)T * T, o = (size_t)pk->off[b] * ld, po = (size_t)2 * pk->off[b] * ld;
+    plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T, .N = T, .K = hd, .batch = H, .alpha = a->alpha,
+                                 .A = a->qw, .offA = o, .lda = ld, .strideA = (size_t)hd,
+                                 .B = a->k, .offB = o, .ldb = ld, .strideB = (size_t)hd,
+                                 .C = a->att, .ldc = T, .strideC = TT });
+    plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T, .N = 2 * T, .K = hd, .batch = H, .alpha = a->alpha,
+                                 .A = a->qr, .offA = o, .lda = ld, .strideA = (size_t)hd,
+                                 .B = a->kr, .offB = po, .ldb = ld, .strideB = (size_t)hd,
+                                 .C = a->bd, .ldc = 2 * T, .strideC = 2 * TT });
+    for (int h = 0; h < H; h++)           /* rel_shift: score(i, j) += bd(i, T - i + j) */
+      plm_op_AddRows(be, a->att, (size_t)h * TT, T, a->bd, (size_t)h * 2 * TT + (size_t)T, 2 * T - 1, T, T);
+    plm_op_SoftmaxRows(be, a->att, H * T, T);
+    plm_op_Gemm(be, &(plm_gemm){ .M = T, .N = hd, .K = T, .batch = H, .alpha = 1.0f,
+                                 .A = a->att, .lda = T, .strideA = TT,
+                                 .B = a->v, .offB = o, .ldb = ld, .strideB = (size_t)hd,
+                                 .C = a->ctx, .offC = o, .ldc = ld, .strideC = (size_t)hd });
+    if (a->sink) a->sink(a->sink_ctx, b, 0, T, a->att);
+  }
+}
+
 /* output projection and residual: y [R, out] = x [R, in] W^T + b, then res [R, out] += y */
 void
 plm_block_Output(plm_backend *be, const plm_buf *x, int R, int in, const plm_w *W, const plm_w *b, int out,

@@ -39,6 +39,8 @@
  *   plm_block_Qkv()        the three projections q, k, v = x W^T + b
  *   plm_block_Attention()  softmax(alpha q k^T) v per protein and head, in blocks of query rows,
  *                          each block's probabilities handed to a sink while they are there
+ *   plm_block_RelPositions()  XLNet's relative sinusoids, 2T distances per protein
+ *   plm_block_RelAttention()  XLNet's relative attention: content and position scores, rel_shift
  *   plm_block_Output()     the attention's output projection and residual: res += x W^T + b
  *   plm_block_Ffn()        the feed-forward block and residual: res += fc2(act(fc1(x))), act GELU
  *                          (exact or tanh)
@@ -170,6 +172,21 @@ typedef struct plm_sdpa {
 } plm_sdpa;
 
 void plm_block_Attention(plm_backend *be, const plm_pack *pk, const plm_sdpa *a);
+/* XLNet's relative attention over packed proteins (bidirectional, no memory; see blocks.c) */
+typedef struct plm_relattn {
+  const plm_buf *qw, *qr;     /* [R, ld]: q + r_w_bias and q + r_r_bias */
+  const plm_buf *k, *v;       /* [R, ld] */
+  const plm_buf *kr;          /* [2R, ld]: protein b's 2T[b] position keys from row 2 off[b] */
+  plm_buf       *ctx;         /* [R, ld] */
+  plm_buf       *att, *bd;    /* H x T x T and H x T x 2T of the longest protein */
+  int            H, hd, ld;
+  float          alpha;
+  plm_attn_sink  sink;
+  void          *sink_ctx;
+} plm_relattn;
+
+void plm_block_RelPositions(plm_backend *be, const plm_pack *pk, int D, int clamp, float *host, plm_buf *pos);
+void plm_block_RelAttention(plm_backend *be, const plm_pack *pk, const plm_relattn *a);
 void plm_block_Output(plm_backend *be, const plm_buf *x, int R, int in, const plm_w *W, const plm_w *b, int out,
                       plm_buf *y, plm_buf *res);
 void plm_block_Ffn(plm_backend *be, plm_buf *x, int R, int D, int F, const plm_ffn_w *w, int act,

@@ -18,7 +18,8 @@
  * biases of two query projections.
  *
  *   plm_xlnet_Recognize() / plm_xlnet_Create()
- *   xlnet_forward() and the relative attention it calls; the rest are blocks of blocks.h
+ *   xlnet_run(): a batch of proteins packed by rows (forward and forward_many), layer_forward() per
+ *   layer; the relative attention and positions are blocks of blocks.h, as is the rest
  */
 #include <math.h>
 #include <stddef.h>
@@ -52,10 +53,10 @@ typedef struct xlnet_model {
   xlnet_layer *layer;
   plm_weights  ws;
   plm_vocab   *vocab;
-  /* workspace for one protein, regrown when a longer one comes */
+  /* workspace for a batch, regrown when a larger one comes */
   int          capR, capT;
   plm_buf     *x, *h, *qw, *qr, *k, *v, *ctx, *pos, *kr, *att, *bd, *ff, *logits;
-  float       *pos_host;                  /* 2T x D */
+  float       *pos_host;                  /* 2R x D */
 } xlnet_model;
 
 /* ---------------------------------------------------------------------------
@@ -216,8 +217,8 @@ scratch_list(xlnet_model *e, plm_scratch *s)
   s[n++] = (plm_scratch){ &e->k,      HD,               PLM_PER_ROW };
   s[n++] = (plm_scratch){ &e->v,      HD,               PLM_PER_ROW };
   s[n++] = (plm_scratch){ &e->ctx,    HD,               PLM_PER_ROW };
-  s[n++] = (plm_scratch){ &e->pos,    2 * D,            PLM_PER_TOKEN };
-  s[n++] = (plm_scratch){ &e->kr,     2 * HD,           PLM_PER_TOKEN };
+  s[n++] = (plm_scratch){ &e->pos,    2 * D,            PLM_PER_ROW };     /* 2T rows per protein */
+  s[n++] = (plm_scratch){ &e->kr,     2 * HD,           PLM_PER_ROW };
   s[n++] = (plm_scratch){ &e->att,    (size_t)e->H,     PLM_PER_TOKEN2 };
   s[n++] = (plm_scratch){ &e->bd,     2 * (size_t)e->H, PLM_PER_TOKEN2 };
   s[n++] = (plm_scratch){ &e->ff,     (size_t)e->F,     PLM_PER_ROW };
@@ -233,17 +234,17 @@ free_workspace(plm_backend *be, xlnet_model *e)
   free(e->pos_host); e->pos_host = NULL;
 }
 
-/* buffers for proteins of up to T tokens */
+/* buffers for R rows of proteins of up to T tokens */
 static int
-reserve_workspace(plm_backend *be, xlnet_model *e, int T, char *errbuf)
+reserve_workspace(plm_backend *be, xlnet_model *e, int R, int T, char *errbuf)
 {
   plm_scratch s[16];
   int         grown, status;
 
-  PLM_XCHECK(plm_scratch_Reserve(be, s, scratch_list(e, s), T, T, &e->capR, &e->capT, &grown, errbuf));
+  PLM_XCHECK(plm_scratch_Reserve(be, s, scratch_list(e, s), R, T, &e->capR, &e->capT, &grown, errbuf));
   if (grown) {
     free(e->pos_host);
-    if ((e->pos_host = malloc(sizeof *e->pos_host * 2 * (size_t)e->capT * (size_t)e->D)) == NULL)
+    if ((e->pos_host = malloc(sizeof *e->pos_host * 2 * (size_t)e->capR * (size_t)e->D)) == NULL)
       PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   }
   return PLM_OK;
@@ -270,90 +271,87 @@ xlnet_destroy(plm_lm *m)
  * the forward pass, one function per step
  */
 
-/* relative positions: pos [2T, D], row r for distance p = T - r (clamped when configured):
- * [sin(p f_k), cos(p f_k)], f_k = 1 / 10000^(2k / D), in float32 as torch computes it */
+/* who wants one layer's maps: each protein's attentions tensor, slot li */
+typedef struct xlnet_sink {
+  plm_backend *be; const plm_lm_request *req; plm_lm_output *outs; int H, li;
+} xlnet_sink;
+
 static void
-positions_forward(plm_backend *be, xlnet_model *e, int T)
+xlnet_maps(void *ctx, int b, int row0, int rows, plm_buf *att)
 {
-  int half = e->D / 2;
-  for (int r = 0; r < 2 * T; r++) {
-    float  p = (float)(T - r);
-    float *row = e->pos_host + (size_t)r * e->D;
-    if (e->clamp > 0) p = fmaxf(-(float)e->clamp, fminf((float)e->clamp, p));
-    for (int k = 0; k < half; k++) {
-      float f = 1.0f / powf(10000.0f, (float)(2 * k) / (float)e->D);
-      float a = p * f;
-      row[k]        = (float)sin((double)a);
-      row[half + k] = (float)cos((double)a);
-    }
-  }
-  plm_buf_Write(be, e->pos, 0, e->pos_host, (size_t)2 * T * e->D);
+  xlnet_sink *s = ctx;
+  if (s->outs[b].attentions) plm_lmout_Attention(s->be, att, s->H, s->li, rows, row0, rows, s->req, s->outs[b].attentions);
 }
 
-/* relative attention block: x [T, D] = LN(x + o(softmax(scores) v)) (the output block of blocks.h); qw, qr, k, v [T, HD], kr [2T, HD];
- * bd [H, T, 2T] holds the position term against every distance before the shift; the probabilities
- * stay in att [H, T, T] */
+/* one post-LayerNorm layer over all rows: x = LN(x + o(relative attention)), x = LN(x + W2 gelu_tanh(W1 x));
+ * qw, qr, k, v [R, HD], kr [2R, HD]; the attention per protein (plm_block_RelAttention) */
 static void
-attention_forward(plm_backend *be, xlnet_model *e, const xlnet_layer *w, int T)
+layer_forward(plm_backend *be, xlnet_model *e, const xlnet_layer *w, const plm_pack *pk, xlnet_sink *sink)
 {
-  int    D = e->D, H = e->H, hd = e->hd, HD = e->HD;
-  size_t TT = (size_t)T * T;
+  int D = e->D, HD = e->HD, R = pk->R;
 
-  plm_op_Linear(be, e->x, T, D, w->wq.buf, w->r_w.buf, HD, e->qw);
-  plm_op_Linear(be, e->x, T, D, w->wq.buf, w->r_r.buf, HD, e->qr);
-  plm_op_Linear(be, e->x, T, D, w->wk.buf, NULL, HD, e->k);
-  plm_op_Linear(be, e->x, T, D, w->wv.buf, NULL, HD, e->v);
-  plm_op_Linear(be, e->pos, 2 * T, D, w->wr.buf, NULL, HD, e->kr);
-  plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T, .N = T, .K = hd, .batch = H, .alpha = e->scaling,
-                               .A = e->qw, .lda = HD, .strideA = (size_t)hd,
-                               .B = e->k, .ldb = HD, .strideB = (size_t)hd,
-                               .C = e->att, .ldc = T, .strideC = TT });
-  plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = T, .N = 2 * T, .K = hd, .batch = H, .alpha = e->scaling,
-                               .A = e->qr, .lda = HD, .strideA = (size_t)hd,
-                               .B = e->kr, .ldb = HD, .strideB = (size_t)hd,
-                               .C = e->bd, .ldc = 2 * T, .strideC = 2 * TT });
-  for (int h = 0; h < H; h++)             /* rel_shift: score(i, j) += bd(i, T - i + j) */
-    plm_op_AddRows(be, e->att, (size_t)h * TT, T, e->bd, (size_t)h * 2 * TT + (size_t)T, 2 * T - 1, T, T);
-  plm_op_SoftmaxRows(be, e->att, H * T, T);
-  plm_op_Gemm(be, &(plm_gemm){ .M = T, .N = hd, .K = T, .batch = H, .alpha = 1.0f,
-                               .A = e->att, .lda = T, .strideA = TT,
-                               .B = e->v, .ldb = HD, .strideB = (size_t)hd,
-                               .C = e->ctx, .ldc = HD, .strideC = (size_t)hd });
-  plm_block_Output(be, e->ctx, T, HD, &w->wo, NULL, D, e->h, e->x);
-  plm_op_LayerNorm(be, e->x, e->x, T, D, w->ln1.g.buf, w->ln1.b.buf, e->eps);
+  plm_op_Linear(be, e->x, R, D, w->wq.buf, w->r_w.buf, HD, e->qw);
+  plm_op_Linear(be, e->x, R, D, w->wq.buf, w->r_r.buf, HD, e->qr);
+  plm_op_Linear(be, e->x, R, D, w->wk.buf, NULL, HD, e->k);
+  plm_op_Linear(be, e->x, R, D, w->wv.buf, NULL, HD, e->v);
+  plm_op_Linear(be, e->pos, 2 * R, D, w->wr.buf, NULL, HD, e->kr);
+  plm_block_RelAttention(be, pk, &(plm_relattn){ .qw = e->qw, .qr = e->qr, .k = e->k, .v = e->v, .kr = e->kr,
+                                                 .ctx = e->ctx, .att = e->att, .bd = e->bd, .H = e->H, .hd = e->hd,
+                                                 .ld = HD, .alpha = e->scaling,
+                                                 .sink = sink ? xlnet_maps : NULL, .sink_ctx = sink });
+  plm_block_Output(be, e->ctx, R, HD, &w->wo, NULL, D, e->h, e->x);
+  plm_op_LayerNorm(be, e->x, e->x, R, D, w->ln1.g.buf, w->ln1.b.buf, e->eps);
+  plm_block_Ffn(be, e->x, R, D, e->F, &w->ffn, PLM_ACT_GELU_TANH, e->ff, e->h, e->x);
+  plm_op_LayerNorm(be, e->x, e->x, R, D, w->ln2.g.buf, w->ln2.b.buf, e->eps);
+}
+
+/* B proteins packed by rows (ids: protein b's T[b] tokens after the ones before it) as one forward
+ * pass: the position-wise layers over all rows at once, the relative attention per protein, each
+ * with its own 2T[b] distances; outs[b] protein b's */
+static int
+xlnet_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
+{
+  xlnet_model *e  = m->priv;
+  plm_backend *be = m->be;
+  plm_pack     pk = { 0 };
+  int          nla = 0, status;
+
+  PLM_XCHECK(plm_model_Begin(m, req, B, T, outs, "lm_loss.*", &pk, &nla, errbuf));
+  PLM_XCHECK(reserve_workspace(be, e, pk.R, pk.Tmax, errbuf));
+
+  plm_block_Embed(be, e->word.buf, ids, &pk, e->D, -1, e->h, e->x);
+  for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, pk.off[b], 0, T[b], e->D, req, &outs[b], errbuf));
+  plm_block_RelPositions(be, &pk, e->D, e->clamp, e->pos_host, e->pos);
+  for (int l = 0, li = 0; l < e->nl; l++) {
+    xlnet_sink sink = { be, req, outs, e->H, li };
+    int        mine = nla > 0 && req->attn_layers[l];
+    layer_forward(be, e, &e->layer[l], &pk, mine ? &sink : NULL);
+    li += mine;
+    for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_ReprRows(be, e->x, pk.off[b], l + 1, T[b], e->D, req, &outs[b], errbuf));
+  }
+  if (req->logits) {
+    plm_op_Linear(be, e->x, pk.R, e->D, e->lm_w.buf, e->lm_b.buf, e->V, e->logits);
+    for (int b = 0; b < B; b++) PLM_XCHECK(plm_lmout_LogitsRows(be, e->logits, pk.off[b], T[b], e->V, &outs[b], errbuf));
+  }
+  PLM_XCHECK(plm_backend_Sync(be, errbuf));
+  status = PLM_OK;
+
+ERROR:
+  plm_pack_Clear(&pk);
+  return status;
 }
 
 static int
 xlnet_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
 {
-  xlnet_model *e  = m->priv;
-  plm_backend *be = m->be;
-  plm_pack     pk;
-  int          nla, li = 0, status;
+  return xlnet_run(m, ids, 1, &T, req, out, errbuf);
+}
 
-  PLM_XCHECK(plm_model_Begin(m, req, 1, &T, out, "lm_loss.*", &pk, &nla, errbuf));
-  plm_pack_Clear(&pk);
-  PLM_XCHECK(reserve_workspace(be, e, T, errbuf));
-
-  plm_op_Embed(be, e->word.buf, ids, T, e->D, -1, 1.0f, 1.0f, e->x);
-  PLM_XCHECK(plm_lmout_Repr(be, e->x, 0, T, e->D, req, out, errbuf));
-  positions_forward(be, e, T);
-  for (int l = 0; l < e->nl; l++) {
-    attention_forward(be, e, &e->layer[l], T);
-    if (out->attentions && req->attn_layers[l]) plm_lmout_Attention(be, e->att, e->H, li++, T, 0, T, req, out->attentions);
-    plm_block_Ffn(be, e->x, T, e->D, e->F, &e->layer[l].ffn, PLM_ACT_GELU_TANH, e->ff, e->h, e->x);
-    plm_op_LayerNorm(be, e->x, e->x, T, e->D, e->layer[l].ln2.g.buf, e->layer[l].ln2.b.buf, e->eps);
-    PLM_XCHECK(plm_lmout_Repr(be, e->x, l + 1, T, e->D, req, out, errbuf));
-  }
-  if (req->logits) {
-    plm_op_Linear(be, e->x, T, e->D, e->lm_w.buf, e->lm_b.buf, e->V, e->logits);
-    PLM_XCHECK(plm_lmout_Logits(be, e->logits, T, e->V, out, errbuf));
-  }
-  PLM_XCHECK(plm_backend_Sync(be, errbuf));
-  return PLM_OK;
-
-ERROR:
-  return status;
+static int
+xlnet_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs,
+                   char *errbuf)
+{
+  return xlnet_run(m, ids, B, T, req, outs, errbuf);
 }
 
 static int
@@ -377,6 +375,7 @@ plm_xlnet_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errb
   m->special_tokens = "sep,cls";
   m->tokenize = xlnet_tokenize;
   m->forward  = xlnet_forward;
+  m->forward_many = xlnet_forward_many;
   m->destroy  = xlnet_destroy;
   PLM_XCHECK(read_config(m, e, errbuf));
   if ((lay = find_layout(ck)) == NULL)
