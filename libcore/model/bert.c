@@ -16,7 +16,7 @@
  * blocks.h.
  *
  *   plm_bert_Recognize() / plm_bert_Create()
- *   bert_run(): the forward pass of a batch, layer_forward() per layer
+ *   bert_forward_many(): the forward pass of a batch, layer_forward() per layer
  *   plm_bert_WriteRandom()  a random BERT as a HuggingFace folder, from the same table
  */
 #include <errno.h>
@@ -385,7 +385,8 @@ layer_forward(plm_backend *be, bert_model *e, const bert_layer *w, const plm_pac
 /* B proteins packed by rows (ids: protein b's T[b] tokens after the ones before it) as one forward
  * pass: the position-wise layers over all rows at once, attention per protein; outs[b] protein b's */
 static int
-bert_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
+bert_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs,
+                  char *errbuf)
 {
   bert_model  *e  = m->priv;
   plm_backend *be = m->be;
@@ -420,18 +421,6 @@ ERROR:
 }
 
 static int
-bert_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
-{
-  return bert_run(m, ids, 1, &T, req, out, errbuf);
-}
-
-static int
-bert_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
-{
-  return bert_run(m, ids, B, T, req, outs, errbuf);
-}
-
-static int
 bert_tokenize(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, char *errbuf)
 {
   const bert_model *e = m->priv;
@@ -451,7 +440,7 @@ plm_bert_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbu
   e->ws.be = be;
   m->special_tokens = "cls,sep";
   m->tokenize = bert_tokenize;
-  m->forward  = bert_forward;
+  m->forward  = plm_model_ForwardOne;
   m->forward_many = bert_forward_many;
   m->destroy  = bert_destroy;
   PLM_XCHECK(read_config(m, e, errbuf));

@@ -66,6 +66,12 @@ plm_model_Done(plm_lm *m, int nlayers, int nheads, int dim, int vocab)
   m->vocab   = vocab;
 }
 
+int
+plm_model_ForwardOne(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
+{
+  return m->forward_many(m, ids, 1, &T, req, out, errbuf);
+}
+
 /* a run's start: refuse what the model lacks (head_keys names its LM head's tensors; with_contacts:
  * the family publishes contact heads, so a missing one is a missing file), pack the proteins, and
  * create each protein's attentions tensor [nla, nha, T, T] (outs NULL: none); *ret_nla the number of

@@ -13,6 +13,7 @@
  * The model's frame:
  *   plm_model_New()        a plm_lm and its zeroed private model struct, wired to checkpoint and backend
  *   plm_model_Done()       the sizes the model settled on, into the plm_lm (nlayers, nheads, dim, vocab)
+ *   plm_model_ForwardOne() a plm_lm's forward for models whose forward_many does it all: a batch of one
  *   plm_model_Begin()      a run's common start: the request checked against the model's heads, the
  *                          proteins packed (plm_pack), each asked attentions tensor created
  *   plm_pack_Init() / plm_pack_Clear()   row offsets of B proteins
@@ -72,6 +73,8 @@ void plm_pack_Clear(plm_pack *pk);
 
 int  plm_model_New(plm_checkpoint *ck, plm_backend *be, size_t priv_size, plm_lm **ret_m, char *errbuf);
 void plm_model_Done(plm_lm *m, int nlayers, int nheads, int dim, int vocab);
+int  plm_model_ForwardOne(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out,
+                          char *errbuf);
 int  plm_model_Begin(plm_lm *m, const plm_lm_request *req, int B, const int *T, plm_lm_output *outs,
                      const char *nohead, plm_pack *pk, int *ret_nla, char *errbuf);
 

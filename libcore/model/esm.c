@@ -491,7 +491,7 @@ esm_destroy(plm_lm *m)
  * (slot li; NULL outs or maps 0: not this layer) and its contact head (NULL: none) */
 typedef struct esm_sink {
   plm_backend          *be;
-  const esm_model      *e;
+  esm_model            *e;
   const plm_lm_request *req;
   const plm_pack       *pk;
   plm_lm_output        *outs;
@@ -503,7 +503,7 @@ static void
 esm_maps(void *ctx, int b, int row0, int rows, plm_buf *att)
 {
   esm_sink  *s = ctx;
-  esm_model *e = (esm_model *)s->e;
+  esm_model *e = s->e;
   int        T = s->pk->T[b], want = s->maps && s->outs && s->outs[b].attentions;
   if (!want && !(s->c && s->c[b].acc)) return;
   if (e->esm1) {              /* fair-esm drops the null key's column: rows then sum to less than 1 */
@@ -662,12 +662,6 @@ ERROR:
 }
 
 static int
-esm_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
-{
-  return esm_run(m, ids, 1, &T, req, out, NULL, errbuf);
-}
-
-static int
 esm_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
 {
   return esm_run(m, ids, B, T, req, outs, NULL, errbuf);
@@ -721,7 +715,7 @@ plm_esm_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbuf
   e = m->priv;
   e->ws.be = be;
   m->tokenize = esm_tokenize;
-  m->forward  = esm_forward;
+  m->forward  = plm_model_ForwardOne;
   m->forward_batch = esm_forward_batch;
   m->forward_many  = esm_forward_many;
   m->destroy  = esm_destroy;

@@ -18,7 +18,7 @@
  * biases of two query projections.
  *
  *   plm_xlnet_Recognize() / plm_xlnet_Create()
- *   xlnet_run(): a batch of proteins packed by rows (forward and forward_many), layer_forward() per
+ *   xlnet_forward_many(): a batch of proteins packed by rows (forward is a batch of one), layer_forward() per
  *   layer; the relative attention and positions are blocks of blocks.h, as is the rest
  */
 #include <math.h>
@@ -309,7 +309,8 @@ layer_forward(plm_backend *be, xlnet_model *e, const xlnet_layer *w, const plm_p
  * pass: the position-wise layers over all rows at once, the relative attention per protein, each
  * with its own 2T[b] distances; outs[b] protein b's */
 static int
-xlnet_run(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
+xlnet_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs,
+                   char *errbuf)
 {
   xlnet_model *e  = m->priv;
   plm_backend *be = m->be;
@@ -342,19 +343,6 @@ ERROR:
 }
 
 static int
-xlnet_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
-{
-  return xlnet_run(m, ids, 1, &T, req, out, errbuf);
-}
-
-static int
-xlnet_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs,
-                   char *errbuf)
-{
-  return xlnet_run(m, ids, B, T, req, outs, errbuf);
-}
-
-static int
 xlnet_tokenize(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, char *errbuf)
 {
   const xlnet_model *e = m->priv;
@@ -374,7 +362,7 @@ plm_xlnet_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errb
   e->ws.be = be;
   m->special_tokens = "sep,cls";
   m->tokenize = xlnet_tokenize;
-  m->forward  = xlnet_forward;
+  m->forward  = plm_model_ForwardOne;
   m->forward_many = xlnet_forward_many;
   m->destroy  = xlnet_destroy;
   PLM_XCHECK(read_config(m, e, errbuf));
