@@ -1,5 +1,5 @@
 # plmscope: run ./configure first. Files are discovered, not listed:
-#   libcore/*.c formats/*.c  -> libplmscope.so   tools/*.c        -> bin/<tool>
+#   libcore/*/*.c formats/*.c -> libplmscope.so  tools/*.c        -> bin/<tool>
 #   plugins/*.c              -> plugins/<p>.so   tests/unit/test_*.c -> tests/<test>
 #   tests/fuzz/fuzz_*.c      -> fuzz/<target>    (clang + libFuzzer)
 # BUILD=dir puts every output under dir; SANITIZE=1 builds with ASan + UBSan into build-san.
@@ -19,11 +19,16 @@ BUILD    ?= build
 SAN      =
 endif
 CFLAGS   ?= -O2 -g
-XCFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fPIC -I. -Ilibcore -Iformats \
+# libcore's layers, each including only those before it: base (errors, tensors, records, the
+# stream), backend (compute), model (the language models), analysis, app (what tools share).
+# Headers are included by name (-I each folder) and installed flat into include/plmscope.
+CORE_DIRS = libcore/base libcore/backend libcore/model libcore/analysis libcore/app libcore
+INCLUDES = -I. $(addprefix -I,$(CORE_DIRS)) -Iformats
+XCFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -fPIC $(INCLUDES) \
            $(DEP_CFLAGS) $(SAN) $(CFLAGS)
 RPATH    = -Wl,-rpath,'$$ORIGIN/../lib'
 
-LIB_SRC  = $(wildcard libcore/*.c formats/*.c)
+LIB_SRC  = $(wildcard $(addsuffix /*.c,$(CORE_DIRS)) formats/*.c)
 LIB_OBJ  = $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 LIB      = $(BUILD)/lib/libplmscope.so
 TOOLS    = $(patsubst tools/%.c,$(BUILD)/bin/%,$(wildcard tools/*.c))
@@ -31,7 +36,7 @@ PLUGINS  = $(patsubst plugins/%.c,$(BUILD)/lib/plmscope/plugins/%.so,$(wildcard 
 UNITS    = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 FUZZERS  = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 MANPAGES = $(wildcard man/man1/*.1 man/man5/*.5 man/man7/*.7)
-HEADERS  = $(wildcard libcore/*.h formats/*.h) config.h
+HEADERS  = $(wildcard $(addsuffix /*.h,$(CORE_DIRS)) formats/*.h) config.h
 
 .PHONY: all check fuzz bench demo install uninstall clean man ngl deb
 all: $(LIB) $(TOOLS) $(PLUGINS) $(UNITS) man ngl
@@ -67,7 +72,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/test.h tests/golden.h $(LIB) $(HEADERS)
 	$(CC) $(XCFLAGS) -Itests $< -o $@ -L$(BUILD)/lib -lplmscope -Wl,-rpath,'$$ORIGIN/../lib' $(DEP_LIBS)
 
 # fuzz targets link the library sources compiled once with libFuzzer + ASan + UBSan
-FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE -I. -Ilibcore -Iformats $(DEP_CFLAGS)
+FUZZ_FLAGS = -g -O1 -std=c11 -D_GNU_SOURCE $(INCLUDES) $(DEP_CFLAGS)
 FUZZ_OBJ   = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(LIB_SRC))
 $(BUILD)/fuzzobj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)

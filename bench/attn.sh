@@ -1,9 +1,10 @@
 #!/bin/sh
-# attn.sh: attn(1) on random ESM-2 models of the published 8M, 35M and 150M shapes (mkmodel(1)):
+# attn.sh: attn(1) on random ESM-2 models of the published 8M, 35M and 150M shapes and ESM-1 670M (mkmodel(1)):
 # seconds per protein, peak resident memory and achieved GFLOP/s for L = 64 .. 1024 residues,
 # contacts only and all attention maps, for the CPU backend and, when attn --list-devices shows
-# an OpenCL device, the OpenCL backend, beside a plain-PyTorch ESM-2 (bench/esm_torch.py) that
-# first proves itself on the golden outputs of esm2_t3_tiny_random. Both run on 2 threads.
+# an OpenCL device, the OpenCL backend, beside a plain-PyTorch ESM-2 (bench/esm_torch.py) and ESM-1
+# (bench/esm1_torch.py) that first prove themselves on the golden outputs of esm2_t3_tiny_random and
+# esm1_t3_tiny_random. Both run on 2 threads.
 #
 # Columns: model, L, mode; cpu: plmscope's CPU backend (s per protein, peak MB, GFLOP/s);
 # opencl: the OpenCL backend on the device named in the header line (s per protein, peak MB,
@@ -29,7 +30,7 @@ BUILD=${BUILD:-build}
 BIN=$BUILD/bin
 SHARED=${SHARED:-../shared}
 PYTHON=${PYTHON:-python3}
-MODELS=${ATTN_BENCH_MODELS:-"esm2_t6_8M esm2_t12_35M esm2_t30_150M"}
+MODELS=${ATTN_BENCH_MODELS:-"esm2_t6_8M esm2_t12_35M esm2_t30_150M esm1_t34_670M"}
 LENGTHS=${ATTN_BENCH_LENGTHS:-"64 128 256 512 1024"}
 MDIR=$BUILD/bench-models
 mkdir -p "$MDIR" && T=$(mktemp -d) || exit 1
@@ -76,7 +77,17 @@ else
 fi
 
 repeats() { case $1 in 64) echo 10 ;; 128) echo 6 ;; 256) echo 4 ;; 512) echo 2 ;; *) echo 1 ;; esac; }
-shape() { case $1 in esm2_t6_8M) echo "6 320 20" ;; esm2_t12_35M) echo "12 480 20" ;; esm2_t30_150M) echo "30 640 20" ;; esm2_t33_650M) echo "33 1280 20" ;; esac; }
+shape() { case $1 in esm2_t6_8M) echo "6 320 20" ;; esm2_t12_35M) echo "12 480 20" ;; esm2_t30_150M) echo "30 640 20" ;; esm2_t33_650M) echo "33 1280 20" ;;
+                     esm1_t6_43M) echo "6 768 12" ;; esm1_t12_85M) echo "12 768 12" ;; esm1_t34_670M) echo "34 1280 20" ;; esac; }
+# each family's mkmodel --arch and torch baseline; a baseline other than ESM-2's checks itself on first use
+family() { case $1 in esm1_*) echo "esm1 bench/esm1_torch.py" ;; *) echo "esm2 bench/esm_torch.py" ;; esac; }
+torch_ok="bench/esm_torch.py" torch_bad=""
+baseline_ok() {
+  case " $torch_ok " in *" $1 "*) return 0 ;; esac
+  case " $torch_bad " in *" $1 "*) return 1 ;; esac
+  if "$PYTHON" "$1" check "$SHARED"; then torch_ok="$torch_ok $1"; return 0; fi
+  echo "attn bench: $1 disagrees with the golden outputs: not timed"; torch_bad="$torch_bad $1"; return 1
+}
 member() { for x in $2; do [ "$x" = "$1" ] && return 0; done; return 1; }
 
 # FASTA with N copies of the length-L protein torch also uses (numpy's default_rng(L))
@@ -134,13 +145,14 @@ for model in $MODELS; do
   set -- $(shape "$model")
   [ $# -eq 3 ] || { echo "attn bench: unknown shape $model"; continue; }
   nl=$1 D=$2 F=$(($2 * 4))
-  [ -f "$MDIR/$model/model.safetensors" ] || "$BIN/mkmodel" --shape "$model" --seed 1 -o "$MDIR/$model" ||
+  set -- $(family "$model"); arch=$1 baseline=$2
+  [ -f "$MDIR/$model/model.safetensors" ] || "$BIN/mkmodel" --arch "$arch" --shape "$model" --seed 1 -o "$MDIR/$model" ||
     { echo "attn bench: mkmodel $model failed"; continue; }
   for mode in contacts attentions; do
     runs=""
     for L in $LENGTHS; do runs="$runs $L:$(repeats "$L")"; done
     : > "$T/torch"
-    [ $torch = yes ] && "$PYTHON" bench/esm_torch.py time "$MDIR/$model" "$mode" $runs > "$T/torch" 2>/dev/null
+    [ $torch = yes ] && baseline_ok "$baseline" && "$PYTHON" "$baseline" time "$MDIR/$model" "$mode" $runs > "$T/torch" 2>/dev/null
     for L in $LENGTHS; do
       R=$(repeats "$L")
       fasta "$L" 1 | "$BIN/seqread" > "$T/one.tsr"

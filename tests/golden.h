@@ -24,6 +24,7 @@ __attribute__((unused)) static const char *const golden_esm_models[][2] = {
   { "esm2_t3_tiny_random",     "esm2_t3_tiny_random.hf" },
   { "esm2_t6_8M_shape_random", "esm2_t6_8M_shape_random.pt" },
   { "esm1b_t2_tiny_random",    "esm1b_t2_tiny_random.pt" },
+  { "esm1_t3_tiny_random",     "esm1_t3_tiny_random.pt" },
 };
 #define GOLDEN_NESM (int)(sizeof golden_esm_models / sizeof golden_esm_models[0])
 

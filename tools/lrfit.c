@@ -32,6 +32,7 @@
 #include "logreg.h"
 #include "record.h"
 #include "stream.h"
+#include "vocab.h"
 #include "tensor.h"
 #include "toplabel.h"
 
@@ -204,14 +205,18 @@ ERROR:
   return status;
 }
 
-/* token rows of features [T, D] with T = L (as is) or L + 2 (BOS/EOS dropped) */
+/* token rows of features [T, D] with T = L (as is), the record's special_tokens around the residues
+ * (ESM-1: BOS only), or L + 2 (BOS/EOS dropped) */
 static int
 token_rows(const plm_record *rec, const char *name, int64_t L, plm_tensor **ret_f, int64_t *ret_off, char *errbuf)
 {
-  int status;
+  const char *sp = plm_record_GetMeta(rec, "special_tokens");
+  int         lead = 0, trail = 0, status;
   PLM_XCHECK(get_f32(rec, name, 2, ret_f, errbuf));
-  if ((*ret_f)->shape[0] == L)          *ret_off = 0;
-  else if ((*ret_f)->shape[0] == L + 2) *ret_off = 1;
+  if (sp) PLM_XCHECK(plm_vocab_SpecialSpan(sp, &lead, &trail, errbuf));
+  if ((*ret_f)->shape[0] == L)                           *ret_off = 0;
+  else if (sp && (*ret_f)->shape[0] == L + lead + trail) *ret_off = lead;
+  else if ((*ret_f)->shape[0] == L + 2)                  *ret_off = 1;
   else PLM_XFAIL(PLM_EFORMAT, errbuf, "record \"%s\": features \"%s\" have %lld rows for %lld residues", rec->id, name,
                  (long long)(*ret_f)->shape[0], (long long)L);
   return PLM_OK;

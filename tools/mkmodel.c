@@ -1,10 +1,12 @@
-/* mkmodel.c: write a seeded random ESM-2 or BERT model of any published shape, for benchmarks and tests.
+/* mkmodel.c: write a seeded random ESM-2, ESM-1 or BERT model of any published shape, for benchmarks and tests.
  *
  *   mkmodel --shape esm2_t30_150M -o esm2_150M_random && attn -m esm2_150M_random ...
  *   mkmodel --arch bert --shape protbert -o protbert_random
  *
  * ESM-2: a HuggingFace EsmForMaskedLM folder (config.json + model.safetensors) with a random
- * contact head, so every attn(1) output works on it (plm_esm_WriteRandom, libcore/esm.c).
+ * contact head, so every attn(1) output works on it (plm_esm_WriteRandom, libcore/model/esm.c).
+ * ESM-1: fair-esm's 'decoder.' keys in model.safetensors and its args in config.json, with a random
+ * contact head (plm_esm1_WriteRandom).
  * BERT: a HuggingFace BertForMaskedLM folder with vocab.txt (plm_bert_WriteRandom, libcore/bert.c).
  */
 #include <getopt.h>
@@ -19,12 +21,13 @@
 #define TOOL "mkmodel"
 
 static const char usage_text[] =
-  "Usage: mkmodel [--arch esm2|bert] --shape SHAPE [--seed N] -o DIR\n"
-  "Write a random ESM-2 or BERT (weights from a seeded generator) as a HuggingFace folder.\n"
+  "Usage: mkmodel [--arch esm2|esm1|bert] --shape SHAPE [--seed N] -o DIR\n"
+  "Write a random ESM-2, ESM-1 or BERT (weights from a seeded generator) as a folder.\n"
   "\n"
-  "  -a, --arch ARCH     esm2 (default) or bert\n"
+  "  -a, --arch ARCH     esm2 (default), esm1 or bert\n"
   "  -s, --shape SHAPE   esm2: esm2_t6_8M, esm2_t12_35M, esm2_t30_150M, esm2_t33_650M,\n"
-  "                      esm2_t36_3B, esm2_t48_15B; bert: tape_bert_base, protbert;\n"
+  "                      esm2_t36_3B, esm2_t48_15B; esm1: esm1_t6_43M, esm1_t12_85M,\n"
+  "                      esm1_t34_670M; bert: tape_bert_base, protbert;\n"
   "                      either: LAYERSxDIMxHEADS (e.g. 4x128x8)\n"
   "      --seed N        generator seed (default 1); the same seed gives the same bytes\n"
   "  -o, --output DIR    folder to write (created if absent)\n"
@@ -36,6 +39,8 @@ static const struct { const char *arch, *name; int layers, dim, heads; } shapes[
   { "esm2", "esm2_t6_8M",     6,  320, 20 }, { "esm2", "esm2_t12_35M",  12,  480, 20 },
   { "esm2", "esm2_t30_150M", 30,  640, 20 }, { "esm2", "esm2_t33_650M", 33, 1280, 20 },
   { "esm2", "esm2_t36_3B",   36, 2560, 40 }, { "esm2", "esm2_t48_15B",  48, 5120, 40 },
+  { "esm1", "esm1_t6_43M",    6,  768, 12 }, { "esm1", "esm1_t12_85M",  12,  768, 12 },
+  { "esm1", "esm1_t34_670M", 34, 1280, 20 },
   { "bert", "tape_bert_base", 12, 768, 12 }, { "bert", "protbert",      30, 1024, 16 },
 };
 
@@ -67,7 +72,8 @@ main(int argc, char **argv)
     default:  plm_cli_Usage(TOOL, "unknown option");
     }
   }
-  if (strcmp(arch, "esm2") != 0 && strcmp(arch, "bert") != 0) plm_cli_Usage(TOOL, "--arch is esm2 or bert, not '%s'", arch);
+  if (strcmp(arch, "esm2") != 0 && strcmp(arch, "esm1") != 0 && strcmp(arch, "bert") != 0)
+    plm_cli_Usage(TOOL, "--arch is esm2, esm1 or bert, not '%s'", arch);
   if (!shape || !dir) plm_cli_Usage(TOOL, "give --shape and -o DIR");
   if (optind < argc) plm_cli_Usage(TOOL, "unexpected argument '%s'", argv[optind]);
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
@@ -75,6 +81,7 @@ main(int argc, char **argv)
   if (!layers && (sscanf(shape, "%dx%dx%d%n", &layers, &dim, &heads, &used) != 3 || shape[used] != '\0'))
     plm_cli_Usage(TOOL, "unknown %s shape '%s'", arch, shape);
   status = strcmp(arch, "bert") == 0 ? plm_bert_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf)
+         : strcmp(arch, "esm1") == 0 ? plm_esm1_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf)
                                      : plm_esm_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf);
   if (status != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   return 0;

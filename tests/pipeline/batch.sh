@@ -40,6 +40,8 @@ ALL="--attentions --logits --repr all --mean --bos"
 for run in "esm2_pt $M/esm2_t3_tiny_random.pt --contacts" \
            "esm2_8M $M/esm2_t6_8M_shape_random.pt --contacts" \
            "esm1b $M/esm1b_t2_tiny_random.pt --contacts" \
+           "esm1 $M/esm1_t3_tiny_random.pt --contacts" \
+           "esm1_blocks $M/esm1_t3_tiny_random.pt --contacts --attn-memory 2K" \
            "esm2_blocks $M/esm2_t3_tiny_random.pt --contacts --attn-memory 2K" \
            "esm2_f16maps $M/esm2_t3_tiny_random.pt --contacts --attn-dtype f16 --layers 2 --heads 1,3" \
            "protbert $M/protbert_t3_tiny_random.hf" "protalbert $M/protalbert_t3_tiny_random" \
@@ -47,7 +49,8 @@ for run in "esm2_pt $M/esm2_t3_tiny_random.pt --contacts" \
   set -- $run
   if out=$(parity "$@" $ALL 2>&1); then pass "attn batched = one at a time, $1: $out"; else fail "attn batched, $1: $out"; fi
 done
-for run in "esm2_ocl $M/esm2_t3_tiny_random.pt --contacts" "protbert_ocl $M/protbert_t3_tiny_random.hf"; do
+for run in "esm2_ocl $M/esm2_t3_tiny_random.pt --contacts" "esm1_ocl $M/esm1_t3_tiny_random.pt --contacts" "protbert_ocl $M/protbert_t3_tiny_random.hf" \
+           "protxlnet_ocl $M/protxlnet_t3_tiny_random"; do
   set -- $run
   if out=$(parity "$@" --backend opencl $ALL 2>&1); then pass "attn batched = one at a time on OpenCL (pocl), $1: $out"
   else fail "attn batched on OpenCL, $1: $out"; fi

@@ -1,9 +1,11 @@
-/* test_bert_golden.c: TAPE BERT, ProtBert, ProtAlbert and ProtXLNet (libcore/bert.c, xlnet.c, vocab.c)
+/* test_bert_golden.c: TAPE BERT, ProtBert, ProtAlbert and ProtXLNet (libcore/model/bert.c, xlnet.c, vocab.c)
  * against their reference implementations' outputs.
  *
  *   every fixture model on every sequence of its golden index.json: tokens exactly; logits and every
  *   representation layer to 1e-4 relative; every attention map to 1e-5 absolute; the worst errors are
  *   printed in the PASS lines;
+ *   the same in one batch per model (forward_many) with a one-residue protein added, each protein
+ *   also equal to its own run;
  *   TAPE BERT and its ProtBert-layout copy (the same weights, another vocabulary order) give
  *   bit-identical attention maps and representations;
  *   the vocabularies: special-token layouts, inline special tokens, refused characters, no contact head.
@@ -112,6 +114,77 @@ golden_model_test(plm_backend *be, const golden_model *gm)
   report(label, "attentions", &att);
 
 DONE:
+  plm_lm_Close(m);
+  plm_json_Free(index);
+}
+
+/* the worst of got against want over tokens' logits, representations and attentions, relative to
+ * each tensor's largest magnitude */
+static double
+outputs_diff(const plm_lm_output *got, const plm_lm_output *want)
+{
+  double worst = 0, e, r;
+  const plm_tensor *const g[] = { got->logits, got->attentions }, *const w[] = { want->logits, want->attentions };
+  for (int i = 0; i < 2; i++) worst = !golden_MaxErr(g[i], w[i], &e, &r) ? INFINITY : fmax(worst, r);
+  for (int k = 0; k <= PLM_LM_MAXLAYERS; k++)
+    if (got->repr[k] || want->repr[k]) worst = !golden_MaxErr(got->repr[k], want->repr[k], &e, &r) ? INFINITY : fmax(worst, r);
+  return worst;
+}
+
+/* every golden sequence and a one-residue protein in one batch (plm_lm_RunBatch: the model's
+ * forward_many, mixed lengths packed without padding): each against the golden files, and each
+ * equal to its own run to float32 rounding (a batch's GEMMs have more rows and round by shape) */
+static void
+batch_golden(plm_backend *be, const golden_model *gm)
+{
+  char            eb[PLM_ERRBUFSIZE] = "", path[1024], label[128], base[900];
+  plm_lm         *m = NULL;
+  plm_json       *index;
+  const plm_json *seqs;
+  const char     *texts[16];
+  plm_lm_output   outs[16], one;
+  uint8_t         repr[PLM_LM_MAXLAYERS + 1], layers[PLM_LM_MAXLAYERS];
+  plm_lm_request  req = { .logits = 1, .repr = repr, .attn_layers = layers, .attn_dtype = PLM_F32 };
+  plm_long        lp = { PLM_LONG_ERROR, 0, 0 };
+  golden_stat     tok = { 0 }, logits = { 0 }, rep = { 0 }, att = { 0 };
+  double          worst = 0;
+  int             n, bad = -1;
+
+  memset(repr, 1, sizeof repr);
+  memset(layers, 1, sizeof layers);
+  memset(outs, 0, sizeof outs);
+  snprintf(label, sizeof label, "golden %s batched", gm->file);
+  if ((index = read_index(gm->golden, eb)) == NULL) { test_skip("%s: no readable golden index.json %s", label, eb); return; }
+  seqs = plm_json_Get(index, "sequences");
+  if (open_model(be, gm->file, &m, eb) != PLM_OK) { TEST(0, "%s: open: %s", label, eb); goto DONE; }
+  for (n = 0; n < seqs->n && n < 15; n++) texts[n] = plm_json_Get(seqs->kids[n], "sequence")->value;
+  texts[n++] = "M";
+  TEST(m->forward_many != NULL, "%s: %s has forward_many", label, m->arch);
+  if (plm_lm_RunBatch(m, texts, n, &req, &lp, outs, &bad, eb) != PLM_OK) { TEST(0, "%s: protein %d: %s", label, bad, eb); goto DONE; }
+  for (int s = 0; s < n; s++) {
+    if (s < n - 1) {
+      snprintf(base, sizeof base, "%s/fixtures/golden/%s/%s", test_shared(), gm->golden, plm_json_Get(seqs->kids[s], "name")->value);
+      snprintf(path, sizeof path, "%s.tokens.npy", base);     golden_CompareFile(outs[s].tokens, path, 1e-300, 0, &tok);
+      snprintf(path, sizeof path, "%s.logits.npy", base);     golden_CompareFile(outs[s].logits, path, 0, 1e-4, &logits);
+      snprintf(path, sizeof path, "%s.attentions.npy", base); golden_CompareFile(outs[s].attentions, path, 1e-5, 0, &att);
+      for (int k = 0; k <= m->nlayers; k++) {
+        snprintf(path, sizeof path, "%s.repr%d.npy", base, k);
+        golden_CompareFile(outs[s].repr[k], path, 0, 1e-4, &rep);
+      }
+    }
+    if (plm_lm_Run(m, texts[s], &req, &lp, &one, eb) != PLM_OK) { TEST(0, "%s: %s", label, eb); goto DONE; }
+    worst = fmax(worst, outputs_diff(&outs[s], &one));
+    plm_lmout_Clear(&one);
+  }
+  report(label, "tokens", &tok);
+  report(label, "logits", &logits);
+  report(label, "representations", &rep);
+  report(label, "attentions", &att);
+  TEST(worst <= 5e-5, "%s: %d proteins (a one-residue one among them) each equal to its own run: max rel diff %.1e",
+       label, n, worst);
+
+DONE:
+  for (int s = 0; s < 16; s++) plm_lmout_Clear(&outs[s]);
   plm_lm_Close(m);
   plm_json_Free(index);
 }
@@ -228,6 +301,7 @@ main(void)
 
   if (plm_backend_Create("cpu", 2, &be, eb) != PLM_OK) { TEST(0, "cpu backend: %s", eb); return test_done(); }
   for (int i = 0; i < NMODELS; i++) golden_model_test(be, &models[i]);
+  for (int i = 0; i < NMODELS; i++) batch_golden(be, &models[i]);
   tape_vs_protbert(be);
   vocab_tests(be);
   plm_backend_Destroy(be);

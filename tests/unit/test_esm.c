@@ -4,13 +4,15 @@
  *   broken checkpoints, each refused with one message naming the file and the tensor: a missing
  *   tensor, a mis-shaped tensor, an unknown architecture (crafted from a plm_esm_WriteRandom
  *   model rewritten as safetensors + config.json in a temp dir);
- *   a fair-esm .pt without its contact-regression file: a warning at open, contacts refused;
+ *   a fair-esm .pt without its contact-regression file: a warning at open, contacts refused; an
+ *   ESM-1v file (published without a head) says so instead;
  *   proteins: an invalid residue and an inline <pad> refused naming the position;
  *   long proteins on ESM-1b: refused by default, truncation equal to running the truncated
  *   protein, windows averaging exactly what the single windows give where only one covers;
  *   1 and 2 threads agree to rounding, one thread count is deterministic; random models are
- *   reproducible from their seed; forward_batch over 3 differently masked proteins (ESM-2 and
- *   ESM-1b) gives each one's own forward logits to rounding.
+ *   reproducible from their seed; forward_batch over 3 differently masked proteins (ESM-2,
+ *   ESM-1b, ESM-1) gives each one's own forward logits to rounding; a random ESM-1 (mkmodel's)
+ *   opens and runs with the ESM-1 alphabet.
  */
 #include <math.h>
 #include <stdio.h>
@@ -135,6 +137,17 @@ missing_regression(plm_backend *be)
   TEST(!m->has_contacts && strstr(m->note, "alone-contact-regression.pt"), "a .pt without its regression file opens with a note: %s", m->note);
   TEST(plm_lm_Run(m, "MKTAYIAK", &(plm_lm_request){ .contacts = 1 }, &(plm_long){ 0 }, &out, eb) == PLM_EUNSUP &&
        strstr(eb, "contact"), "then contacts are refused: %s", eb);
+  plm_lm_Close(m);
+
+  /* ESM-1v (ESM-1b's architecture) is published without a head: its note says so, not that a file is missing */
+  snprintf(src, sizeof src, "%s/fixtures/models/esm1b_t2_tiny_random.pt", test_shared());
+  if (!copy_file(src, tmppath("esm1v_t2_tiny_1.pt"))) { TEST(0, "copy %s", src); return; }
+  if (plm_lm_Open(tmppath("esm1v_t2_tiny_1.pt"), be, &m, eb) != PLM_OK) { TEST(0, "open an ESM-1v file: %s", eb); return; }
+  TEST(!m->has_contacts && strstr(m->note, "by design") && !strstr(m->note, "beside"),
+       "an ESM-1v file opens with no missing-file note: %s", m->note);
+  TEST(plm_lm_Run(m, "MKTAYIAK", &(plm_lm_request){ .logits = 1 }, &(plm_long){ 0 }, &out, eb) == PLM_OK &&
+       out.logits && out.logits->shape[0] == 10, "and runs as ESM-1b (%s)", m->arch);
+  plm_lmout_Clear(&out);
   plm_lm_Close(m);
 }
 
@@ -338,6 +351,27 @@ random_reproducible(void)
   TEST(plm_esm_WriteRandom(tmppath("bad"), 2, 30, 4, 7, eb) == PLM_EINVAL, "a width the heads do not divide is refused: %s", eb);
 }
 
+/* mkmodel's ESM-1: fair-esm's keys and args in a folder, opened as ESM-1 with its head; BOS-only tokens */
+static void
+random_esm1(plm_backend *be)
+{
+  char          eb[PLM_ERRBUFSIZE];
+  plm_lm       *m = NULL;
+  plm_lm_output out;
+
+  if (plm_esm1_WriteRandom(tmppath("esm1"), 2, 48, 4, 7, eb) != PLM_OK) { TEST(0, "write a random ESM-1: %s", eb); return; }
+  if (plm_lm_Open(tmppath("esm1"), be, &m, eb) != PLM_OK) { TEST(0, "open the random ESM-1: %s", eb); return; }
+  TEST(strcmp(m->arch, "esm1") == 0 && m->nlayers == 2 && m->dim == 48 && m->vocab == 35 && m->has_contacts &&
+       m->has_lmhead && strcmp(m->special_tokens, "bos") == 0, "a random ESM-1 opens as %s, %d tokens, special tokens %s",
+       m->arch, m->vocab, m->special_tokens);
+  TEST(plm_lm_Run(m, "MK<mask>AY", &(plm_lm_request){ .logits = 1, .contacts = 1 }, &(plm_long){ 0 }, &out, eb) == PLM_OK &&
+       out.tokens->shape[0] == 6 && ((int32_t *)out.tokens->data)[0] == 32 && ((int32_t *)out.tokens->data)[3] == 33 &&
+       out.logits->shape[1] == 35 && out.contacts->shape[0] == 5,
+       "it runs: <cls> 32 first, <mask> 33, no EOS, 5 x 5 contacts (%s)", eb);
+  plm_lmout_Clear(&out);
+  plm_lm_Close(m);
+}
+
 int
 main(void)
 {
@@ -352,6 +386,8 @@ main(void)
   long_proteins(be);
   batch_agrees(be, "esm2_t6_8M_shape_random.pt");
   batch_agrees(be, "esm1b_t2_tiny_random.pt");
+  batch_agrees(be, "esm1_t3_tiny_random.pt");
+  random_esm1(be);
   plm_backend_Destroy(be);
   threads_agree();
   random_reproducible();

@@ -1,10 +1,11 @@
-/* test_esm_golden.c: ESM-2 and ESM-1b (libcore/esm.c, lm.c) against fair-esm's own outputs.
+/* test_esm_golden.c: ESM-2, ESM-1b and ESM-1 (libcore/model/esm.c, lm.c) against fair-esm's own outputs.
  *
  *   every fixture ESM model (tiny ESM-2 as .pt and as HF folder, the 8M-shape ESM-2 with the
  *   real published contact head, tiny ESM-1b in the legacy torch format) on every sequence of
  *   its golden index.json: tokens exactly; logits and every representation layer to 1e-4
  *   relative; every attention map and the contacts to 1e-5 absolute; the worst errors are
  *   printed in the PASS lines;
+ *   ESM-1 (null key/value, BOS only) too;
  *   the same with attention in blocks of query rows (one row per block; a few rows), as
  *   long proteins run within lm.h's attn_bytes budget;
  *   the .pt and .hf copies of the tiny ESM-2 give bit-identical outputs.
@@ -172,6 +173,7 @@ main(void)
   golden_model_test(be, golden_esm_models[0], 1);
   golden_model_test(be, golden_esm_models[2], 20 * 7 * 4 * 100);
   golden_model_test(be, golden_esm_models[3], 1);
+  golden_model_test(be, golden_esm_models[4], 1);     /* ESM-1: T + 1 keys, the null column dropped per block */
   pt_vs_hf(be);
   plm_backend_Destroy(be);
   return test_done();

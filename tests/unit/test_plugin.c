@@ -66,14 +66,16 @@ test_contact(void)
 static int
 build_so(const char *dir, const char *name, const char *src)
 {
-  char  path[512], cmd[2048];
-  FILE *fp;
+  char        path[512], cmd[2048];
+  const char *src_dir = getenv("SRCDIR") ? getenv("SRCDIR") : ".";
+  FILE       *fp;
   snprintf(path, sizeof path, "%s/%s.c", dir, name);
   if ((fp = fopen(path, "w")) == NULL) return 0;
   fputs(src, fp);
   fclose(fp);
-  snprintf(cmd, sizeof cmd, "cc -shared -fPIC -I%s/libcore -I%s -o %s/%s.so %s 2>/dev/null",
-           getenv("SRCDIR") ? getenv("SRCDIR") : ".", getenv("SRCDIR") ? getenv("SRCDIR") : ".", dir, name, path);
+  /* plugin.h in libcore/analysis includes record.h and tensor.h from libcore/base */
+  snprintf(cmd, sizeof cmd, "cc -shared -fPIC -I%s/libcore/base -I%s/libcore/analysis -I%s -o %s/%s.so %s 2>/dev/null",
+           src_dir, src_dir, src_dir, dir, name, path);
   return system(cmd) == 0;
 }
 

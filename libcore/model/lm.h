@@ -2,7 +2,7 @@
  *
  * A model is opened from any published file layout (checkpoint.h); its
  * architecture comes from the checkpoint's configuration, never from the file
- * name. Each architecture (esm.c: ESM-2, ESM-1b; bert.c: BERT, ALBERT;
+ * name. Each architecture (esm.c: ESM-2, ESM-1b, ESM-1; bert.c: BERT, ALBERT;
  * xlnet.c: XLNet) fills a plm_lm and its function pointers. One forward
  * pass computes what a plm_lm_request asks for and hands back tensors ready
  * for a record:
@@ -71,14 +71,14 @@ typedef struct plm_long { int mode; int W, S; } plm_long;
 
 typedef struct plm_lm plm_lm;
 struct plm_lm {
-  const char     *arch;           /* "esm2", "esm1b", "bert", "albert", "xlnet" */
+  const char     *arch;           /* "esm2", "esm1b", "esm1", "bert", "albert", "xlnet" */
   char           *path;
   char           *name;           /* file or folder name without ".pt" */
   int             nlayers, nheads, dim, vocab;
   int             max_tokens;     /* hard limit on T (learned positions), 0 if none */
   int             trained_tokens; /* beyond this T a note warns (rotary models), 0 if none */
   int             has_lmhead, has_contacts;
-  const char     *special_tokens; /* layout of the token axis: "bos,eos" (ESM: BOS residues EOS),
+  const char     *special_tokens; /* layout of the token axis: "bos,eos" (ESM: BOS residues EOS; ESM-1 "bos"),
                                      "cls,sep" (BERT, ALBERT), "sep,cls" (XLNet: residues <sep> <cls>) */
   char            note[PLM_ERRBUFSIZE];  /* a warning from opening, or "" */
   plm_backend    *be;

@@ -42,6 +42,15 @@ model_name(const char *path)
   return s;
 }
 
+/* fair-esm's ESM-1v files (esm1v_t33_650M_UR90S_1.pt .. _5.pt): the ESM-1b architecture, published
+ * without a contact head, so its absence is no missing file */
+static int
+is_esm1v(const char *path)
+{
+  const char *base = strrchr(path, '/');
+  return strncmp(base ? base + 1 : path, "esm1v_", 6) == 0;
+}
+
 int
 plm_lm_Open(const char *path, plm_backend *be, plm_lm **ret_m, char *errbuf)
 {
@@ -59,6 +68,8 @@ plm_lm_Open(const char *path, plm_backend *be, plm_lm **ret_m, char *errbuf)
     if ((reg = malloc(n + 32)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
     snprintf(reg, n + 32, "%.*s-contact-regression.pt", (int)(n - 3), path);
     if (stat(reg, &st) == 0) PLM_XCHECK(plm_checkpoint_MergeFile(ck, reg, errbuf));
+    else if (is_esm1v(path))
+      snprintf(note, sizeof note, "ESM-1v has no contact head by design (fair-esm publishes none): fit one with lrfit train");
     else snprintf(note, sizeof note, "no %s beside the model: contacts are unavailable", reg);
   }
   if (plm_esm_Recognize(ck))       PLM_XCHECK(plm_esm_Create(ck, be, &m, errbuf));
@@ -66,7 +77,7 @@ plm_lm_Open(const char *path, plm_backend *be, plm_lm **ret_m, char *errbuf)
   else if (plm_xlnet_Recognize(ck)) PLM_XCHECK(plm_xlnet_Create(ck, be, &m, errbuf));
   else {
     const char *arch = plm_checkpoint_Config(ck, "arch"), *mt = plm_checkpoint_Config(ck, "model_type");
-    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: unknown architecture (arch '%s', model_type '%s'): plmscope runs ESM-2, ESM-1b, BERT, ALBERT and XLNet",
+    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: unknown architecture (arch '%s', model_type '%s'): plmscope runs ESM-2, ESM-1b, ESM-1, BERT, ALBERT and XLNet",
               path, arch ? arch : "none", mt ? mt : "none");
   }
   ck = NULL;                                   /* the model owns it now */

@@ -2,6 +2,9 @@
  *
  *   <cls>=0 <pad>=1 <eos>=2 <unk>=3, "LAGVSERTIDPKQNFYMHWCXBUZO.-" = 4..30,
  *   <null_1>=31, <mask>=32.
+ * ESM-1 (protein_bert_base) orders the same tokens as <null_0>=0 <pad>=1 <eos>=2 <unk>=3, the
+ * residues 4..30, <null_1>=31, <cls>=32 <mask>=33 <sep>=34 (35 tokens): the ESM ids of every
+ * token but <cls> and <mask> are its ESM-1 ids.
  * Special tokens may be written inline ("MK<mask>A"); whitespace is ignored;
  * any other character is an error naming its position, as fair-esm's encode()
  * raises on it.
@@ -21,6 +24,9 @@
 #define PLM_ESM_EOS   2
 #define PLM_ESM_UNK   3
 #define PLM_ESM_MASK  32
+#define PLM_ESM1_NTOK 35
+#define PLM_ESM1_CLS  32
+#define PLM_ESM1_MASK 33
 
 int         plm_esm_Tokenize(const char *text, int add_bos, int add_eos,
                              int32_t **ret_ids, int *ret_n, char *errbuf);
