@@ -28,6 +28,7 @@
 #include "alphabet.h"
 #include "apc.h"
 #include "cli.h"
+#include "membudget.h"
 #include "error.h"
 #include "record.h"
 #include "stream.h"
@@ -46,6 +47,7 @@ typedef struct opts {
   lh          pick[MAXPICK];               /* averaging mode when npick > 0 */
   char      **files;
   int         nfiles;
+  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* ------------------------------------------------------------ token layout */
@@ -308,6 +310,7 @@ run(const opts *o, char *errbuf)
   PLM_XCHECK(plm_stream_OpenWrite(o->outfile ? o->outfile : "-", o->zlevel, &w, errbuf));
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &r, errbuf));
+    plm_stream_SetMaxMemory(r, plm_mem_Limit(o->max_memory));
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       PLM_XCHECK(process(rec, o, errbuf));
       PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
@@ -346,6 +349,8 @@ static const char usage[] =
   "  -o FILE                  write the stream to FILE (default: stdout, never a terminal;\n"
   "                           --output stays the output tensor's name, as before)\n"
   "  -z, --compress N         zlib level of the output, 0 (default) to 9\n"
+  "      --max-memory SIZE    most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                           a record that would need more is refused, naming it\n"
   "  -h, --help / -V, --version\n";
 
 enum { O_INPUT = 256, O_OUTPUT, O_SPECIAL, O_KEEP, O_PLMC, O_AVERAGE, O_TOPHEADS, O_TOPK, O_VERSION };
@@ -357,6 +362,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     { "input", 1, 0, O_INPUT }, { "output", 1, 0, O_OUTPUT }, { "special", 1, 0, O_SPECIAL },
     { "keep-attentions", 0, 0, O_KEEP }, { "plmc-apc", 0, 0, O_PLMC }, { "average", 1, 0, O_AVERAGE },
     { "top-heads", 1, 0, O_TOPHEADS }, { "top-k", 1, 0, O_TOPK }, { "compress", 1, 0, 'z' },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "help", 0, 0, 'h' }, { "version", 0, 0, O_VERSION }, { 0, 0, 0, 0 }
   };
   const char *average = NULL, *topheads = NULL;
@@ -383,6 +389,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
       o->zlevel = (int)strtol(optarg, &end, 10);
       if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--compress: '%s' is not 0-9", optarg);
       break;
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h':        fputs(usage, stdout); exit(0);
     case O_VERSION:
     case 'V':        plm_cli_Version(TOOL);

@@ -28,6 +28,7 @@
 #include "alphabet.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "membudget.h"
 #include "error.h"
 #include "logreg.h"
 #include "record.h"
@@ -45,6 +46,7 @@ typedef struct {
   uint64_t        seed;
   char          **files;
   int             nfiles;
+  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* ------------------------------------------------------------------ input */
@@ -53,6 +55,7 @@ typedef struct {
   char            **paths;
   int               npaths, next;
   plm_streamreader *r;
+  size_t            max_memory;   /* --max-memory */
 } input;
 
 /* next record of the next file with one; "-" (stdin) when no files were given */
@@ -67,6 +70,7 @@ input_Next(input *in, plm_record **ret_rec, char *errbuf)
     if (!in->r) {
       if (in->next == in->npaths) return PLM_EOF;
       PLM_XCHECK(plm_stream_OpenRead(in->paths[in->next++], &in->r, errbuf));
+      plm_stream_SetMaxMemory(in->r, plm_mem_Limit(in->max_memory));
     }
     if ((status = plm_stream_Read(in->r, ret_rec, errbuf)) != PLM_EOF) return status;
     plm_stream_CloseRead(in->r);
@@ -498,7 +502,7 @@ ERROR:
 static int
 run_train(const opts *o, char *errbuf)
 {
-  input           in = { o->files, o->nfiles, 0, NULL };
+  input           in = { o->files, o->nfiles, 0, NULL, o->max_memory };
   trainset        ts;
   plm_record     *rec = NULL;
   plm_logreg_info info;
@@ -602,7 +606,7 @@ ERROR:
 static int
 run_predict(const opts *o, char *errbuf)
 {
-  input             in = { o->files, o->nfiles, 0, NULL };
+  input             in = { o->files, o->nfiles, 0, NULL, o->max_memory };
   plm_streamwriter *w = NULL;
   plm_record       *rec = NULL;
   head              h = { 0, 0, "", NULL, 0 };
@@ -699,12 +703,15 @@ static const char usage[] =
   "rank:\n"
   "  -w, --weights FILE       a contact head; prints LAYER:HEAD and weight, largest first\n"
   "      --heads N            heads per layer (default: the head file's 'heads')\n"
+  "      --max-memory SIZE    most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                           a record that would need more is refused, naming it\n"
   "  -h, --help / -V, --version\n";
 
 enum { O_FEATURES = 256, O_LABEL, O_MINSEP, O_PENALTY, O_C, O_L1RATIO, O_MAXPAIRS, O_SEED, O_TOL,
        O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION };
 
 static const struct option long_opts[] = {
+  { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
   { "output", 1, 0, 'o' }, { "weights", 1, 0, 'w' }, { "compress", 1, 0, 'z' }, { "help", 0, 0, 'h' },
   { "features", 1, 0, O_FEATURES }, { "label", 1, 0, O_LABEL }, { "min-sep", 1, 0, O_MINSEP },
   { "penalty", 1, 0, O_PENALTY }, { "C", 1, 0, O_C }, { "l1-ratio", 1, 0, O_L1RATIO },
@@ -748,6 +755,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     case O_HEADS:    o->heads = (int)plm_cli_Number(TOOL, "--heads", optarg, 1, 1e6); break;
     case O_VERSION:
     case 'V':        plm_cli_Version(TOOL);
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h':        fputs(usage, stdout); exit(0);
     default:         return plm_Fail(errbuf, PLM_EINVAL, "unknown option");
     }

@@ -23,6 +23,7 @@
 #include <string.h>
 #include "annot.h"
 #include "cli.h"
+#include "membudget.h"
 #include "error.h"
 #include "figure.h"
 #include "headstat.h"
@@ -54,6 +55,8 @@ static const char usage_text[] =
   "      --neg-ratio R     contacts: non-contact training pairs kept per contact (default 5)\n"
   "      --special LIST    special-token layout when the records lack 'special_tokens'\n"
   "      --figure STEM     also draw the per-layer curves as STEM.svg and STEM.png\n"
+  "      --max-memory SIZE most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                        a record that would need more is refused, naming it\n"
   "  -h, --help            this text\n"
   "  -V, --version         version\n"
   "\n"
@@ -68,6 +71,7 @@ typedef struct opts {
   int         ndirs, minsep;
   double      frac, C, negratio;
   uint64_t    seed;
+  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 typedef struct prot {
@@ -99,6 +103,7 @@ parse_options(int argc, char **argv, opts *o)
     { "val-frac", required_argument, 0, OPT_FRAC }, { "seed", required_argument, 0, OPT_SEED },
     { "C", required_argument, 0, 'C' },            { "minsep", required_argument, 0, OPT_MINSEP },
     { "neg-ratio", required_argument, 0, OPT_NEG }, { "special", required_argument, 0, OPT_SPECIAL },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "figure", required_argument, 0, OPT_FIGURE }, { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, OPT_VERSION },    { 0, 0, 0, 0 }
   };
@@ -119,6 +124,7 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_NEG:     o->negratio = plm_cli_Number(TOOL, "--neg-ratio", optarg, 0.01, 1e9); break;
     case OPT_SPECIAL: o->special = optarg; break;
     case OPT_FIGURE:  o->figure = optarg; break;
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h':         fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:
     case 'V':         plm_cli_Version(TOOL);
@@ -296,6 +302,7 @@ read_all(const opts *o, plm_plugin *pl, data *d, char *errbuf)
 
   PLM_XCHECK(task_of(pl, d, errbuf));
   PLM_XCHECK(plm_stream_OpenRead(o->input, &r, errbuf));
+  plm_stream_SetMaxMemory(r, plm_mem_Limit(o->max_memory));
   while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
     if (first) { PLM_XCHECK(repr_layers(rec, d, errbuf)); first = 0; }
     PLM_XCHECK(add_protein(d, pl, rec, o, errbuf));
