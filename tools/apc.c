@@ -203,6 +203,8 @@ ERROR:
 /* the feature map of attention map m: APC(sym(residue block)) into out (L x L) */
 typedef struct work { float *block; double *r; } work;
 
+static int check_memory(const plm_record *rec, const opts *o, const char *file, long long nrec, char *errbuf);
+
 static int
 head_map(const plm_tensor *att, int m, int64_t T, int64_t off, int64_t L, const uint8_t *eos, int plmc,
          work *wk, float *out, char *errbuf)
@@ -311,7 +313,8 @@ run(const opts *o, char *errbuf)
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &r, errbuf));
     plm_stream_SetMaxMemory(r, plm_mem_Limit(o->max_memory));
-    while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
+    for (long long nrec = 1; (status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK; nrec++) {
+      PLM_XCHECK(check_memory(rec, o, plm_cli_InputName(paths[f]), nrec, errbuf));
       PLM_XCHECK(process(rec, o, errbuf));
       PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
       plm_record_Destroy(rec);
@@ -329,6 +332,23 @@ ERROR:
   if (r) plm_stream_CloseRead(r);
   plm_record_Destroy(rec);
   return status;
+}
+
+/* what process() will add for a record: its maps in float32 (at most as many as the input holds)
+ * and two L x L work maps; refused, naming the record, when it would not fit --max-memory */
+static int
+check_memory(const plm_record *rec, const opts *o, const char *file, long long nrec, char *errbuf)
+{
+  const plm_tensor *att = plm_record_GetTensor(rec, o->input);
+  char              cause[PLM_ERRBUFSIZE];
+  double            T;
+
+  if (!att || att->rank != 4) return PLM_OK;      /* process() says what is wrong */
+  T = (double)att->shape[2];
+  if (plm_mem_Check(plm_mem_Limit(o->max_memory), (double)plm_tensor_Numel(att) * sizeof(float) + 2.0 * T * T * sizeof(float),
+                    cause) == PLM_OK)
+    return PLM_OK;
+  return plm_Fail(errbuf, PLM_ELIMIT, "%.200s: record %lld (\"%.60s\"): %.200s", file, nrec, rec->id, cause);
 }
 
 /* ------------------------------------------------------------------ main */

@@ -290,6 +290,13 @@ fit(const opts *o, alignment *A, float *fn, float *apc, char *errbuf)
   if (!(A->w = malloc((size_t)A->N * sizeof *A->w))) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory for weights");
   PLM_XCHECK(plm_potts_Weights(A->x, A->N, Lm, o->theta, o->idrule, A->w, &A->neff, errbuf));
   plm_potts_msa msa = { A->N, Lm, A->x, A->w };
+  plm_lbfgs_Defaults(&lo);
+  if (plm_mem_Check(plm_mem_Limit(o->max_memory), plm_potts_EstimateBytes(Lm, o->gap_state, o->threads, lo.m) +
+                    2.0 * Lm * Lm * sizeof *mfn, errbuf) != PLM_OK) {
+    char cause[PLM_ERRBUFSIZE];
+    memcpy(cause, errbuf, sizeof cause);
+    PLM_XFAIL(PLM_ELIMIT, errbuf, "the model of %d columns x %d letters %.300s", Lm, q, cause);
+  }
   PLM_XCHECK(plm_potts_Create(&msa, o->gap_state, o->lambda_h, lJ, o->threads, &P, errbuf));
   if (!(x = malloc(plm_potts_Nparams(P) * sizeof *x)) || !(mfn = malloc((size_t)Lm * Lm * sizeof *mfn)) ||
       !(mapc = malloc((size_t)Lm * Lm * sizeof *mapc)))
@@ -298,7 +305,6 @@ fit(const opts *o, alignment *A, float *fn, float *apc, char *errbuf)
     fprintf(stderr, TOOL ": preset %s: %d sequences (Neff %.1f), %d of %d focus columns, q %d, lambda_h %g, lambda_J %g\n",
             o->preset, A->N, A->neff, Lm, A->Lf, q, o->lambda_h, lJ);
   plm_potts_InitFields(P, x);
-  plm_lbfgs_Defaults(&lo);
   lo.max_iter = o->iters; lo.eps = o->eps;
   PLM_XCHECK(plm_potts_Fit(P, x, &lo, o->verbose ? progress : NULL, &res, errbuf));
   if (o->verbose) fprintf(stderr, TOOL ": f %.6g after %d iterations, %d evaluations%s\n",

@@ -27,6 +27,7 @@
 #include "progress.h"
 #include "gibbs.h"
 #include "lm.h"
+#include "lmcost.h"
 #include "record.h"
 #include "rng.h"
 #include "stream.h"
@@ -448,7 +449,14 @@ sample_record(plm_lm *m, const tokens *tk, const opts *o, const plm_record *rec,
   long   k = 0;
   int    show = isatty(STDERR_FILENO), status;
   double t0 = now(), last = t0;
+  /* the chains' batched forward pass and the logits kept of each, refused before they are allocated */
+  plm_lm_request lreq = { .logits = 1 };
+  long long      T = (long long)strlen(rec->seq) + 2;
+  double         need = plm_lm_EstimateBytes(m, T, o->chains, &lreq, &(plm_long){ PLM_LONG_ERROR, 0, 0 }) +
+                        (double)o->chains * (double)T * (4.0 * m->vocab + 16.0);
 
+  memset(&j, 0, sizeof j);
+  PLM_XCHECK(plm_mem_Check(plm_mem_Limit(o->max_memory), need, errbuf));
   PLM_XCHECK(job_Create(&j, m, tk, o, rec->seq, master, errbuf));
   PLM_XCHECK(write_row(s, rec->id, 0, j.qtext, errbuf));
   while (k < o->rows) {
