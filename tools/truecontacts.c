@@ -126,7 +126,11 @@ main(int argc, char **argv)
   if (plm_stream_OpenRead(a.in, &r, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
   plm_stream_SetMaxMemory(r, plm_mem_Limit(a.max_memory));
   if (plm_stream_OpenWrite(a.out, a.zlevel, &w, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
-  while ((status = plm_stream_Read(r, &rec, eb)) == PLM_OK) {
+  for (long long nrec = 1; (status = plm_stream_Read(r, &rec, eb)) == PLM_OK; nrec++) {
+    /* contacts_true [L x L] and the residues' distances, refused before they are allocated */
+    double L = (double)strlen(rec->seq);
+    if (plm_mem_Check(plm_mem_Limit(a.max_memory), 2.0 * L * L * sizeof(float), eb) != PLM_OK)
+      plm_cli_Die(tool, "%s: record %lld (\"%.60s\"): %s", plm_cli_InputName(a.in), nrec, rec->id, eb);
     /* --pdb names one file the user vouched for: one that holds no usable chain is an error,
      * not "a record without a structure" (only --pdb-dir may lack a protein's file) */
     if ((status = annotate(rec, &a.o, eb)) == PLM_ENOTFOUND && a.o.pdb_file) plm_cli_Die(tool, "record %s: %s", rec->id, eb);
