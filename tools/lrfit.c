@@ -104,6 +104,7 @@ typedef struct {
   char    *model;          /* 'model' metadata, NULL if no record had one */
   int      layers, heads;  /* from 'layers'/'heads' metadata, 0 if absent */
   uint64_t rng;
+  size_t   limit;          /* --max-memory, resolved */
 } trainset;
 
 static uint64_t
@@ -117,9 +118,14 @@ static int
 trainset_Grow(trainset *ts, char *errbuf)
 {
   int64_t  cap = ts->cap ? ts->cap * 2 : 4096;
-  float   *X = realloc(ts->X, sizeof(float) * (size_t)cap * ts->d);
+  float   *X;
   uint8_t *y;
-  if (X) ts->X = X;
+  char     cause[PLM_ERRBUFSIZE];
+  /* the training set grows with the input: the grown arrays (the old ones are freed after) */
+  if (plm_mem_Check(ts->limit, (double)cap * (sizeof(float) * (double)ts->d + 1.0), cause) != PLM_OK)
+    return plm_Fail(errbuf, PLM_ELIMIT, "a training set of %lld examples x %d features %.300s; --max-pairs-per-protein samples fewer",
+                    (long long)cap, ts->d, cause);
+  if ((X = realloc(ts->X, sizeof(float) * (size_t)cap * ts->d)) != NULL) ts->X = X;
   if (!X || !(y = realloc(ts->y, (size_t)cap)))
     return plm_Fail(errbuf, PLM_EMEM, "out of memory for %lld examples of %d features", (long long)cap, ts->d);
   ts->y = y;
@@ -511,8 +517,16 @@ run_train(const opts *o, char *errbuf)
 
   memset(&ts, 0, sizeof ts);
   ts.rng = o->seed * UINT64_C(0x9E3779B97F4A7C15) + 1;   /* xorshift needs a nonzero state */
+  ts.limit = plm_mem_Limit(o->max_memory);
   while ((status = input_Next(&in, &rec, errbuf)) == PLM_OK) {
-    PLM_XCHECK(o->multinomial ? trainset_AddTokens(&ts, rec, o, errbuf) : trainset_AddPairs(&ts, rec, o, errbuf));
+    status = o->multinomial ? trainset_AddTokens(&ts, rec, o, errbuf) : trainset_AddPairs(&ts, rec, o, errbuf);
+    if (status == PLM_ELIMIT) {
+      char cause[PLM_ERRBUFSIZE];
+      memcpy(cause, errbuf, sizeof cause);
+      PLM_XFAIL(status, errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(in.paths[in.next - 1]),
+                (long long)ts.nprot, rec->id, cause);
+    }
+    if (status != PLM_OK) goto ERROR;
     plm_record_Destroy(rec);
     rec = NULL;
   }
