@@ -56,7 +56,8 @@ struct plm_streamreader {
   int            done;
   unsigned char *buf;            /* payload buffer, reused */
   size_t         bufsize;
-  size_t         maxmem;         /* plm_stream_SetMaxMemory(); 0: the machine's default, asked for large frames only */
+  size_t         maxmem;         /* plm_stream_SetMaxMemory(), or the machine's default once asked; 0: not yet */
+  int            maxmem_given;   /* every frame is checked against a limit the user gave */
 };
 
 /* prefix every reader error with "NAME: record N ("id"): " */
@@ -353,21 +354,24 @@ next_member(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
 void
 plm_stream_SetMaxMemory(plm_streamreader *r, size_t bytes)
 {
-  r->maxmem = bytes;
+  r->maxmem       = bytes;
+  r->maxmem_given = bytes > 0;
 }
 
 /* refuse a frame before reading it when its record would not fit the memory limit: the payload
- * (inflated too, for zlib) and the record decoded from it, which copies every tensor; the
- * machine's default is asked only for frames over 64 MiB, as reading /proc for each small one
- * would cost more than it saves */
+ * (inflated too, for zlib) and the record decoded from it, which copies every tensor. Under the
+ * machine's default (read once) every frame over 64 MiB is checked, and every 64th of the small
+ * ones, which catches a tool that keeps what it reads (potts, probe) at a cost of a read of
+ * /proc/self/statm per 64 records */
 static int
 check_memory(plm_streamreader *r, uint64_t stored_len, uint64_t raw_len, uint8_t codec, const char *id, char *errbuf)
 {
   char   why[PLM_ERRBUFSIZE];
   double need = 2.0 * (double)raw_len + (codec == CODEC_ZLIB ? (double)stored_len : 0.0);
 
-  if (!r->maxmem && raw_len <= ((uint64_t)64 << 20)) return PLM_OK;
-  if (plm_mem_Check(plm_mem_Limit(r->maxmem), need, why) == PLM_OK) return PLM_OK;
+  if (!r->maxmem_given && raw_len <= ((uint64_t)64 << 20) && r->nread % 64 != 63) return PLM_OK;
+  if (!r->maxmem) r->maxmem = plm_mem_Limit(0);
+  if (plm_mem_Check(r->maxmem, need, why) == PLM_OK) return PLM_OK;
   return rfail(r, id, errbuf, PLM_ELIMIT, why);
 }
 

@@ -10,8 +10,9 @@
  *   plm_stream_Read()       next record: PLM_OK, PLM_EOF at the end frame, or an
  *                           error "NAME: record N ("ID"): cause" in errbuf
  *   plm_stream_SetMaxMemory() refuse, before reading it, a record whose frame and decoded tensors
- *                           would take the process past this many bytes (--max-memory; default:
- *                           membudget.h's, checked for frames over 64 MiB)
+ *                           would take the process past this many bytes (--max-memory), checked
+ *                           for every frame; 0 (and without a call): membudget.h's default,
+ *                           checked for frames over 64 MiB and every 64th record
  *   plm_stream_CloseRead()
  *   plm_stream_Tell()       bytes read from the file so far (-1 where unknown), for progress
  *   plm_stream_OpenWrite()  path or "-"; zlevel 0 (stored) .. 9

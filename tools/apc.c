@@ -312,7 +312,7 @@ run(const opts *o, char *errbuf)
   PLM_XCHECK(plm_stream_OpenWrite(o->outfile ? o->outfile : "-", o->zlevel, &w, errbuf));
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &r, errbuf));
-    plm_stream_SetMaxMemory(r, plm_mem_Limit(o->max_memory));
+    plm_stream_SetMaxMemory(r, o->max_memory);
     for (long long nrec = 1; (status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK; nrec++) {
       PLM_XCHECK(check_memory(rec, o, plm_cli_InputName(paths[f]), nrec, errbuf));
       PLM_XCHECK(process(rec, o, errbuf));

@@ -539,7 +539,7 @@ main(int argc, char **argv)
     long long         nrec = 0;
 
     if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
-    plm_stream_SetMaxMemory(r, limit);
+    plm_stream_SetMaxMemory(r, o.max_memory);
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       nrec++;
       if (skipped < done.n) {                 /* --resume: already in the output */

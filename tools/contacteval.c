@@ -226,7 +226,7 @@ run(const opts *o, char *errbuf)
   ranges_Init(o->minsep, r);
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &rd, errbuf));
-    plm_stream_SetMaxMemory(rd, plm_mem_Limit(o->max_memory));
+    plm_stream_SetMaxMemory(rd, o->max_memory);
     if (f == 0) print_header(o, r);      /* nothing on stdout before the input is known to be a stream */
     while ((status = plm_stream_Read(rd, &rec, errbuf)) == PLM_OK) {
       nrec++;

@@ -271,7 +271,7 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair, plm_headstat **r
   plm_progress     *prog = plm_progress_Create(TOOL, PLM_PROGRESS_AUTO, total);   /* on a terminal only */
 
   if (plm_stream_OpenRead(o->nfiles ? o->files[0] : "-", &r, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
-  plm_stream_SetMaxMemory(r, plm_mem_Limit(o->max_memory));
+  plm_stream_SetMaxMemory(r, o->max_memory);
   while ((status = plm_stream_Read(r, &rec, eb)) == PLM_OK) {
     plm_progress_Update(prog, nrec++, nres, total ? plm_stream_Tell(r) : -1);
     nres += (long long)strlen(rec->seq);

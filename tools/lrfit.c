@@ -70,7 +70,7 @@ input_Next(input *in, plm_record **ret_rec, char *errbuf)
     if (!in->r) {
       if (in->next == in->npaths) return PLM_EOF;
       PLM_XCHECK(plm_stream_OpenRead(in->paths[in->next++], &in->r, errbuf));
-      plm_stream_SetMaxMemory(in->r, plm_mem_Limit(in->max_memory));
+      plm_stream_SetMaxMemory(in->r, in->max_memory);
     }
     if ((status = plm_stream_Read(in->r, ret_rec, errbuf)) != PLM_EOF) return status;
     plm_stream_CloseRead(in->r);

@@ -168,7 +168,7 @@ run(const opts *o, char *errbuf)
   int               status;
 
   PLM_XCHECK(plm_stream_OpenRead(o->input, &rd, errbuf));
-  plm_stream_SetMaxMemory(rd, plm_mem_Limit(o->max_memory));
+  plm_stream_SetMaxMemory(rd, o->max_memory);
   while (nrec < o->maxseqs && (status = plm_stream_Read(rd, &rec, errbuf)) == PLM_OK) {
     nrec++;
     if ((status = ensemble_Add(&e, rec, o->tensor, errbuf)) != PLM_OK) {

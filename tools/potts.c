@@ -191,7 +191,7 @@ read_alignment(const char *path, const char *focus, size_t max_memory, alignment
 
   A->focus = -1;
   PLM_XCHECK(plm_stream_OpenRead(path, &r, errbuf));
-  plm_stream_SetMaxMemory(r, plm_mem_Limit(max_memory));
+  plm_stream_SetMaxMemory(r, max_memory);
   while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
     if (A->nrec == cap) {
       plm_record **tmp = realloc(A->recs, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *tmp);

@@ -302,7 +302,7 @@ read_all(const opts *o, plm_plugin *pl, data *d, char *errbuf)
 
   PLM_XCHECK(task_of(pl, d, errbuf));
   PLM_XCHECK(plm_stream_OpenRead(o->input, &r, errbuf));
-  plm_stream_SetMaxMemory(r, plm_mem_Limit(o->max_memory));
+  plm_stream_SetMaxMemory(r, o->max_memory);
   while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
     if (first) { PLM_XCHECK(repr_layers(rec, d, errbuf)); first = 0; }
     PLM_XCHECK(add_protein(d, pl, rec, o, errbuf));

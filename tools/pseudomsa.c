@@ -521,7 +521,7 @@ main(int argc, char **argv)
     long long         nrec = 0;
 
     if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { if (s.w) plm_stream_AbortWrite(s.w); plm_cli_Die(TOOL, "%s", errbuf); }
-    plm_stream_SetMaxMemory(r, plm_mem_Limit(o.max_memory));
+    plm_stream_SetMaxMemory(r, o.max_memory);
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       char cause[PLM_ERRBUFSIZE];
       nrec++;

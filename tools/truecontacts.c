@@ -124,7 +124,7 @@ main(int argc, char **argv)
   plm_cli_Init();
   parse_args(argc, argv, &a);
   if (plm_stream_OpenRead(a.in, &r, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
-  plm_stream_SetMaxMemory(r, plm_mem_Limit(a.max_memory));
+  plm_stream_SetMaxMemory(r, a.max_memory);
   if (plm_stream_OpenWrite(a.out, a.zlevel, &w, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
   for (long long nrec = 1; (status = plm_stream_Read(r, &rec, eb)) == PLM_OK; nrec++) {
     /* contacts_true [L x L] and the residues' distances, refused before they are allocated */
