@@ -28,8 +28,8 @@
 #include "alphabet.h"
 #include "apc.h"
 #include "cli.h"
-#include "membudget.h"
 #include "error.h"
+#include "membudget.h"
 #include "record.h"
 #include "stream.h"
 #include "tensor.h"
@@ -47,7 +47,7 @@ typedef struct opts {
   lh          pick[MAXPICK];               /* averaging mode when npick > 0 */
   char      **files;
   int         nfiles;
-  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* ------------------------------------------------------------ token layout */

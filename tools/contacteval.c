@@ -23,9 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "membudget.h"
 #include "contactprec.h"
 #include "error.h"
+#include "membudget.h"
 #include "record.h"
 #include "rng.h"
 #include "stream.h"
@@ -44,7 +44,7 @@ typedef struct {
   int         missing_error;   /* --missing error: a record without the truth tensor stops the run */
   char      **files;
   int         nfiles;
-  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 typedef struct { const char *name; int minsep, maxsep; } range;

@@ -23,10 +23,10 @@
 #include "align.h"
 #include "annot.h"
 #include "cli.h"
-#include "membudget.h"
 #include "error.h"
 #include "figure.h"
 #include "headstat.h"
+#include "membudget.h"
 #include "plugin.h"
 #include "progress.h"
 #include "record.h"
@@ -85,7 +85,7 @@ typedef struct opts {
   int64_t     min_arcs;
   char      **files;
   int         nfiles;
-  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 typedef struct plugins {

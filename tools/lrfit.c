@@ -46,7 +46,7 @@ typedef struct {
   uint64_t        seed;
   char          **files;
   int             nfiles;
-  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  size_t          max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* ------------------------------------------------------------------ input */

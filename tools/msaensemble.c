@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "membudget.h"
 #include "error.h"
+#include "membudget.h"
 #include "record.h"
 #include "stream.h"
 
@@ -34,7 +34,7 @@
 typedef struct {
   const char *tensor, *query, *input, *output;
   int64_t     maxseqs;           /* INT64_MAX: all */
-  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* column-pair sums over the members so far; sized by the first member */

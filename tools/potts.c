@@ -22,9 +22,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "membudget.h"
 #include "error.h"
 #include "lbfgs.h"
+#include "membudget.h"
 #include "potts.h"
 #include "record.h"
 #include "rr.h"
@@ -67,7 +67,7 @@ typedef struct {
   double theta, lambda_h, lambda_J, max_gaps, eps;
   int    lambda_J_scaled, gap_state, unknown_gap, zero_sum, apc_diag, iters, threads, verbose, minsep;
   plm_potts_idrule idrule;
-  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  size_t           max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* the alignment as the fit sees it */

@@ -23,11 +23,11 @@
 #include <string.h>
 #include "annot.h"
 #include "cli.h"
-#include "membudget.h"
 #include "error.h"
 #include "figure.h"
 #include "headstat.h"
 #include "logreg.h"
+#include "membudget.h"
 #include "plugin.h"
 #include "probe.h"
 #include "record.h"
@@ -71,7 +71,7 @@ typedef struct opts {
   int         ndirs, minsep;
   double      frac, C, negratio;
   uint64_t    seed;
-  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 typedef struct prot {

@@ -84,7 +84,7 @@ typedef struct opts {
   plm_dtype      weights;  /* --precision */
   char         **files;
   int            nfiles;
-  size_t max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  size_t         max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* a number in [lo, hi] from an option argument, or a usage error */

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
-#include "membudget.h"
 #include "contactmap.h"
 #include "error.h"
+#include "membudget.h"
 #include "stream.h"
 
 static const char *tool = "truecontacts";
