@@ -24,7 +24,7 @@
 static const uint8_t legacy_magic[10] = { 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19 };
 
 /* the bytes stored under each storage key */
-typedef struct stored { const char *key; const uint8_t *data; uint64_t nbytes; } stored;
+typedef struct stored { const char *key; const uint8_t *data; uint64_t nbytes; plm_dtype dtype; } stored;
 typedef struct storetab { stored *s; int n; } storetab;
 
 static const stored *
@@ -64,10 +64,15 @@ add_tensor(plm_checkpoint *ck, const char *name, const plm_pkobj *t, const store
   numel = (uint64_t)n;
   if (numel == 0) return plm_checkpoint_AddView(ck, name, st->dtype, t->rank, t->shape, s->data, errbuf);
   if (!is_contiguous(t)) return plm_Fail(errbuf, PLM_EUNSUP, "tensor %s: not contiguous", name);
+  if (st->dtype != s->dtype)
+    return plm_Fail(errbuf, PLM_EFORMAT, "tensor %s: storage %s read as %s, used as %s", name, st->s,
+                    plm_dtype_Name(s->dtype), plm_dtype_Name(st->dtype));
   total = s->nbytes / esz;
   if ((uint64_t)st->offset > total || (uint64_t)st->i > total - (uint64_t)st->offset ||
       (uint64_t)t->offset > (uint64_t)st->i || numel > (uint64_t)st->i - (uint64_t)t->offset)
-    return plm_Fail(errbuf, PLM_EFORMAT, "tensor %s: storage too short", name);
+    return plm_Fail(errbuf, PLM_EFORMAT, "tensor %s: storage %s holds %llu elements; the view of %llu at %lld + %lld (window of %lld) runs past it",
+                    name, st->s, (unsigned long long)total, (unsigned long long)numel, (long long)st->offset,
+                    (long long)t->offset, (long long)st->i);
   return plm_checkpoint_AddView(ck, name, st->dtype, t->rank, t->shape,
                                 s->data + ((uint64_t)st->offset + (uint64_t)t->offset) * esz, errbuf);
 }
@@ -192,7 +197,7 @@ zip_storages(plm_checkpoint *ck, const plm_zip *z, const char *prefix, const plm
     if ((i = plm_zip_Find(z, name)) < 0) return plm_Fail(errbuf, PLM_EFORMAT, "storage %s: no entry %s", key, name);
     if ((status = plm_zip_Data(z, i, &data, &owned, errbuf)) != PLM_OK) return status;
     if (owned && (status = plm_checkpoint_Hold(ck, owned, errbuf)) != PLM_OK) return status;
-    tab->s[tab->n++] = (stored){ key, data, z->e[i].usize };
+    tab->s[tab->n++] = (stored){ key, data, z->e[i].usize, pk->storages[j]->dtype };
   }
   return PLM_OK;
 }
@@ -314,6 +319,7 @@ legacy_storages(plm_checkpoint *ck, const uint8_t *buf, uint64_t len, uint64_t *
     size_t           esz;
     if (k->kind != PLM_PK_STR)                     PLM_XFAIL(PLM_EFORMAT, errbuf, "storage key is a %s", plm_pickle_KindName(k->kind));
     if ((st = first_storage(obj, k->s)) == NULL)  PLM_XFAIL(PLM_EFORMAT, errbuf, "storage %s: used by no tensor", k->s);
+    if (find_stored(tab, st->s))                  PLM_XFAIL(PLM_EFORMAT, errbuf, "storage %s: listed twice", k->s);
     if (len - *pos < 8)                            PLM_XFAIL(PLM_EFORMAT, errbuf, "storage %s: truncated", k->s);
     numel = plm_le64(buf + *pos);
     *pos += 8;
@@ -321,9 +327,11 @@ legacy_storages(plm_checkpoint *ck, const uint8_t *buf, uint64_t len, uint64_t *
     if (numel > (len - *pos) / esz)
       PLM_XFAIL(PLM_EFORMAT, errbuf, "storage %s: %llu elements run past the end of the file (truncated?)", k->s, (unsigned long long)numel);
     PLM_XCHECK(aligned_storage(ck, buf + *pos, numel * esz, esz, &data, errbuf));
-    tab->s[tab->n++] = (stored){ st->s, data, numel * esz };
+    tab->s[tab->n++] = (stored){ st->s, data, numel * esz, st->dtype };
     *pos += numel * esz;
   }
+  /* the storages are the file's last bytes: more is a damaged or spliced file, not padding */
+  if (*pos != len) PLM_XFAIL(PLM_EFORMAT, errbuf, "%llu bytes after the last storage", (unsigned long long)(len - *pos));
   status = PLM_OK;
 
 ERROR:

@@ -29,6 +29,7 @@
 #include "apc.h"
 #include "cli.h"
 #include "error.h"
+#include "membudget.h"
 #include "record.h"
 #include "stream.h"
 #include "tensor.h"
@@ -46,6 +47,7 @@ typedef struct opts {
   lh          pick[MAXPICK];               /* averaging mode when npick > 0 */
   char      **files;
   int         nfiles;
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* ------------------------------------------------------------ token layout */
@@ -201,6 +203,8 @@ ERROR:
 /* the feature map of attention map m: APC(sym(residue block)) into out (L x L) */
 typedef struct work { float *block; double *r; } work;
 
+static int check_memory(const plm_record *rec, const opts *o, const char *file, long long nrec, char *errbuf);
+
 static int
 head_map(const plm_tensor *att, int m, int64_t T, int64_t off, int64_t L, const uint8_t *eos, int plmc,
          work *wk, float *out, char *errbuf)
@@ -308,7 +312,9 @@ run(const opts *o, char *errbuf)
   PLM_XCHECK(plm_stream_OpenWrite(o->outfile ? o->outfile : "-", o->zlevel, &w, errbuf));
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &r, errbuf));
-    while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
+    plm_stream_SetMaxMemory(r, o->max_memory);
+    for (long long nrec = 1; (status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK; nrec++) {
+      PLM_XCHECK(check_memory(rec, o, plm_cli_InputName(paths[f]), nrec, errbuf));
       PLM_XCHECK(process(rec, o, errbuf));
       PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
       plm_record_Destroy(rec);
@@ -326,6 +332,23 @@ ERROR:
   if (r) plm_stream_CloseRead(r);
   plm_record_Destroy(rec);
   return status;
+}
+
+/* what process() will add for a record: its maps in float32 (at most as many as the input holds)
+ * and two L x L work maps; refused, naming the record, when it would not fit --max-memory */
+static int
+check_memory(const plm_record *rec, const opts *o, const char *file, long long nrec, char *errbuf)
+{
+  const plm_tensor *att = plm_record_GetTensor(rec, o->input);
+  char              cause[PLM_ERRBUFSIZE];
+  double            T;
+
+  if (!att || att->rank != 4) return PLM_OK;      /* process() says what is wrong */
+  T = (double)att->shape[2];
+  if (plm_mem_Check(plm_mem_Limit(o->max_memory), (double)plm_tensor_Numel(att) * sizeof(float) + 2.0 * T * T * sizeof(float),
+                    cause) == PLM_OK)
+    return PLM_OK;
+  return plm_Fail(errbuf, PLM_ELIMIT, "%.200s: record %lld (\"%.60s\"): %.200s", file, nrec, rec->id, cause);
 }
 
 /* ------------------------------------------------------------------ main */
@@ -346,6 +369,8 @@ static const char usage[] =
   "  -o FILE                  write the stream to FILE (default: stdout, never a terminal;\n"
   "                           --output stays the output tensor's name, as before)\n"
   "  -z, --compress N         zlib level of the output, 0 (default) to 9\n"
+  "      --max-memory SIZE    most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                           a record that would need more is refused, naming it\n"
   "  -h, --help / -V, --version\n";
 
 enum { O_INPUT = 256, O_OUTPUT, O_SPECIAL, O_KEEP, O_PLMC, O_AVERAGE, O_TOPHEADS, O_TOPK, O_VERSION };
@@ -357,6 +382,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     { "input", 1, 0, O_INPUT }, { "output", 1, 0, O_OUTPUT }, { "special", 1, 0, O_SPECIAL },
     { "keep-attentions", 0, 0, O_KEEP }, { "plmc-apc", 0, 0, O_PLMC }, { "average", 1, 0, O_AVERAGE },
     { "top-heads", 1, 0, O_TOPHEADS }, { "top-k", 1, 0, O_TOPK }, { "compress", 1, 0, 'z' },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "help", 0, 0, 'h' }, { "version", 0, 0, O_VERSION }, { 0, 0, 0, 0 }
   };
   const char *average = NULL, *topheads = NULL;
@@ -383,6 +409,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
       o->zlevel = (int)strtol(optarg, &end, 10);
       if (end == optarg || *end || o->zlevel < 0 || o->zlevel > 9) return plm_Fail(errbuf, PLM_EINVAL, "--compress: '%s' is not 0-9", optarg);
       break;
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h':        fputs(usage, stdout); exit(0);
     case O_VERSION:
     case 'V':        plm_cli_Version(TOOL);

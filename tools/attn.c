@@ -19,6 +19,8 @@
 #include "cli.h"
 #include "error.h"
 #include "lm.h"
+#include "lmcost.h"
+#include "membudget.h"
 #include "progress.h"
 #include "record.h"
 #include "stream.h"
@@ -52,6 +54,8 @@ static const char usage_text[] =
   "                        most bytes for one layer's attention maps (heads x rows x T\n"
   "                        float32, 4 bytes each; K, M, G; default 16M on the CPU, 1G on OpenCL):\n"
   "                        longer proteins run attention in blocks of query rows (ESM)\n"
+  "      --max-memory SIZE most memory the run may hold (K, M, G; default: what the machine\n"
+  "                        has available at the start); a record that would need more is refused\n"
   "      --threads N       threads (default: the online CPUs)\n"
   "      --backend NAME    compute backend: auto (default: $PLMSCOPE_BACKEND, else the\n"
   "                        first OpenCL GPU if any, else the CPU), cpu, opencl, or\n"
@@ -78,7 +82,7 @@ static const char usage_text[] =
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
        OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
-       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET, OPT_RESIDUES };
+       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET, OPT_RESIDUES, OPT_MAX_MEMORY };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
@@ -91,6 +95,7 @@ typedef struct opts {
   int         residues_only; /* --residues-only: repr<K> without the special-token rows */
   plm_dtype   adtype;
   size_t      attn_memory;                        /* --attn-memory, bytes (0: lm.h's default) */
+  size_t      max_memory;                         /* --max-memory, bytes (0: membudget.h's default) */
   plm_dtype   weights;     /* --precision */
   plm_long    lp;
   char      **files;
@@ -113,6 +118,7 @@ parse_options(int argc, char **argv, opts *o)
     { "batch-tokens", required_argument, 0, OPT_BATCH_TOKENS }, { "resume", no_argument, 0, OPT_RESUME },
     { "progress", no_argument, 0, OPT_PROGRESS },    { "quiet", no_argument, 0, OPT_QUIET },
     { "precision", required_argument, 0, OPT_PRECISION }, { "residues-only", no_argument, 0, OPT_RESIDUES },
+    { "max-memory", required_argument, 0, OPT_MAX_MEMORY },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
   };
@@ -141,6 +147,7 @@ parse_options(int argc, char **argv, opts *o)
       break;
     case OPT_REPR:     o->repr = optarg; break;
     case OPT_ATTN_MEMORY: o->attn_memory = plm_cli_Size(TOOL, "--attn-memory", optarg); break;
+    case OPT_MAX_MEMORY:  o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case OPT_LOGITS:   o->logits = 1; break;
     case OPT_CONTACTS: o->contacts = 1; break;
     case OPT_MEAN:     o->mean = 1; o->mean_layers = optarg; break;
@@ -417,6 +424,7 @@ typedef struct batch {
   plm_lm_output *out;
   int            n, cap;
   long           tokens;
+  double         need;            /* the batch's memory estimate (lmcost.h) */
   long long      done, residues;  /* records and residues run so far, for the progress line */
 } batch;
 
@@ -444,6 +452,7 @@ batch_run(batch *bt, plm_lm *m, const opts *o, const plan *pl, plm_streamwriter 
   for (int i = 0; i < bt->n; i++) { plm_lmout_Clear(&bt->out[i]); plm_record_Destroy(bt->rec[i]); }
   bt->n = 0;
   bt->tokens = 0;
+  bt->need = 0.0;
   return status;
 }
 
@@ -470,7 +479,8 @@ batch_add(batch *bt, plm_record *rec, long long nrec, char *errbuf)
 int
 main(int argc, char **argv)
 {
-  char              errbuf[PLM_ERRBUFSIZE], note[PLM_ERRBUFSIZE];
+  char              errbuf[PLM_ERRBUFSIZE], note[PLM_ERRBUFSIZE], cause[PLM_ERRBUFSIZE];
+  size_t            limit;
   opts              o;
   plan              pl;
   plm_backend      *be = NULL;
@@ -505,6 +515,7 @@ main(int argc, char **argv)
                 m->note[0] ? " (" : "", m->note[0] ? m->note : "", m->note[0] ? ")" : "");
   if (o.logits && !m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: --logits is unavailable", m->path);
   make_plan(&o, m, &pl);
+  limit = plm_mem_Limit(o.max_memory);
   if (o.resume && access(o.output, F_OK) == 0) {
     /* the intact prefix into FILE.resume, then renamed over FILE at the end: a resume cut in turn
      * leaves FILE as it was, and the next resume starts from it again */
@@ -528,6 +539,7 @@ main(int argc, char **argv)
     long long         nrec = 0;
 
     if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+    plm_stream_SetMaxMemory(r, o.max_memory);
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       nrec++;
       if (skipped < done.n) {                 /* --resume: already in the output */
@@ -541,6 +553,17 @@ main(int argc, char **argv)
         if (status != PLM_OK) break;
         continue;
       }
+      /* what this record will cost, refused before anything is allocated for it; the records
+       * before it are run and written first */
+      double need = plm_lm_EstimateBytes(m, (long long)strlen(rec->seq) + 2, 1, &pl.req, &o.lp);
+      if (plm_mem_Check(limit, bt.need + need, cause) != PLM_OK) {
+        snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
+        plm_record_Destroy(rec);
+        if (batch_run(&bt, m, &o, &pl, w, plm_cli_InputName(files[f]), cause) != PLM_OK) memcpy(errbuf, cause, sizeof cause);
+        status = PLM_ELIMIT;
+        break;
+      }
+      bt.need += need;
       if ((status = batch_add(&bt, rec, nrec, errbuf)) != PLM_OK) break;
       if (bt.tokens >= o.batch_tokens) {
         if ((status = batch_run(&bt, m, &o, &pl, w, plm_cli_InputName(files[f]), errbuf)) != PLM_OK) break;

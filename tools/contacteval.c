@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "contactprec.h"
 #include "error.h"
+#include "membudget.h"
 #include "record.h"
 #include "rng.h"
 #include "stream.h"
@@ -43,6 +44,7 @@ typedef struct {
   int         missing_error;   /* --missing error: a record without the truth tensor stops the run */
   char      **files;
   int         nfiles;
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 typedef struct { const char *name; int minsep, maxsep; } range;
@@ -224,6 +226,7 @@ run(const opts *o, char *errbuf)
   ranges_Init(o->minsep, r);
   for (int f = 0; f < npaths; f++) {
     PLM_XCHECK(plm_stream_OpenRead(paths[f], &rd, errbuf));
+    plm_stream_SetMaxMemory(rd, o->max_memory);
     if (f == 0) print_header(o, r);      /* nothing on stdout before the input is known to be a stream */
     while ((status = plm_stream_Read(rd, &rec, errbuf)) == PLM_OK) {
       nrec++;
@@ -275,6 +278,9 @@ static const char usage[] =
   "      --seed S         bootstrap seed (default 1)\n"
   "      --missing WHAT   records without true contacts (truecontacts found no structure):\n"
   "                       skip (default; counted on stderr, as truecontacts passes them) or error\n"
+  "      --max-memory SIZE\n"
+  "                       most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                       a record that would need more is refused, naming it\n"
   "  -h, --help / -V, --version\n";
 
 static int
@@ -299,9 +305,10 @@ main(int argc, char **argv)
   static const struct option lo[] = {
     { "pred", 1, 0, 'p' }, { "true", 1, 0, 't' }, { "min-sep", 1, 0, 'm' }, { "top-l", 1, 0, 'l' },
     { "bins", 1, 0, 'b' }, { "bootstrap", 1, 0, 'B' }, { "seed", 1, 0, 's' }, { "missing", 1, 0, 'M' },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
   };
-  opts o = { "contacts", "contacts_true", 6, 3, 20, 1000, 1, { 1, 2, 5 }, 0, NULL, 0 };
+  opts o = { "contacts", "contacts_true", 6, 3, 20, 1000, 1, { 1, 2, 5 }, 0, NULL, 0, 0 };
   char errbuf[PLM_ERRBUFSIZE], *end;
   int  c;
 
@@ -331,6 +338,7 @@ main(int argc, char **argv)
       if (strcmp(optarg, "skip") && strcmp(optarg, "error")) plm_cli_Usage(TOOL, "--missing is skip or error, not '%s'", optarg);
       o.missing_error = strcmp(optarg, "error") == 0;
       break;
+    case PLM_OPT_MAX_MEMORY: o.max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h': fputs(usage, stdout); return 0;
     case 'V': plm_cli_Version(TOOL);
     default:  plm_cli_Usage(TOOL, "unknown option");

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "figure.h"
 #include "headstat.h"
+#include "membudget.h"
 #include "plugin.h"
 #include "progress.h"
 #include "record.h"
@@ -64,6 +65,8 @@ static const char usage_text[] =
   "      --top K           top heads per property in the summary (default 10)\n"
   "      --figures DIR     also draw the figures into DIR (SVG and PNG): heads-PROP\n"
   "                        (layer x head heatmap, per-layer maximum), layers, aa-blosum62\n"
+  "      --max-memory SIZE most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                        a record that would need more is refused, naming it\n"
   "  -h, --help            this text\n"
   "  -V, --version         version\n"
   "\n"
@@ -82,6 +85,7 @@ typedef struct opts {
   int64_t     min_arcs;
   char      **files;
   int         nfiles;
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 typedef struct plugins {
@@ -101,6 +105,7 @@ parse_options(int argc, char **argv, opts *o)
     { "special", required_argument, 0, OPT_SPECIAL }, { "tensor", required_argument, 0, 't' },
     { "partial", required_argument, 0, OPT_PARTIAL }, { "merge", no_argument, 0, OPT_MERGE },
     { "min-arcs", required_argument, 0, OPT_MINARCS }, { "alpha", required_argument, 0, OPT_ALPHA },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "top", required_argument, 0, OPT_TOP },       { "help", no_argument, 0, 'h' },
     { "figures", required_argument, 0, OPT_FIGURES },
     { "version", no_argument, 0, OPT_VERSION },     { 0, 0, 0, 0 }
@@ -131,6 +136,7 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_TOP:      o->top = (int)plm_cli_Number(TOOL, "--top", optarg, 0.0, 1e6); break;
     case OPT_FIGURES:  o->figures = optarg; break;
     case OPT_WITHNULL: o->with_null = optarg; break;
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h':          fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:
     case 'V':          plm_cli_Version(TOOL);
@@ -265,6 +271,7 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair, plm_headstat **r
   plm_progress     *prog = plm_progress_Create(TOOL, PLM_PROGRESS_AUTO, total);   /* on a terminal only */
 
   if (plm_stream_OpenRead(o->nfiles ? o->files[0] : "-", &r, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  plm_stream_SetMaxMemory(r, o->max_memory);
   while ((status = plm_stream_Read(r, &rec, eb)) == PLM_OK) {
     plm_progress_Update(prog, nrec++, nres, total ? plm_stream_Tell(r) : -1);
     nres += (long long)strlen(rec->seq);

@@ -28,6 +28,7 @@
 #include "alphabet.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "membudget.h"
 #include "error.h"
 #include "logreg.h"
 #include "record.h"
@@ -48,6 +49,7 @@ typedef struct {
   double          label_top;   /* > 0: --label is a score map, its top label_top * L pairs the contacts */
   char          **files;
   int             nfiles;
+  size_t          max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* ------------------------------------------------------------------ input */
@@ -56,6 +58,7 @@ typedef struct {
   char            **paths;
   int               npaths, next;
   plm_streamreader *r;
+  size_t            max_memory;   /* --max-memory */
 } input;
 
 /* next record of the next file with one; "-" (stdin) when no files were given */
@@ -70,6 +73,7 @@ input_Next(input *in, plm_record **ret_rec, char *errbuf)
     if (!in->r) {
       if (in->next == in->npaths) return PLM_EOF;
       PLM_XCHECK(plm_stream_OpenRead(in->paths[in->next++], &in->r, errbuf));
+      plm_stream_SetMaxMemory(in->r, in->max_memory);
     }
     if ((status = plm_stream_Read(in->r, ret_rec, errbuf)) != PLM_EOF) return status;
     plm_stream_CloseRead(in->r);
@@ -103,6 +107,7 @@ typedef struct {
   char    *model;          /* 'model' metadata, NULL if no record had one */
   int      layers, heads;  /* from 'layers'/'heads' metadata, 0 if absent */
   uint64_t rng;
+  size_t   limit;          /* --max-memory, resolved */
 } trainset;
 
 static uint64_t
@@ -116,9 +121,14 @@ static int
 trainset_Grow(trainset *ts, char *errbuf)
 {
   int64_t  cap = ts->cap ? ts->cap * 2 : 4096;
-  float   *X = realloc(ts->X, sizeof(float) * (size_t)cap * ts->d);
+  float   *X;
   uint8_t *y;
-  if (X) ts->X = X;
+  char     cause[PLM_ERRBUFSIZE];
+  /* the training set grows with the input: the grown arrays (the old ones are freed after) */
+  if (plm_mem_Check(ts->limit, (double)cap * (sizeof(float) * (double)ts->d + 1.0), cause) != PLM_OK)
+    return plm_Fail(errbuf, PLM_ELIMIT, "a training set of %lld examples x %d features %.300s; --max-pairs-per-protein samples fewer",
+                    (long long)cap, ts->d, cause);
+  if ((X = realloc(ts->X, sizeof(float) * (size_t)cap * ts->d)) != NULL) ts->X = X;
   if (!X || !(y = realloc(ts->y, (size_t)cap)))
     return plm_Fail(errbuf, PLM_EMEM, "out of memory for %lld examples of %d features", (long long)cap, ts->d);
   ts->y = y;
@@ -512,7 +522,7 @@ ERROR:
 static int
 run_train(const opts *o, char *errbuf)
 {
-  input           in = { o->files, o->nfiles, 0, NULL };
+  input           in = { o->files, o->nfiles, 0, NULL, o->max_memory };
   trainset        ts;
   plm_record     *rec = NULL;
   plm_logreg_info info;
@@ -521,8 +531,16 @@ run_train(const opts *o, char *errbuf)
 
   memset(&ts, 0, sizeof ts);
   ts.rng = o->seed * UINT64_C(0x9E3779B97F4A7C15) + 1;   /* xorshift needs a nonzero state */
+  ts.limit = plm_mem_Limit(o->max_memory);
   while ((status = input_Next(&in, &rec, errbuf)) == PLM_OK) {
-    PLM_XCHECK(o->multinomial ? trainset_AddTokens(&ts, rec, o, errbuf) : trainset_AddPairs(&ts, rec, o, errbuf));
+    status = o->multinomial ? trainset_AddTokens(&ts, rec, o, errbuf) : trainset_AddPairs(&ts, rec, o, errbuf);
+    if (status == PLM_ELIMIT) {
+      char cause[PLM_ERRBUFSIZE];
+      memcpy(cause, errbuf, sizeof cause);
+      PLM_XFAIL(status, errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(in.paths[in.next - 1]),
+                (long long)ts.nprot, rec->id, cause);
+    }
+    if (status != PLM_OK) goto ERROR;
     plm_record_Destroy(rec);
     rec = NULL;
   }
@@ -616,7 +634,7 @@ ERROR:
 static int
 run_predict(const opts *o, char *errbuf)
 {
-  input             in = { o->files, o->nfiles, 0, NULL };
+  input             in = { o->files, o->nfiles, 0, NULL, o->max_memory };
   plm_streamwriter *w = NULL;
   plm_record       *rec = NULL;
   head              h = { 0, 0, "", NULL, 0 };
@@ -715,12 +733,15 @@ static const char usage[] =
   "rank:\n"
   "  -w, --weights FILE       a contact head; prints LAYER:HEAD and weight, largest first\n"
   "      --heads N            heads per layer (default: the head file's 'heads')\n"
+  "      --max-memory SIZE    most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                           a record that would need more is refused, naming it\n"
   "  -h, --help / -V, --version\n";
 
 enum { O_FEATURES = 256, O_LABEL, O_MINSEP, O_PENALTY, O_C, O_L1RATIO, O_MAXPAIRS, O_SEED, O_TOL,
        O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION, O_LABELTOP };
 
 static const struct option long_opts[] = {
+  { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
   { "output", 1, 0, 'o' }, { "weights", 1, 0, 'w' }, { "compress", 1, 0, 'z' }, { "help", 0, 0, 'h' },
   { "features", 1, 0, O_FEATURES }, { "label", 1, 0, O_LABEL }, { "min-sep", 1, 0, O_MINSEP },
   { "penalty", 1, 0, O_PENALTY }, { "C", 1, 0, O_C }, { "l1-ratio", 1, 0, O_L1RATIO },
@@ -766,6 +787,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     case O_HEADS:    o->heads = (int)plm_cli_Number(TOOL, "--heads", optarg, 1, 1e6); break;
     case O_VERSION:
     case 'V':        plm_cli_Version(TOOL);
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h':        fputs(usage, stdout); exit(0);
     default:         return plm_Fail(errbuf, PLM_EINVAL, "unknown option");
     }

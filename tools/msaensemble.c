@@ -23,6 +23,7 @@
 #include <string.h>
 #include "cli.h"
 #include "error.h"
+#include "membudget.h"
 #include "record.h"
 #include "stream.h"
 
@@ -33,6 +34,7 @@
 typedef struct {
   const char *tensor, *query, *input, *output;
   int64_t     maxseqs;           /* INT64_MAX: all */
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* column-pair sums over the members so far; sized by the first member */
@@ -166,6 +168,7 @@ run(const opts *o, char *errbuf)
   int               status;
 
   PLM_XCHECK(plm_stream_OpenRead(o->input, &rd, errbuf));
+  plm_stream_SetMaxMemory(rd, o->max_memory);
   while (nrec < o->maxseqs && (status = plm_stream_Read(rd, &rec, errbuf)) == PLM_OK) {
     nrec++;
     if ((status = ensemble_Add(&e, rec, o->tensor, errbuf)) != PLM_OK) {
@@ -205,6 +208,9 @@ static const char usage[] =
   "      --max-seqs N     use only the first N records (default: all)\n"
   "  -t, --tensor NAME    the f32 [L, L] map to average (default contacts)\n"
   "  -o, --output FILE    the record stream (default: stdout)\n"
+  "      --max-memory SIZE\n"
+  "                       most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                       a record that would need more is refused, naming it\n"
   "  -h, --help           this text;  -V, --version\n";
 
 int
@@ -212,9 +218,10 @@ main(int argc, char **argv)
 {
   static const struct option lo[] = {
     { "query", 1, 0, 'q' }, { "max-seqs", 1, 0, 'n' }, { "tensor", 1, 0, 't' }, { "output", 1, 0, 'o' },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
   };
-  opts o = { "contacts", NULL, "-", "-", INT64_MAX };
+  opts o = { "contacts", NULL, "-", "-", INT64_MAX, 0 };
   char errbuf[PLM_ERRBUFSIZE], *end;
   int  c;
 
@@ -229,6 +236,7 @@ main(int argc, char **argv)
       break;
     case 't': o.tensor = optarg; break;
     case 'o': o.output = optarg; break;
+    case PLM_OPT_MAX_MEMORY: o.max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h': fputs(usage, stdout); return 0;
     case 'V': plm_cli_Version(TOOL);
     default:  plm_cli_Usage(TOOL, "unknown option, or one missing its argument: '%s'", argv[optind - 1]);

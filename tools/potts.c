@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "error.h"
 #include "lbfgs.h"
+#include "membudget.h"
 #include "potts.h"
 #include "record.h"
 #include "rr.h"
@@ -57,6 +58,8 @@ static const char usage[] =
   "      --min-sep N        least |i-j| in --rr (default 6, as plmstream rr; 1: all pairs)\n"
   "      --weights FILE     one sequence weight per input record (0: dropped)\n"
   "  -v, --verbose          progress on stderr\n"
+  "      --max-memory SIZE  most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                         a record that would need more is refused, naming it\n"
   "  -h, --help             this text;  -V, --version\n";
 
 typedef struct {
@@ -64,6 +67,7 @@ typedef struct {
   double theta, lambda_h, lambda_J, max_gaps, eps;
   int    lambda_J_scaled, gap_state, unknown_gap, zero_sum, apc_diag, iters, threads, verbose, minsep;
   plm_potts_idrule idrule;
+  size_t           max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* the alignment as the fit sees it */
@@ -112,6 +116,7 @@ parse_args(int argc, char **argv, opts *o)
     { "gaps", 1, 0, O_GAPS }, { "unknown", 1, 0, O_UNK }, { "max-gaps", 1, 0, O_MAXG },
     { "gauge", 1, 0, O_GAUGE }, { "apc", 1, 0, O_APC }, { "iters", 1, 0, 'm' }, { "eps", 1, 0, O_EPS },
     { "threads", 1, 0, 'j' }, { "output", 1, 0, 'o' }, { "tsv", 1, 0, O_TSV }, { "matrix", 1, 0, O_MAT },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "rr", 1, 0, O_RR }, { "weights", 1, 0, O_W }, { "min-sep", 1, 0, O_MINSEP }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },
     { "version", 0, 0, O_VER }, { 0, 0, 0, 0 }
   };
@@ -150,6 +155,7 @@ parse_args(int argc, char **argv, opts *o)
     case O_MINSEP: o->minsep = (int)plm_cli_Number(TOOL, "--min-sep", optarg, 1, 1e9); break;
     case O_W: o->weights = optarg; break;
     case 'v': o->verbose = 1; break;
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h': fputs(usage, stdout); exit(0);
     case O_VER:
     case 'V': plm_cli_Version(TOOL);
@@ -177,7 +183,7 @@ focus_matches(const char *id, const char *want)
 }
 
 static int
-read_alignment(const char *path, const char *focus, alignment *A, char *errbuf)
+read_alignment(const char *path, const char *focus, size_t max_memory, alignment *A, char *errbuf)
 {
   plm_streamreader *r = NULL;
   plm_record       *rec = NULL;
@@ -185,6 +191,7 @@ read_alignment(const char *path, const char *focus, alignment *A, char *errbuf)
 
   A->focus = -1;
   PLM_XCHECK(plm_stream_OpenRead(path, &r, errbuf));
+  plm_stream_SetMaxMemory(r, max_memory);
   while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
     if (A->nrec == cap) {
       plm_record **tmp = realloc(A->recs, (size_t)(cap = cap ? 2 * cap : 256) * sizeof *tmp);
@@ -283,6 +290,13 @@ fit(const opts *o, alignment *A, float *fn, float *apc, char *errbuf)
   if (!(A->w = malloc((size_t)A->N * sizeof *A->w))) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory for weights");
   PLM_XCHECK(plm_potts_Weights(A->x, A->N, Lm, o->theta, o->idrule, A->w, &A->neff, errbuf));
   plm_potts_msa msa = { A->N, Lm, A->x, A->w };
+  plm_lbfgs_Defaults(&lo);
+  if (plm_mem_Check(plm_mem_Limit(o->max_memory), plm_potts_EstimateBytes(Lm, o->gap_state, o->threads, lo.m) +
+                    2.0 * Lm * Lm * sizeof *mfn, errbuf) != PLM_OK) {
+    char cause[PLM_ERRBUFSIZE];
+    memcpy(cause, errbuf, sizeof cause);
+    PLM_XFAIL(PLM_ELIMIT, errbuf, "the model of %d columns x %d letters %.300s", Lm, q, cause);
+  }
   PLM_XCHECK(plm_potts_Create(&msa, o->gap_state, o->lambda_h, lJ, o->threads, &P, errbuf));
   if (!(x = malloc(plm_potts_Nparams(P) * sizeof *x)) || !(mfn = malloc((size_t)Lm * Lm * sizeof *mfn)) ||
       !(mapc = malloc((size_t)Lm * Lm * sizeof *mapc)))
@@ -291,7 +305,6 @@ fit(const opts *o, alignment *A, float *fn, float *apc, char *errbuf)
     fprintf(stderr, TOOL ": preset %s: %d sequences (Neff %.1f), %d of %d focus columns, q %d, lambda_h %g, lambda_J %g\n",
             o->preset, A->N, A->neff, Lm, A->Lf, q, o->lambda_h, lJ);
   plm_potts_InitFields(P, x);
-  plm_lbfgs_Defaults(&lo);
   lo.max_iter = o->iters; lo.eps = o->eps;
   PLM_XCHECK(plm_potts_Fit(P, x, &lo, o->verbose ? progress : NULL, &res, errbuf));
   if (o->verbose) fprintf(stderr, TOOL ": f %.6g after %d iterations, %d evaluations%s\n",
@@ -455,7 +468,7 @@ main(int argc, char **argv)
 
   plm_cli_Init();
   parse_args(argc, argv, &o);
-  if (read_alignment(o.input, o.focus, &A, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (read_alignment(o.input, o.focus, o.max_memory, &A, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   if (encode(&o, &A, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", plm_cli_InputName(o.input), errbuf);
   if (!(fn = malloc((size_t)A.Lf * A.Lf * sizeof *fn)) || !(apc = malloc((size_t)A.Lf * A.Lf * sizeof *apc)))
     plm_cli_Die(TOOL, "out of memory for a %d x %d map", A.Lf, A.Lf);

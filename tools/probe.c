@@ -27,6 +27,7 @@
 #include "figure.h"
 #include "headstat.h"
 #include "logreg.h"
+#include "membudget.h"
 #include "plugin.h"
 #include "probe.h"
 #include "probewin.h"
@@ -58,6 +59,8 @@ static const char usage_text[] =
   "      --window W        token attention probes: neighbours i +- 1..W (default 4)\n"
   "      --special LIST    special-token layout when the records lack 'special_tokens'\n"
   "      --figure STEM     also draw the per-layer curves as STEM.svg and STEM.png\n"
+  "      --max-memory SIZE most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                        a record that would need more is refused, naming it\n"
   "  -h, --help            this text\n"
   "  -V, --version         version\n"
   "\n"
@@ -72,6 +75,7 @@ typedef struct opts {
   int         ndirs, minsep, window;
   double      frac, C, negratio;
   uint64_t    seed;
+  size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 typedef struct prot {
@@ -103,6 +107,7 @@ parse_options(int argc, char **argv, opts *o)
     { "val-frac", required_argument, 0, OPT_FRAC }, { "seed", required_argument, 0, OPT_SEED },
     { "C", required_argument, 0, 'C' },            { "minsep", required_argument, 0, OPT_MINSEP },
     { "neg-ratio", required_argument, 0, OPT_NEG }, { "special", required_argument, 0, OPT_SPECIAL },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "figure", required_argument, 0, OPT_FIGURE }, { "help", no_argument, 0, 'h' },
     { "version", no_argument, 0, OPT_VERSION },    { "window", required_argument, 0, OPT_WINDOW }, { 0, 0, 0, 0 }
   };
@@ -124,6 +129,7 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_SPECIAL: o->special = optarg; break;
     case OPT_FIGURE:  o->figure = optarg; break;
     case OPT_WINDOW:  o->window = (int)plm_cli_Number(TOOL, "--window", optarg, 1.0, 64.0); break;
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h':         fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:
     case 'V':         plm_cli_Version(TOOL);
@@ -309,6 +315,7 @@ read_all(const opts *o, plm_plugin *pl, data *d, char *errbuf)
 
   PLM_XCHECK(task_of(pl, d, errbuf));
   PLM_XCHECK(plm_stream_OpenRead(o->input, &r, errbuf));
+  plm_stream_SetMaxMemory(r, o->max_memory);
   while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
     if (first) { PLM_XCHECK(repr_layers(rec, d, errbuf)); first = 0; }
     PLM_XCHECK(add_protein(d, pl, rec, o, errbuf));

@@ -21,11 +21,13 @@
 #include <unistd.h>
 #include "backend.h"
 #include "cli.h"
+#include "membudget.h"
 #include "error.h"
 #include "progress.h"
 #include "gibbs.h"
 #include "lm.h"
 #include "lmtokens.h"
+#include "lmcost.h"
 #include "record.h"
 #include "rng.h"
 #include "stream.h"
@@ -58,6 +60,8 @@ static const char usage_text[] =
   "      --backend NAME    compute backend: auto (default), cpu, opencl or opencl:P:D, as in attn(1)\n"
   "      --device P:D      OpenCL device D of platform P (--backend opencl:P:D)\n"
   "      --precision P     model weights f32 (default) or f16 (rounded to half), as in attn(1)\n"
+  "      --max-memory SIZE most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                        a record that would need more is refused, naming it\n"
   "  -h, --help            this text\n"
   "  -V, --version         version\n"
   "\n"
@@ -79,6 +83,7 @@ typedef struct opts {
   plm_dtype      weights;  /* --precision */
   char         **files;
   int            nfiles;
+  size_t         max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
 /* a number in [lo, hi] from an option argument, or a usage error */
@@ -105,6 +110,7 @@ parse_options(int argc, char **argv, opts *o)
     { "output", required_argument, 0, 'o' },
     { "threads", required_argument, 0, OPT_THREADS },  { "backend", required_argument, 0, OPT_BACKEND },
     { "device", required_argument, 0, OPT_DEVICE },
+    { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "help", no_argument, 0, 'h' },                   { "version", no_argument, 0, OPT_VERSION },
     { "precision", required_argument, 0, OPT_PRECISION },
     { 0, 0, 0, 0 }
@@ -147,6 +153,7 @@ parse_options(int argc, char **argv, opts *o)
       if (plm_dtype_FromName(optarg, &o->weights) != PLM_OK || (o->weights != PLM_F32 && o->weights != PLM_F16))
         plm_cli_Usage(TOOL, "--precision is f32 or f16, not '%s'", optarg);
       break;
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h':          fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:
     case 'V':          plm_cli_Version(TOOL);
@@ -398,7 +405,14 @@ sample_record(plm_lm *m, const plm_lmtokens *tk, const opts *o, const plm_record
   long   k = 0;
   int    show = isatty(STDERR_FILENO), status;
   double t0 = now(), last = t0;
+  /* the chains' batched forward pass and the logits kept of each, refused before they are allocated */
+  plm_lm_request lreq = { .logits = 1 };
+  long long      T = (long long)strlen(rec->seq) + 2;
+  double         need = plm_lm_EstimateBytes(m, T, o->chains, &lreq, &(plm_long){ PLM_LONG_ERROR, 0, 0 }) +
+                        (double)o->chains * (double)T * (4.0 * m->vocab + 16.0);
 
+  memset(&j, 0, sizeof j);
+  PLM_XCHECK(plm_mem_Check(plm_mem_Limit(o->max_memory), need, errbuf));
   PLM_XCHECK(job_Create(&j, m, tk, o, rec->seq, master, errbuf));
   PLM_XCHECK(write_row(s, rec->id, 0, j.qtext, errbuf));
   while (k < o->rows) {
@@ -463,6 +477,7 @@ main(int argc, char **argv)
     long long         nrec = 0;
 
     if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { if (s.w) plm_stream_AbortWrite(s.w); plm_cli_Die(TOOL, "%s", errbuf); }
+    plm_stream_SetMaxMemory(r, o.max_memory);
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       char cause[PLM_ERRBUFSIZE];
       nrec++;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "contactmap.h"
 #include "error.h"
+#include "membudget.h"
 #include "stream.h"
 
 static const char *tool = "truecontacts";
@@ -29,6 +30,9 @@ static const char *usage =
   "      --missing WHAT  record without structure: pass (default; counted), skip, error\n"
   "  -o, --output FILE   output stream (default: stdout)\n"
   "  -z, --compress N    zlib level of the output stream, 0 (default) to 9\n"
+  "      --max-memory SIZE\n"
+  "                      most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                      a record that would need more is refused, naming it\n"
   "  -h, --help          this text\n"
   "  -V, --version       version\n";
 
@@ -39,6 +43,7 @@ typedef struct args {
   enum missing     missing;
   const char      *in, *out;
   int              zlevel;
+  size_t           max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } args;
 
 static void
@@ -47,6 +52,7 @@ parse_args(int argc, char **argv, args *a)
   static const struct option longopts[] = {
     {"pdb-dir", 1, 0, 'd'}, {"pdb", 1, 0, 'p'}, {"chain", 1, 0, 'c'}, {"atom", 1, 0, 'a'},
     {"cutoff", 1, 0, 't'}, {"missing", 1, 0, 'm'}, {"output", 1, 0, 'o'}, {"compress", 1, 0, 'z'},
+    {"max-memory", 1, 0, PLM_OPT_MAX_MEMORY},
     {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}
   };
   char *end;
@@ -73,6 +79,7 @@ parse_args(int argc, char **argv, args *a)
     case 'z': a->zlevel = (int)strtol(optarg, &end, 10);
               if (*end || a->zlevel < 0 || a->zlevel > 9) plm_cli_Usage(tool, "--compress %s: expected 0-9", optarg);
               break;
+    case PLM_OPT_MAX_MEMORY: a->max_memory = plm_cli_Size(tool, "--max-memory", optarg); break;
     case 'h': fputs(usage, stdout); exit(0);
     case 'V': plm_cli_Version(tool);
     default:  plm_cli_Usage(tool, "unknown option");
@@ -117,8 +124,13 @@ main(int argc, char **argv)
   plm_cli_Init();
   parse_args(argc, argv, &a);
   if (plm_stream_OpenRead(a.in, &r, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
+  plm_stream_SetMaxMemory(r, a.max_memory);
   if (plm_stream_OpenWrite(a.out, a.zlevel, &w, eb) != PLM_OK) plm_cli_Die(tool, "%s", eb);
-  while ((status = plm_stream_Read(r, &rec, eb)) == PLM_OK) {
+  for (long long nrec = 1; (status = plm_stream_Read(r, &rec, eb)) == PLM_OK; nrec++) {
+    /* contacts_true [L x L] and the residues' distances, refused before they are allocated */
+    double L = (double)strlen(rec->seq);
+    if (plm_mem_Check(plm_mem_Limit(a.max_memory), 2.0 * L * L * sizeof(float), eb) != PLM_OK)
+      plm_cli_Die(tool, "%s: record %lld (\"%.60s\"): %s", plm_cli_InputName(a.in), nrec, rec->id, eb);
     /* --pdb names one file the user vouched for: one that holds no usable chain is an error,
      * not "a record without a structure" (only --pdb-dir may lack a protein's file) */
     if ((status = annotate(rec, &a.o, eb)) == PLM_ENOTFOUND && a.o.pdb_file) plm_cli_Die(tool, "record %s: %s", rec->id, eb);

@@ -86,7 +86,7 @@ entry_Build(const plm_json *root, const char *field, const char *path, long line
 {
   const plm_json *id = plm_json_Get(root, "id"), *prim = plm_json_Get(root, "primary");
   const plm_json *pos = plm_json_Get(root, "positions"), *list = plm_json_Get(root, field);
-  long           *sites = NULL, p;
+  long           *sites = NULL, *posv = NULL, p;
   int             i, status;
 
   if (!id || id->kind != PLM_JSON_SCALAR || !prim || prim->kind != PLM_JSON_SCALAR)
@@ -102,14 +102,28 @@ entry_Build(const plm_json *root, const char *field, const char *path, long line
   e->L = pos->n;
   if (!(e->id = strdup(id->value)) || !(e->primary = strdup(prim->value)) || !(e->label = malloc((size_t)e->L + 1)))
     PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  if ((posv = malloc(((size_t)e->L + 1) * sizeof *posv)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   for (i = 0; i < e->L; i++) {
     if (json_Int(pos->kids[i], &p) != PLM_OK) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s:%ld: positions[%d] is not an integer", path, lineno, i);
     e->label[i] = bsearch(&p, sites, (size_t)list->n, sizeof *sites, cmp_long) != NULL;
+    posv[i] = p;
   }
+  /* positions are the structure's residue numbers (negative ones are real: 87 chains of ProVis'
+   * file start below 1), so only a site that names no residue lies outside the sequence */
+  qsort(posv, (size_t)e->L, sizeof *posv, cmp_long);
+  for (i = 0; i < list->n && !e->outside; i++)
+    if (!bsearch(&sites[i], posv, (size_t)e->L, sizeof *posv, cmp_long)) {
+      char msg[PLM_ERRBUFSIZE];
+      snprintf(msg, sizeof msg, "%.200s:%ld: %s %ld of %.60s is no residue's position (%s run %ld..%ld): an annotation outside the sequence",
+               path, lineno, field, sites[i], id->value, "positions", e->L ? posv[0] : 0, e->L ? posv[e->L - 1] : 0);
+      if ((e->outside = strdup(msg)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+    }
   free(sites);
+  free(posv);
   return PLM_OK;
  ERROR:
   free(sites);
+  free(posv);
   return status;
 }
 
@@ -119,6 +133,7 @@ entry_Clear(plm_annot_entry *e)
   free(e->id);
   free(e->primary);
   free(e->label);
+  free(e->outside);
 }
 
 static int
@@ -220,6 +235,7 @@ plm_annot_SitesAnnotate(void *state, const plm_record *rec, int L, uint8_t *out,
   if (!e) return plm_Fail(errbuf, PLM_ENOTFOUND, "%s: no annotation for %s", t->plugin, rec->id);
   if ((status = plm_annot_Compare(t->plugin, rec, e->primary, errbuf)) != PLM_OK) return status;
   if (e->L != L) return plm_Fail(errbuf, PLM_EINVAL, "%s: record %s: %d residues, host says %d", t->plugin, rec->id, e->L, L);
+  if (e->outside) return plm_Fail(errbuf, PLM_EFORMAT, "%s: %s", t->plugin, e->outside);
   memcpy(out, e->label, (size_t)L);
   return PLM_OK;
 }

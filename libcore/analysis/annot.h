@@ -29,6 +29,8 @@ typedef struct plm_annot_entry {
   char    *primary;
   uint8_t *label;     /* [L]: 1 labelled, 0 not */
   int      L;
+  char    *outside;   /* "FILE:LINE: ..." when a site is no residue's position (the error its use
+                         raises: the file loads whole, a record that uses the line is refused), or NULL */
 } plm_annot_entry;
 
 typedef struct plm_annot_sites {

@@ -76,6 +76,15 @@ plm_potts_Weights(const uint8_t *x, int N, int L, double theta, plm_potts_idrule
   return PLM_OK;
 }
 
+double
+plm_potts_EstimateBytes(int L, int gap_state, int nthreads, int m)
+{
+  double q = gap_state ? PLM_POTTS_NAA + 1 : PLM_POTTS_NAA, qp = q + ((int)q & 1), block = (double)L * q * qp;
+  double nx = (double)L * q + (double)L * (L - 1) / 2.0 * q * q;
+  /* G and the threads' scratch (Create), x, and L-BFGS's g d xnew gnew and m pairs of s y */
+  return ((double)L * block + nthreads * (block + qp) + nx * (1.0 + 4.0 + 2.0 * m)) * sizeof(double);
+}
+
 int
 plm_potts_Create(const plm_potts_msa *msa, int gap_state, double lambda_h, double lambda_J,
                  int nthreads, plm_potts **ret_P, char *errbuf)

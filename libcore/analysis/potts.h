@@ -19,6 +19,8 @@
  *   plm_potts_Code()         residue character -> code, or -1 if not one of the 21
  *   plm_potts_Weights()      1 / (number of sequences at identity >= theta), and Neff
  *   plm_potts_Create()       an objective over an encoded alignment
+ *   plm_potts_EstimateBytes() what Create, the parameters and an L-BFGS fit keeping m pairs will
+ *                            hold for L columns (the site gradients grow as L^2 q^2), before any is allocated
  *   plm_potts_Destroy()
  *   plm_potts_Nparams()      length of x
  *   plm_potts_InitFields()   h_i(a) = log(weighted count + 1), zero-sum (plmc's start)
@@ -58,6 +60,7 @@ int    plm_potts_Create(const plm_potts_msa *msa, int gap_state, double lambda_h
                         int nthreads, plm_potts **ret_P, char *errbuf);
 void   plm_potts_Destroy(plm_potts *P);
 size_t plm_potts_Nparams(const plm_potts *P);
+double plm_potts_EstimateBytes(int L, int gap_state, int nthreads, int m);
 int    plm_potts_Nstates(const plm_potts *P);
 void   plm_potts_InitFields(const plm_potts *P, double *x);
 int    plm_potts_Eval(plm_potts *P, const double *x, double *g, double *ret_f, char *errbuf);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include "error.h"
+#include "membudget.h"
 #include "stream.h"
 
 #define FRAME_FIXED   32
@@ -55,6 +56,8 @@ struct plm_streamreader {
   int            done;
   unsigned char *buf;            /* payload buffer, reused */
   size_t         bufsize;
+  size_t         maxmem;         /* plm_stream_SetMaxMemory(), or the machine's default once asked; 0: not yet */
+  int            maxmem_given;   /* every frame is checked against a limit the user gave */
 };
 
 /* prefix every reader error with "NAME: record N ("id"): " */
@@ -348,6 +351,30 @@ next_member(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
   return plm_stream_Read(r, ret_rec, errbuf);
 }
 
+void
+plm_stream_SetMaxMemory(plm_streamreader *r, size_t bytes)
+{
+  r->maxmem       = bytes;
+  r->maxmem_given = bytes > 0;
+}
+
+/* refuse a frame before reading it when its record would not fit the memory limit: the payload
+ * (inflated too, for zlib) and the record decoded from it, which copies every tensor. Under the
+ * machine's default (read once) every frame over 64 MiB is checked, and every 64th of the small
+ * ones, which catches a tool that keeps what it reads (potts, probe) at a cost of a read of
+ * /proc/self/statm per 64 records */
+static int
+check_memory(plm_streamreader *r, uint64_t stored_len, uint64_t raw_len, uint8_t codec, const char *id, char *errbuf)
+{
+  char   why[PLM_ERRBUFSIZE];
+  double need = 2.0 * (double)raw_len + (codec == CODEC_ZLIB ? (double)stored_len : 0.0);
+
+  if (!r->maxmem_given && raw_len <= ((uint64_t)64 << 20) && r->nread % 64 != 63) return PLM_OK;
+  if (!r->maxmem) r->maxmem = plm_mem_Limit(0);
+  if (plm_mem_Check(r->maxmem, need, why) == PLM_OK) return PLM_OK;
+  return rfail(r, id, errbuf, PLM_ELIMIT, why);
+}
+
 int
 plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
 {
@@ -388,6 +415,7 @@ plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
   if (codec == CODEC_STORED && stored_len != raw_len) return rfail(r, id, errbuf, PLM_EFORMAT, "corrupt frame header (length mismatch)");
   if (codec == CODEC_ZLIB && raw_len > stored_len * ZLIB_MAXRATIO + 1024)
                                              return rfail(r, id, errbuf, PLM_EFORMAT, "corrupt frame header (impossible compression ratio)");
+  PLM_XCHECK(check_memory(r, stored_len, raw_len, codec, id, errbuf));
   PLM_XCHECK(read_stored(r, stored_len, id, errbuf));
   if (codec == CODEC_ZLIB) PLM_XCHECK(inflate_payload(r, stored_len, raw_len, id, &raw, errbuf));
   const unsigned char *payload = raw ? raw : r->buf;

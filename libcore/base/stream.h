@@ -9,6 +9,10 @@
  *   plm_stream_OpenRead()   path, or "-" for stdin
  *   plm_stream_Read()       next record: PLM_OK, PLM_EOF at the end frame, or an
  *                           error "NAME: record N ("ID"): cause" in errbuf
+ *   plm_stream_SetMaxMemory() refuse, before reading it, a record whose frame and decoded tensors
+ *                           would take the process past this many bytes (--max-memory), checked
+ *                           for every frame; 0 (and without a call): membudget.h's default,
+ *                           checked for frames over 64 MiB and every 64th record
  *   plm_stream_CloseRead()
  *   plm_stream_Tell()       bytes read from the file so far (-1 where unknown), for progress
  *   plm_stream_OpenWrite()  path or "-"; zlevel 0 (stored) .. 9
@@ -37,6 +41,7 @@ typedef struct plm_streamwriter plm_streamwriter;
 int   plm_stream_OpenRead(const char *path, plm_streamreader **ret_r, char *errbuf);
 int   plm_stream_OpenReadFILE(FILE *fp, const char *name, plm_streamreader **ret_r, char *errbuf);
 int   plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf);
+void  plm_stream_SetMaxMemory(plm_streamreader *r, size_t bytes);
 void  plm_stream_CloseRead(plm_streamreader *r);
 long long plm_stream_Tell(const plm_streamreader *r);
 

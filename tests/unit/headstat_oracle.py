@@ -58,12 +58,15 @@ def stats(path, theta, min_arcs, alpha):
 
 
 def sites(path, field):
-    lab = res = rec = 0
+    """a chain with a site that is none of its positions is refused (outside the sequence)"""
+    lab = res = rec = outside = 0
     for line in open(path):
         d = json.loads(line)
         s = set(d[field])
-        lab += sum(1 for p in d['positions'] if p in s); res += len(d['primary']); rec += 1
-    print(lab, res, rec)
+        rec += 1
+        if not s <= set(d['positions']): outside += 1; continue
+        lab += sum(1 for p in d['positions'] if p in s); res += len(d['primary'])
+    print(lab, res, rec, outside)
 
 
 def ss(path):
