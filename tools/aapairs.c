@@ -25,11 +25,12 @@
 #include "cli.h"
 #include "error.h"
 #include "headstat.h"
+#include "membudget.h"
 #include "stream.h"
 
 #define TOOL "aapairs"
 
-typedef struct opts { const char *special, *tensor, *matrix, *file; } opts;
+typedef struct opts { const char *special, *tensor, *matrix, *file; size_t max_memory; } opts;
 
 static const char usage[] =
   "Usage: aapairs [options] [FILE] > heads.tsv\n"
@@ -38,6 +39,8 @@ static const char usage[] =
   "(FILE or stdin) with 'attentions' [layers x heads x T x T] (attn --attentions).\n"
   "  -t, --tensor NAME   the attention tensor (default attentions)\n"
   "      --special LIST  special-token layout when the records lack 'special_tokens'\n"
+  "      --max-memory SIZE most memory to hold (K, M, G; default: what is free at the start);\n"
+  "                      a record that would need more is refused, naming it\n"
   "      --matrix FILE   also the 20 x 20 table: a, b, distinct (a <= b), blosum62, the\n"
   "                      enrichment pooled over all heads and that of the best head\n"
   "  -h, --help / -V, --version\n"
@@ -64,6 +67,7 @@ accumulate(const opts *o, plm_aapair **ret_ap, int **lid, int **hid, char *errbu
   int               status, lead, L;
 
   PLM_XCHECK(plm_stream_OpenRead(o->file, &r, errbuf));
+  plm_stream_SetMaxMemory(r, o->max_memory);
   while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
     if ((a = plm_record_GetTensor(rec, o->tensor)) == NULL)
       PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: record %s: no tensor '%s' (run attn --attentions)", plm_cli_InputName(o->file), rec->id, o->tensor);
@@ -143,10 +147,10 @@ main(int argc, char **argv)
 {
   enum { O_SPECIAL = 256, O_MATRIX };
   static const struct option lo[] = {
-    { "tensor", 1, 0, 't' }, { "special", 1, 0, O_SPECIAL }, { "matrix", 1, 0, O_MATRIX },
+    { "tensor", 1, 0, 't' }, { "special", 1, 0, O_SPECIAL }, { "matrix", 1, 0, O_MATRIX }, { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
   };
-  opts        o = { NULL, "attentions", NULL, "-" };
+  opts        o = { NULL, "attentions", NULL, "-", 0 };
   plm_aapair *ap = NULL;
   int        *lid = NULL, *hid = NULL, c;
   char        errbuf[PLM_ERRBUFSIZE];
@@ -157,6 +161,7 @@ main(int argc, char **argv)
     case 't': o.tensor = optarg; break;
     case O_SPECIAL: o.special = optarg; break;
     case O_MATRIX: o.matrix = optarg; break;
+    case PLM_OPT_MAX_MEMORY: o.max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case 'h': fputs(usage, stdout); return 0;
     case 'V': plm_cli_Version(TOOL);
     default:  plm_cli_Usage(TOOL, "unknown option");

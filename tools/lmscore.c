@@ -26,8 +26,10 @@
 #include "error.h"
 #include "figure.h"
 #include "lm.h"
+#include "lmcost.h"
 #include "lmscore.h"
 #include "lmtokens.h"
+#include "membudget.h"
 #include "progress.h"
 #include "record.h"
 #include "stream.h"
@@ -62,6 +64,8 @@ static const char usage_text[] =
   "      --batch-tokens N  tokens of masked copies per forward pass (default 1024; 1: one\n"
   "                        masked copy at a time)\n"
   "      --threads N       threads (default: the online CPUs)\n"
+  "      --max-memory SIZE most memory to hold (K, M, G; default: what is free at the start)\n"
+  "                        a record whose masked batches would need more is refused, naming it\n"
   "      --backend NAME    compute backend: auto (default), cpu, opencl or opencl:P:D, as in attn(1)\n"
   "      --device P:D      OpenCL device D of platform P (--backend opencl:P:D)\n"
   "      --precision P     model weights f32 (default) or f16 (rounded to half), as in attn(1)\n"
@@ -84,6 +88,7 @@ typedef struct opts {
   const char      *model[MAXMODELS];
   int              nmodels;
   int              landscape, strategy, offset, zlevel, threads;
+  size_t           max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
   const char      *figures, *dms, *mutcol, *tsv, *output, *backend;
   char             device_spec[64];
   plm_dtype        weights;
@@ -106,6 +111,7 @@ parse_options(int argc, char **argv, opts *o)
     { "device", required_argument, 0, OPT_DEVICE },      { "precision", required_argument, 0, OPT_PRECISION },
     { "output", required_argument, 0, 'o' },             { "compress", required_argument, 0, 'z' },
     { "help", no_argument, 0, 'h' },                     { "version", no_argument, 0, OPT_VERSION },
+    { "max-memory", required_argument, 0, PLM_OPT_MAX_MEMORY },
     { 0, 0, 0, 0 }
   };
   int c, strategy_given = 0;
@@ -133,6 +139,7 @@ parse_options(int argc, char **argv, opts *o)
       if (o->strategy == 3) plm_cli_Usage(TOOL, "--strategy is wt-marginals, masked-marginals or pseudo-ppl, not '%s'", optarg);
       break;
     case OPT_DMS:       o->dms = optarg; break;
+    case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
     case OPT_MUTCOL:    o->mutcol = optarg; break;
     case OPT_OFFSET:    o->offset = (int)plm_cli_Integer(TOOL, "--offset", optarg, -1000000000L, 1000000000L); break;
     case OPT_TSV:       o->tsv = optarg; break;
@@ -268,6 +275,28 @@ ERROR:
   return status;
 }
 
+/* what one record's masked batches will hold, refused before they are allocated: each model's
+ * forward over a batch of masked copies of one window (logits kept) and the L x 20 tables */
+static int
+check_memory(const opts *o, const models *ms, const plm_record *rec, char *errbuf)
+{
+  plm_lm_request lreq = { .logits = 1 };
+  long long      L = (long long)strlen(rec->seq), T;
+  double         need = 0.0;
+
+  for (int k = 0; k < ms->n; k++) {
+    int       W = o->s.window > 0 ? o->s.window : plm_lmscore_Limit(ms->m[k], &ms->tk[k]);
+    long long B;
+    T    = (W > 0 && W < L ? W : L) + 2;
+    B    = o->s.batch_tokens / T > 1 ? o->s.batch_tokens / T : 1;
+    if (B > L) B = L > 0 ? L : 1;
+    need = fmax(need, plm_lm_EstimateBytes(ms->m[k], T, (int)B, &lreq, &(plm_long){ PLM_LONG_ERROR, 0, 0 }) +
+                      2.0 * (double)L * ms->m[k]->vocab * sizeof(float));   /* the masked and wild-type L x V */
+  }
+  need += (double)L * PLM_NAMINO * sizeof(float) * 8.0;                      /* the means and tables */
+  return plm_mem_Check(plm_mem_Limit(o->max_memory), need, errbuf);
+}
+
 static int
 score_record(const opts *o, models *ms, plm_record *rec, FILE *tsv, char *errbuf)
 {
@@ -279,6 +308,7 @@ score_record(const opts *o, models *ms, plm_record *rec, FILE *tsv, char *errbuf
   int              status;
 
   memset(&s, 0, sizeof s);
+  PLM_XCHECK(check_memory(o, ms, rec, errbuf));
   so.masked = 1;
   so.wt     = o->landscape && o->strategy == WT_MARGINALS;
   for (int k = 0; k < ms->n; k++) {
@@ -460,6 +490,7 @@ main(int argc, char **argv)
     long long         nrec = 0;
 
     if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) die_writing(w, "%s", errbuf);
+    plm_stream_SetMaxMemory(r, o.max_memory);
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       char cause[PLM_ERRBUFSIZE];
       nrec++;

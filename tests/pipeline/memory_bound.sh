@@ -52,7 +52,7 @@ for src in tools/*.c; do
   case $t in plmstream|attnview) continue ;; esac   # pass-through and one-record viewers: the reader's default bound
   "$BIN/$t" --help | grep -q -- "--max-memory SIZE" || { fail "$t --help lacks --max-memory"; continue; }
   case $t in
-    attn|pseudomsa) args="-m $M" ;;
+    attn|pseudomsa|lmscore) args="-m $M" ;;
     headstat)       args="-p aa" ;;
     probe)          args="-p contact:pdb=$PDB" ;;
     truecontacts)   args="--pdb $PDB --chain A" ;;
