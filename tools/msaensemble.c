@@ -181,6 +181,7 @@ family(const opts *o, const char *input, plm_resume *rs, plm_streamwriter *w, lo
     }
     if (!query && (!o->query || strcmp(rec->id, o->query) == 0)) {
       query = rec;
+      rec   = NULL;
       PLM_XCHECK(plm_resume_Skip(rs, plm_cli_InputName(input), nrec, query->id, &skip, errbuf));
       if (skip) goto ERROR;                 /* status PLM_OK: done in the cut run */
     } else plm_record_Destroy(rec);
