@@ -1,5 +1,5 @@
 # resume.sh: -o FILE --resume in pseudomsa, potts, msaensemble and headstat (attn's is in batch.sh),
-# and their --progress / --quiet.
+# and --progress / --quiet in those and lrfit.
 #
 # Each tool runs once uninterrupted; then real runs are killed with SIGKILL at several points and
 # resumed, and the result must be byte-identical (cmp) to the uninterrupted output. Where a run
@@ -178,3 +178,5 @@ progress_check pseudomsa $P -o "$T/p.a3m" "$T/q.tsr"
 progress_check potts $PT -o "$T/p.tsr" "$T/fam1.tsr" "$T/fam2.tsr"
 progress_check msaensemble "$BIN/msaensemble" -o "$T/p.tsr" $E
 progress_check headstat "$BIN/headstat" -p aa -o "$T/p.tsv" "$T/h.tsr"
+"$BIN/seqread" "$T/q.fa" | "$BIN/attn" -m "$M/esm2_t3_tiny_random.pt" --attentions --threads 1 | "$BIN/apc" > "$T/apc.tsr"
+progress_check lrfit "$BIN/lrfit" predict -w "$M/esm2_t3_tiny_random-contact-regression.pt" -o "$T/p.tsr" "$T/apc.tsr"
