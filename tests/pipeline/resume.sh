@@ -49,11 +49,7 @@ same() {
 }
 
 # ------------------------------------------------------------------ pseudomsa
-"$PYTHON" -c '
-import random
-r = random.Random(7)
-for i in range(5):
-    print(">q%d\n%s" % (i, "".join(r.choice("ACDEFGHIKLMNPQRSTVWY") for _ in range(r.randint(30, 70)))))' > "$T/q.fa"
+random_fasta 5 30 70 7 > "$T/q.fa"
 "$BIN/seqread" "$T/q.fa" > "$T/q.tsr"
 P="$BIN/pseudomsa -m $M/esm2_t6_8M_shape_random.pt -n 16 --chains 2 --threads 2 --seed 4"
 $P --stream -o "$T/ps.tsr" "$T/q.tsr"
