@@ -134,7 +134,7 @@ salvage_text(plm_resume *rs, FILE *fp, long long lines_per_unit, char *errbuf)
     k = 0;
   }
   if (ferror(in)) PLM_XFAIL(PLM_EIO, errbuf, "%s: read failed", rs->path);
-  rs->whole = n < 0 && k == 0;
+  /* rs->whole stays 0: a text has no end mark, so a cut between units looks like a whole one */
 
 ERROR:
   free(line);
