@@ -21,3 +21,12 @@ check_fails() {
 }
 need_shared() { [ -d "$SHARED/$1" ] || { skip "$2: ../shared/$1 absent"; return 1; }; }
 need_python() { [ -n "$PYTHON" ] || { skip "$1: python3 with numpy absent"; return 1; }; }
+# random_fasta N MIN MAX SEED: N random proteins p0..p(N-1) of MIN to MAX residues, FASTA on stdout
+random_fasta() {
+  "$PYTHON" -c '
+import random, sys
+n, lo, hi, seed = map(int, sys.argv[1:])
+r = random.Random(seed)
+for i in range(n):
+    print(">p%d\n%s" % (i, "".join(r.choice("ACDEFGHIKLMNPQRSTVWY") for _ in range(r.randint(lo, hi)))))' "$@"
+}

@@ -23,6 +23,7 @@
 #include "membudget.h"
 #include "progress.h"
 #include "record.h"
+#include "resume.h"
 #include "stream.h"
 #include "vocab.h"
 
@@ -398,24 +399,6 @@ ERROR:
   return status;
 }
 
-/* --resume: the ids of the records the cut output kept, in order, to skip in the input */
-typedef struct kept { char **id; long long n, cap; } kept;
-
-static int
-keep_id(const plm_record *rec, void *arg, char *errbuf)
-{
-  kept *k = arg;
-  if (k->n == k->cap) {
-    long long cap = k->cap ? 2 * k->cap : 1024;
-    char    **p = realloc(k->id, sizeof *p * (size_t)cap);
-    if (!p) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
-    k->id = p; k->cap = cap;
-  }
-  if ((k->id[k->n] = strdup(rec->id)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
-  k->n++;
-  return PLM_OK;
-}
-
 /* one batch of records: read, run as one forward pass, written in input order */
 typedef struct batch {
   plm_record   **rec;
@@ -489,9 +472,7 @@ main(int argc, char **argv)
   static char      *stdin_only[] = { "-" };
   char            **files;
   int               nfiles;
-  char              tmp[4096] = "";
-  kept              done = { 0 };
-  long long         skipped = 0;
+  plm_resume       *rs;
   batch             bt = { 0 };
   plm_progress     *prog;
   long long         total = 0, before = 0;   /* input bytes: all files, files finished */
@@ -516,20 +497,9 @@ main(int argc, char **argv)
   if (o.logits && !m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: --logits is unavailable", m->path);
   make_plan(&o, m, &pl);
   limit = plm_mem_Limit(o.max_memory);
-  if (o.resume && access(o.output, F_OK) == 0) {
-    /* the intact prefix into FILE.resume, then renamed over FILE at the end: a resume cut in turn
-     * leaves FILE as it was, and the next resume starts from it again */
-    long long n;
-    int       whole;
-    snprintf(tmp, sizeof tmp, "%s.resume", o.output);
-    if (plm_stream_OpenWrite(tmp, o.zlevel, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
-    if (plm_stream_Salvage(o.output, w, keep_id, &done, &n, &whole, NULL, errbuf) != PLM_OK) {
-      plm_stream_AbortWrite(w); unlink(tmp); plm_cli_Die(TOOL, "--resume: %s", errbuf);
-    }
-    fprintf(stderr, "%s: resuming %s: %lld intact records kept%s\n", TOOL, o.output, n, whole ? " (it was complete)" : "");
-  } else if (plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &w, errbuf) != PLM_OK)
+  /* a resumed run's kept records are units of one record each, keyed by their ids */
+  if (plm_resume_OpenStream(TOOL, o.output, o.zlevel, o.resume, NULL, NULL, &rs, &w, errbuf) != PLM_OK)
     plm_cli_Die(TOOL, "%s", errbuf);
-
   for (int f = 0; f < nfiles; f++) total += plm_progress_FileSize(files[f]);
   prog = plm_progress_Create(TOOL, o.progress, total);
   for (int f = 0; f < nfiles; f++) {
@@ -542,14 +512,9 @@ main(int argc, char **argv)
     plm_stream_SetMaxMemory(r, o.max_memory);
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       nrec++;
-      if (skipped < done.n) {                 /* --resume: already in the output */
-        if (strcmp(rec->id, done.id[skipped]) != 0) {
-          snprintf(errbuf, sizeof errbuf, "--resume: %.200s: record %lld is \"%.60s\", but the output's record %lld is \"%.60s\": not the same input",
-                   plm_cli_InputName(files[f]), nrec, rec->id, skipped + 1, done.id[skipped]);
-          status = PLM_EINVAL;
-        }
-        plm_record_Destroy(rec);
-        skipped++;
+      int skip;
+      if ((status = plm_resume_Skip(rs, plm_cli_InputName(files[f]), nrec, rec->id, &skip, errbuf)) != PLM_OK || skip) {
+        plm_record_Destroy(rec);                                  /* already in the output */
         if (status != PLM_OK) break;
         continue;
       }
@@ -572,20 +537,13 @@ main(int argc, char **argv)
     }
     if (status == PLM_EOF) status = batch_run(&bt, m, &o, &pl, w, plm_cli_InputName(files[f]), errbuf) == PLM_OK ? PLM_EOF : PLM_EIO;
     plm_stream_CloseRead(r);
-    if (status != PLM_EOF) { plm_progress_Finish(prog); plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+    if (status != PLM_EOF) { plm_progress_Finish(prog); plm_stream_AbortWrite(w); plm_resume_Abort(rs); plm_cli_Die(TOOL, "%s", errbuf); }
     before += plm_progress_FileSize(files[f]);
   }
   plm_progress_Update(prog, bt.done, bt.residues, total ? total : -1);
   plm_progress_Finish(prog);
-  if (skipped < done.n) {
-    plm_stream_AbortWrite(w);
-    if (tmp[0]) unlink(tmp);
-    plm_cli_Die(TOOL, "--resume: %s holds %lld records, the input only %lld: not the same input", o.output, done.n, skipped);
-  }
+  if (plm_resume_Finish(rs, errbuf) != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
   if (plm_stream_CloseWrite(w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
-  if (tmp[0] && rename(tmp, o.output) != 0) plm_cli_Die(TOOL, "%s -> %s: %s", tmp, o.output, strerror(errno));
-  for (long long i = 0; i < done.n; i++) free(done.id[i]);
-  free(done.id);
   free(bt.rec); free(bt.seq); free(bt.nrec); free(bt.out);
   plm_lm_Close(m);
   plm_backend_Destroy(be);

@@ -3,14 +3,20 @@
  *
  *   seqread data.fasta | attn -m M.pt --attentions | headstat -p aa -p ss:file=cb513.csv > heads.tsv
  *   headstat --partial a.state ... ; headstat --merge a.state b.state > heads.tsv
+ *   headstat -p aa -o heads.tsv [--resume] attn.tsr     (checkpoints heads.tsv.checkpoint)
  *
  * The statistics live in libcore/headstat.h; this file loads the plugins,
  * finds the residue block of each attention map and prints the report.
+ * A headstat run aggregates: a cut one has no output to keep, so with -o FILE the accumulators
+ * (exact integer counts), the records consumed and a hash of their ids go to FILE.checkpoint
+ * now and then, and --resume starts from there (the state after N records is the same however
+ * it was reached, so the report equals an uninterrupted run's, byte for byte).
  * man/man1/headstat.1 is the contract.
  *
  *   options:   parse_options()
  *   input:     load_plugins() head_ids() create_state() add_record() accumulate()
  *              merge_partials()
+ *   resume:    id_hash() checkpoint_Write() checkpoint_Read()
  *   output:    print_num() print_heads() cmp_head() print_summary() aa_props() report() list_plugins()
  *   figures:   write_figure() id_labels() fig_heads() fig_layers() fig_aa() figures()
  */
@@ -30,8 +36,11 @@
 #include "plugin.h"
 #include "progress.h"
 #include "record.h"
+#include "resume.h"
 #include "stream.h"
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #define TOOL     "headstat"
 #define MAXPLUG  64
@@ -58,6 +67,13 @@ static const char usage_text[] =
   "                        e.g. bos,eos or none (bos/cls lead, eos/sep trail)\n"
   "  -t, --tensor NAME     the attention tensor (default attentions)\n"
   "      --partial FILE    also write the partial state to FILE, for --merge\n"
+  "  -o, --output FILE     the report to FILE (written at the end), not stdout; the\n"
+  "                        accumulated counts go to FILE.checkpoint as the run goes\n"
+  "      --checkpoint SEC  seconds between checkpoints (default 60; 0: after every record)\n"
+  "      --resume          with -o: start from FILE.checkpoint, skip the records it holds\n"
+  "                        (their ids must match) and go on; same report as one run\n"
+  "      --progress        a progress line on stderr even when it is not a terminal\n"
+  "      --quiet           no progress line (default when stderr is not a terminal)\n"
   "      --merge           the FILEs are partial states: add them and report\n"
   "Report options:\n"
   "      --min-arcs N      heads with fewer high-confidence arcs are not scored (default 100)\n"
@@ -75,12 +91,15 @@ static const char usage_text[] =
   "with '#'. See headstat(1).\n";
 
 enum { OPT_PDIR = 256, OPT_LIST, OPT_THETA, OPT_NULL, OPT_SEED, OPT_SPECIAL, OPT_PARTIAL, OPT_MERGE,
-       OPT_MINARCS, OPT_ALPHA, OPT_TOP, OPT_FIGURES, OPT_VERSION, OPT_WITHNULL };
+       OPT_MINARCS, OPT_ALPHA, OPT_TOP, OPT_FIGURES, OPT_VERSION, OPT_WITHNULL, OPT_CHECKPOINT, OPT_RESUME,
+       OPT_PROGRESS, OPT_QUIET };
 
 typedef struct opts {
   const char *specs[MAXPLUG], *dirs[MAXDIRS], *special, *tensor, *partial, *figures, *with_null;
+  const char *output;                 /* -o FILE; NULL: stdout */
   int         nspecs, ndirs, list, null_model, merge, top;
-  double      theta, alpha;
+  int         resume, progress;       /* --resume; PLM_PROGRESS_AUTO, _ON (--progress), _OFF (--quiet) */
+  double      theta, alpha, checkpoint;
   uint64_t    seed;
   int64_t     min_arcs;
   char      **files;
@@ -107,7 +126,9 @@ parse_options(int argc, char **argv, opts *o)
     { "min-arcs", required_argument, 0, OPT_MINARCS }, { "alpha", required_argument, 0, OPT_ALPHA },
     { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "top", required_argument, 0, OPT_TOP },       { "help", no_argument, 0, 'h' },
-    { "figures", required_argument, 0, OPT_FIGURES },
+    { "figures", required_argument, 0, OPT_FIGURES }, { "output", required_argument, 0, 'o' },
+    { "checkpoint", required_argument, 0, OPT_CHECKPOINT }, { "resume", no_argument, 0, OPT_RESUME },
+    { "progress", no_argument, 0, OPT_PROGRESS },   { "quiet", no_argument, 0, OPT_QUIET },
     { "version", no_argument, 0, OPT_VERSION },     { 0, 0, 0, 0 }
   };
   int c;
@@ -115,7 +136,8 @@ parse_options(int argc, char **argv, opts *o)
   memset(o, 0, sizeof *o);
   o->tensor = "attentions";
   o->theta = 0.3; o->alpha = 0.05; o->top = 10; o->seed = 1; o->min_arcs = 100;
-  while ((c = getopt_long(argc, argv, "p:t:hV", longopts, NULL)) != -1) {
+  o->checkpoint = 60.0; o->progress = PLM_PROGRESS_AUTO;
+  while ((c = getopt_long(argc, argv, "p:t:o:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'p':
       if (o->nspecs == MAXPLUG) plm_cli_Usage(TOOL, "at most %d plugins", MAXPLUG);
@@ -137,6 +159,11 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_FIGURES:  o->figures = optarg; break;
     case OPT_WITHNULL: o->with_null = optarg; break;
     case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
+    case 'o':          o->output = optarg; break;
+    case OPT_CHECKPOINT: o->checkpoint = plm_cli_Number(TOOL, "--checkpoint", optarg, 0.0, 1e9); break;
+    case OPT_RESUME:   o->resume = 1; break;
+    case OPT_PROGRESS: o->progress = PLM_PROGRESS_ON; break;
+    case OPT_QUIET:    o->progress = PLM_PROGRESS_OFF; break;
     case 'h':          fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:
     case 'V':          plm_cli_Version(TOOL);
@@ -150,6 +177,7 @@ parse_options(int argc, char **argv, opts *o)
   if (!o->merge && o->nspecs == 0) plm_cli_Usage(TOOL, "no property: give -p PLUGIN");
   if (o->nfiles > 1 && !o->merge) plm_cli_Usage(TOOL, "one input stream at most (use plmstream cat)");
   if (o->with_null && (o->merge || o->null_model)) plm_cli_Usage(TOOL, "--with-null runs beside the real model: not with --merge or --null");
+  if (o->resume && (!o->output || o->merge)) plm_cli_Usage(TOOL, "--resume needs -o FILE (the report a cut run did not write), and no --merge");
 }
 
 /* property names: the plugin's own for a one-property plugin, else PLUGIN:PROP */
@@ -255,26 +283,120 @@ add_record(plm_headstat *const *hs, int nhs, plugins *pl, const plm_record *rec,
   return status;
 }
 
+/* ---------------------------------------------------------------- resume */
+
+#define CKPT_TAG "plmscope-headstat-checkpoint"
+
+/* FNV-1a over the ids of the records consumed, each ended by a newline: the input a
+ * checkpoint was made from, told apart from another one */
+static uint64_t
+id_hash(uint64_t h, const char *id)
+{
+  for (const unsigned char *p = (const unsigned char *)id; ; p++) {
+    h = (h ^ (*p ? *p : '\n')) * UINT64_C(0x100000001b3);
+    if (!*p) return h;
+  }
+}
+
+/* the records consumed, their ids' hash, each plugin's skipped count and the nhs states,
+ * written beside and renamed over PATH, so a kill leaves the old checkpoint or the new one */
+static void
+checkpoint_Write(const char *path, long long nrec, uint64_t idhash, const plugins *pl, plm_headstat *const *hs, int nhs)
+{
+  char  tmp[4200], eb[PLM_ERRBUFSIZE];
+  FILE *fp;
+
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  if (!(fp = fopen(tmp, "w"))) plm_cli_Die(TOOL, "%s: %s", tmp, strerror(errno));
+  fprintf(fp, "%s 1\nrecords %lld\nids %016llx\nskipped %d", CKPT_TAG, nrec, (unsigned long long)idhash, pl->n);
+  for (int g = 0; g < pl->n; g++) fprintf(fp, " %lld", (long long)pl->skipped[g]);
+  fputc('\n', fp);
+  for (int s = 0; s < nhs; s++)
+    if (plm_headstat_Write(hs[s], fp, eb) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", tmp, eb);
+  if (fclose(fp) != 0) plm_cli_Die(TOOL, "%s: write failed", tmp);
+  if (plm_resume_Replace(tmp, path, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+}
+
+/* a checkpoint made with these options and plugins: its states into hs[0..nhs), the records
+ * it consumed and their ids' hash; 0 when there is none (the run starts from the beginning) */
+static int
+checkpoint_Read(const char *path, const opts *o, plugins *pl, char **names, int *pair, plm_headstat **hs, int nhs,
+                long long *ret_nrec, uint64_t *ret_hash)
+{
+  char               eb[PLM_ERRBUFSIZE], tag[64];
+  FILE              *fp = fopen(path, "r");
+  unsigned long long h;
+  int                version, ng;
+
+  if (!fp) {
+    if (errno != ENOENT) plm_cli_Die(TOOL, "--resume: %s: %s", path, strerror(errno));
+    fprintf(stderr, "%s: --resume: no %s: starting from the first record\n", TOOL, path);
+    return 0;
+  }
+  if (fscanf(fp, "%63s %d records %lld ids %llx skipped %d", tag, &version, ret_nrec, &h, &ng) != 5 ||
+      strcmp(tag, CKPT_TAG) || version != 1 || *ret_nrec < 0 || ng != pl->n)
+    plm_cli_Die(TOOL, "--resume: %s: not a checkpoint of this headstat run (%d plugins)", path, pl->n);
+  for (int g = 0; g < pl->n; g++) {
+    long long k;
+    if (fscanf(fp, " %lld", &k) != 1) plm_cli_Die(TOOL, "--resume: %s: bad skipped counts", path);
+    pl->skipped[g] = k;
+  }
+  for (int s = 0; s < nhs; s++) {
+    if (plm_headstat_ReadFILE(fp, path, &hs[s], eb) != PLM_OK) plm_cli_Die(TOOL, "--resume: %s", eb);
+    /* the settings the counts were made with must be these */
+    int same = hs[s]->nprops == pl->nprops && hs[s]->theta == o->theta &&
+               hs[s]->null_model == (s == 1 || o->null_model) && (!hs[s]->null_model || hs[s]->seed == o->seed);
+    for (int k = 0; same && k < pl->nprops; k++) same = !strcmp(hs[s]->names[k], names[k]) && hs[s]->pair[k] == pair[k];
+    if (!same) plm_cli_Die(TOOL, "--resume: %s was made with other properties, --theta, --null, --with-null or --seed", path);
+  }
+  if (fscanf(fp, " %63s", tag) == 1) plm_cli_Die(TOOL, "--resume: %s: more states than this run has (--with-null?)", path);
+  fclose(fp);
+  *ret_hash = (uint64_t)h;
+  fprintf(stderr, "%s: resuming from %s: %lld records counted\n", TOOL, path, *ret_nrec);
+  return 1;
+}
+
+static double
+now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* the stream -> a state, and with --with-null the null model's state from the same pass in
- * *ret_null; dies on any error (only main's helpers call it) */
+ * *ret_null; with -o, checkpoints on the way (and --resume starts from one); dies on any error
+ * (only main's helpers call it) */
 static plm_headstat *
-accumulate(const opts *o, plugins *pl, char **names, int *pair, plm_headstat **ret_null)
+accumulate(const opts *o, plugins *pl, char **names, int *pair, const char *ckpt, plm_headstat **ret_null)
 {
   char              eb[PLM_ERRBUFSIZE];
+  const char       *in = o->nfiles ? o->files[0] : "-";
   plm_streamreader *r = NULL;
   plm_record       *rec;
   plm_headstat     *hs[2] = { NULL, NULL };
   plm_tensor       *a, *f32 = NULL;
   int               nhs = o->with_null ? 2 : 1;
   int               status, lead = 0, L = 0;
-  long long         total = plm_progress_FileSize(o->nfiles ? o->files[0] : "-"), nrec = 0, nres = 0;
-  plm_progress     *prog = plm_progress_Create(TOOL, PLM_PROGRESS_AUTO, total);   /* on a terminal only */
+  long long         total = plm_progress_FileSize(in), nrec = 0, nres = 0, nskip = 0;
+  uint64_t          idhash = UINT64_C(0xcbf29ce484222325), want = 0;
+  double            last = now();
+  plm_progress     *prog;
 
-  if (plm_stream_OpenRead(o->nfiles ? o->files[0] : "-", &r, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  if (o->resume) checkpoint_Read(ckpt, o, pl, names, pair, hs, nhs, &nskip, &want);
+  if (plm_stream_OpenRead(in, &r, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
   plm_stream_SetMaxMemory(r, o->max_memory);
+  prog = plm_progress_Create(TOOL, o->progress, total);
   while ((status = plm_stream_Read(r, &rec, eb)) == PLM_OK) {
     plm_progress_Update(prog, nrec++, nres, total ? plm_stream_Tell(r) : -1);
-    nres += (long long)strlen(rec->seq);
+    nres  += (long long)strlen(rec->seq);
+    idhash = id_hash(idhash, rec->id);
+    if (nrec <= nskip) {                     /* counted before the cut */
+      if (nrec == nskip && idhash != want)
+        plm_cli_Die(TOOL, "--resume: %s: the first %lld records are not those %s counted: not the same input", plm_cli_InputName(in), nskip, ckpt);
+      plm_record_Destroy(rec);
+      continue;
+    }
     if ((a = plm_record_GetTensor(rec, o->tensor)) == NULL) plm_cli_Die(TOOL, "record %s: no tensor '%s' (run attn --attentions)", rec->id, o->tensor);
     if (a->rank != 4 || a->shape[2] != a->shape[3] || (a->dtype != PLM_F32 && a->dtype != PLM_F16))
       plm_cli_Die(TOOL, "record %s: '%s' is not f32/f16 [layers, heads, T, T]", rec->id, o->tensor);
@@ -291,10 +413,15 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair, plm_headstat **r
     plm_tensor_Destroy(f32);
     f32 = NULL;
     plm_record_Destroy(rec);
+    if (ckpt && now() - last >= o->checkpoint) {
+      checkpoint_Write(ckpt, nrec, idhash, pl, hs, nhs);
+      last = now();
+    }
   }
   plm_progress_Update(prog, nrec, nres, total ? total : -1);
   plm_progress_Finish(prog);
   if (status != PLM_EOF) plm_cli_Die(TOOL, "%s", eb);
+  if (nrec < nskip) plm_cli_Die(TOOL, "--resume: %s counted %lld records, the input holds %lld: not the same input", ckpt, nskip, nrec);
   plm_stream_CloseRead(r);
   if (!hs[0]) plm_cli_Die(TOOL, "no records in the input");
   *ret_null = hs[1];
@@ -635,6 +762,7 @@ main(int argc, char **argv)
   plugins       pl;
   plm_headstat *hs, *null = NULL;
   FILE         *fp;
+  char          ckpt[4200] = "", tmp[4200] = "";
 
   plm_cli_Init();
   parse_options(argc, argv, &o);
@@ -642,7 +770,8 @@ main(int argc, char **argv)
   if (o.merge) hs = merge_partials(&o);
   else {
     if (load_plugins(&o, &pl, &names, &pair, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
-    hs = accumulate(&o, &pl, names, pair, &null);
+    if (o.output) snprintf(ckpt, sizeof ckpt, "%s.checkpoint", o.output);
+    hs = accumulate(&o, &pl, names, pair, ckpt[0] ? ckpt : NULL, &null);
     for (int g = 0; g < pl.n; g++) {
       if (pl.skipped[g]) fprintf(stderr, "%s: %lld record(s) without a %s annotation skipped for it\n", TOOL, (long long)pl.skipped[g], pl.p[g]->name);
       plm_plugin_Unload(pl.p[g]);
@@ -656,7 +785,14 @@ main(int argc, char **argv)
     if (plm_headstat_Write(hs, fp, eb) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", o.partial, eb);
     if (fclose(fp) != 0) plm_cli_Die(TOOL, "%s: write failed", o.partial);
   }
-  report(stdout, hs, &o);
+  if (!o.output) report(stdout, hs, &o);
+  else {                                   /* whole or not at all: a cut run leaves no report */
+    snprintf(tmp, sizeof tmp, "%s.tmp", o.output);
+    if ((fp = fopen(tmp, "w")) == NULL) plm_cli_Die(TOOL, "cannot write %s", tmp);
+    report(fp, hs, &o);
+    if (fclose(fp) != 0) plm_cli_Die(TOOL, "%s: write failed", tmp);
+    if (plm_resume_Replace(tmp, o.output, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  }
   if (null) {
     if ((fp = fopen(o.with_null, "w")) == NULL) plm_cli_Die(TOOL, "cannot write %s", o.with_null);
     report(fp, null, &o);
@@ -665,5 +801,6 @@ main(int argc, char **argv)
   if (o.figures) figures(hs, null, &o);
   plm_headstat_Destroy(hs);
   plm_headstat_Destroy(null);
+  if (ckpt[0]) unlink(ckpt);              /* last: until everything is written, a resume redoes it */
   return fflush(stdout) == 0 ? 0 : 1;
 }

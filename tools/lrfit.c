@@ -31,6 +31,7 @@
 #include "membudget.h"
 #include "error.h"
 #include "logreg.h"
+#include "progress.h"
 #include "record.h"
 #include "stream.h"
 #include "vocab.h"
@@ -44,6 +45,7 @@ typedef struct {
   const char     *cmd, *label, *features, *out, *weights, *name;
   plm_logreg_opts lr;
   int             minsep, multinomial, classes, keep_features, zlevel, heads;
+  int             progress;       /* PLM_PROGRESS_AUTO, _ON (--progress), _OFF (--quiet) */
   int64_t         maxpairs;
   uint64_t        seed;
   double          label_top;   /* > 0: --label is a score map, its top label_top * L pairs the contacts */
@@ -58,8 +60,18 @@ typedef struct {
   char            **paths;
   int               npaths, next;
   plm_streamreader *r;
+  plm_progress     *prog;                      /* the progress line over all the files */
+  long long         total, before, nrec, nres; /* input bytes: all, files finished; records, residues */
   size_t            max_memory;   /* --max-memory */
 } input;
+
+/* the progress line, sized by the files (stdin: no ETA) */
+static void
+input_Progress(input *in, int mode)
+{
+  for (int f = 0; f < in->npaths; f++) in->total += plm_progress_FileSize(in->paths[f]);
+  in->prog = plm_progress_Create(TOOL, mode, in->total);
+}
 
 /* next record of the next file with one; "-" (stdin) when no files were given */
 static int
@@ -75,15 +87,21 @@ input_Next(input *in, plm_record **ret_rec, char *errbuf)
       PLM_XCHECK(plm_stream_OpenRead(in->paths[in->next++], &in->r, errbuf));
       plm_stream_SetMaxMemory(in->r, in->max_memory);
     }
-    if ((status = plm_stream_Read(in->r, ret_rec, errbuf)) != PLM_EOF) return status;
+    if ((status = plm_stream_Read(in->r, ret_rec, errbuf)) != PLM_EOF) {
+      if (status == PLM_OK)
+        plm_progress_Update(in->prog, ++in->nrec, in->nres += (long long)strlen((*ret_rec)->seq),
+                            in->total ? in->before + plm_stream_Tell(in->r) : -1);
+      return status;
+    }
     plm_stream_CloseRead(in->r);
     in->r = NULL;
+    in->before += plm_progress_FileSize(in->paths[in->next - 1]);
   }
 ERROR:
   return status;
 }
 
-static void input_Close(input *in) { if (in->r) plm_stream_CloseRead(in->r); }
+static void input_Close(input *in) { if (in->r) plm_stream_CloseRead(in->r); plm_progress_Finish(in->prog); }
 
 /* the named tensor of rec as f32 [shape...] of the given rank, or an error naming the record */
 static int
@@ -522,7 +540,7 @@ ERROR:
 static int
 run_train(const opts *o, char *errbuf)
 {
-  input           in = { o->files, o->nfiles, 0, NULL, o->max_memory };
+  input           in = { .paths = o->files, .npaths = o->nfiles, .max_memory = o->max_memory };
   trainset        ts;
   plm_record     *rec = NULL;
   plm_logreg_info info;
@@ -532,6 +550,7 @@ run_train(const opts *o, char *errbuf)
   memset(&ts, 0, sizeof ts);
   ts.rng = o->seed * UINT64_C(0x9E3779B97F4A7C15) + 1;   /* xorshift needs a nonzero state */
   ts.limit = plm_mem_Limit(o->max_memory);
+  input_Progress(&in, o->progress);
   while ((status = input_Next(&in, &rec, errbuf)) == PLM_OK) {
     status = o->multinomial ? trainset_AddTokens(&ts, rec, o, errbuf) : trainset_AddPairs(&ts, rec, o, errbuf);
     if (status == PLM_ELIMIT) {
@@ -634,7 +653,7 @@ ERROR:
 static int
 run_predict(const opts *o, char *errbuf)
 {
-  input             in = { o->files, o->nfiles, 0, NULL, o->max_memory };
+  input             in = { .paths = o->files, .npaths = o->nfiles, .max_memory = o->max_memory };
   plm_streamwriter *w = NULL;
   plm_record       *rec = NULL;
   head              h = { 0, 0, "", NULL, 0 };
@@ -646,6 +665,7 @@ run_predict(const opts *o, char *errbuf)
   else                                               PLM_XCHECK(head_Read(o->weights, &h, errbuf));
   if (h.classes) name = o->name ? o->name : "probe";
   PLM_XCHECK(plm_stream_OpenWrite(o->out ? o->out : "-", o->zlevel, &w, errbuf));
+  input_Progress(&in, o->progress);
   while ((status = input_Next(&in, &rec, errbuf)) == PLM_OK) {
     PLM_XCHECK(h.classes ? predict_probe(rec, &h, name, errbuf) : predict_contacts(rec, &h, name, errbuf));
     if (!o->keep_features) plm_record_RemoveTensor(rec, h.features);
@@ -733,12 +753,16 @@ static const char usage[] =
   "rank:\n"
   "  -w, --weights FILE       a contact head; prints LAYER:HEAD and weight, largest first\n"
   "      --heads N            heads per layer (default: the head file's 'heads')\n"
+  "train, predict:\n"
+  "      --progress           a progress line on stderr (records read) even when it is not\n"
+  "                           a terminal\n"
+  "      --quiet              no progress line (default when stderr is not a terminal)\n"
   "      --max-memory SIZE    most memory to hold (K, M, G; default: what is free at the start)\n"
   "                           a record that would need more is refused, naming it\n"
   "  -h, --help / -V, --version\n";
 
 enum { O_FEATURES = 256, O_LABEL, O_MINSEP, O_PENALTY, O_C, O_L1RATIO, O_MAXPAIRS, O_SEED, O_TOL,
-       O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION, O_LABELTOP };
+       O_MAXITER, O_MULTI, O_CLASSES, O_NAME, O_KEEP, O_HEADS, O_VERSION, O_LABELTOP, O_PROGRESS, O_QUIET };
 
 static const struct option long_opts[] = {
   { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
@@ -749,6 +773,7 @@ static const struct option long_opts[] = {
   { "max-iter", 1, 0, O_MAXITER }, { "multinomial", 0, 0, O_MULTI }, { "classes", 1, 0, O_CLASSES },
   { "name", 1, 0, O_NAME }, { "keep-features", 0, 0, O_KEEP }, { "heads", 1, 0, O_HEADS }, { "version", 0, 0, O_VERSION },
   { "label-top", 1, 0, O_LABELTOP },
+  { "progress", 0, 0, O_PROGRESS }, { "quiet", 0, 0, O_QUIET },
   { 0, 0, 0, 0 }
 };
 
@@ -760,6 +785,7 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
   memset(o, 0, sizeof *o);
   plm_logreg_DefaultOpts(&o->lr);
   o->features = "apc"; o->label = "contacts_true"; o->minsep = 6; o->seed = 1;
+  o->progress = PLM_PROGRESS_AUTO;
   optind = 1;
   while ((c = getopt_long(argc, argv, "o:w:z:hV", long_opts, NULL)) != -1) {
     switch (c) {
@@ -785,6 +811,8 @@ parse_args(int argc, char **argv, opts *o, char *errbuf)
     case O_NAME:     o->name = optarg; break;
     case O_KEEP:     o->keep_features = 1; break;
     case O_HEADS:    o->heads = (int)plm_cli_Number(TOOL, "--heads", optarg, 1, 1e6); break;
+    case O_PROGRESS: o->progress = PLM_PROGRESS_ON; break;
+    case O_QUIET:    o->progress = PLM_PROGRESS_OFF; break;
     case O_VERSION:
     case 'V':        plm_cli_Version(TOOL);
     case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;

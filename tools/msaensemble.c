@@ -1,6 +1,7 @@
 /* msaensemble.c: average the contact maps of an alignment's sequences on its columns.
  *
  *   seqread aln.a3m | attn -m M.pt --contacts | msaensemble [options] [STREAM] > query.tsr
+ *   msaensemble -o queries.tsr [--resume] fam1.tsr fam2.tsr ...   (one alignment per STREAM)
  *
  * Rao et al. 2021 (§5.2) ensemble over an MSA: each record of one alignment
  * (gaps removed, as seqread writes it) carries its own map over its residues;
@@ -9,12 +10,13 @@
  * column pair, and the mean over the records that cover both columns is read
  * back on the query's residues. The output is the query record alone with
  * the map replaced by the mean, the i32 tensor "ensemble_count" and the
- * metadata "ensemble_n". Conventions in man/man1/msaensemble.1.
+ * metadata "ensemble_n"; one such record per STREAM, in order, and -o FILE --resume keeps the
+ * families a cut run finished (libcore/resume.h). Conventions in man/man1/msaensemble.1.
  *
  *   member_Check()     one record's map and column map, validated
  *   ensemble_Add()     a member's map onto the column-pair sums
  *   ensemble_Project() the means on the query's residues
- *   run(), main()
+ *   family(), main()
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -24,7 +26,9 @@
 #include "cli.h"
 #include "error.h"
 #include "membudget.h"
+#include "progress.h"
 #include "record.h"
+#include "resume.h"
 #include "stream.h"
 
 #define TOOL     "msaensemble"
@@ -32,9 +36,10 @@
 #define COUNTNAME "ensemble_count"
 
 typedef struct {
-  const char *tensor, *query, *input, *output;
+  const char *tensor, *query, *output;
   int64_t     maxseqs;           /* INT64_MAX: all */
   size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
+  int         resume, progress;  /* --resume; PLM_PROGRESS_AUTO, _ON (--progress), _OFF (--quiet) */
 } opts;
 
 /* column-pair sums over the members so far; sized by the first member */
@@ -156,41 +161,43 @@ ERROR:
   return status;
 }
 
-/* read up to --max-seqs members, keep the query, write it with the ensemble map */
+/* one alignment: read up to --max-seqs members, keep the query, write it with the ensemble map,
+ * unless a resumed run kept it (known from its first record, or the --query one once met);
+ * *ret_n the members read */
 static int
-run(const opts *o, char *errbuf)
+family(const opts *o, const char *input, plm_resume *rs, plm_streamwriter *w, long long *ret_n, char *errbuf)
 {
   plm_streamreader *rd = NULL;
-  plm_streamwriter *w = NULL;
   plm_record       *rec = NULL, *query = NULL;
   ensemble          e = { 0 };
   int64_t           nrec = 0;
-  int               status;
+  int               skip = 0, status;
 
-  PLM_XCHECK(plm_stream_OpenRead(o->input, &rd, errbuf));
+  PLM_XCHECK(plm_stream_OpenRead(input, &rd, errbuf));
   plm_stream_SetMaxMemory(rd, o->max_memory);
   while (nrec < o->maxseqs && (status = plm_stream_Read(rd, &rec, errbuf)) == PLM_OK) {
     nrec++;
     if ((status = ensemble_Add(&e, rec, o->tensor, errbuf)) != PLM_OK) {
       char cause[PLM_ERRBUFSIZE];
       snprintf(cause, sizeof cause, "%s", errbuf);
-      PLM_XFAIL(status, errbuf, "%s: record %lld (\"%.120s\"): %.300s", plm_cli_InputName(o->input), (long long)nrec, rec->id, cause);
+      PLM_XFAIL(status, errbuf, "%s: record %lld (\"%.120s\"): %.300s", plm_cli_InputName(input), (long long)nrec, rec->id, cause);
     }
-    if (!query && (!o->query || strcmp(rec->id, o->query) == 0)) query = rec;
-    else plm_record_Destroy(rec);
+    if (!query && (!o->query || strcmp(rec->id, o->query) == 0)) {
+      query = rec;
+      rec   = NULL;
+      PLM_XCHECK(plm_resume_Skip(rs, plm_cli_InputName(input), nrec, query->id, &skip, errbuf));
+      if (skip) goto ERROR;                 /* status PLM_OK: done in the cut run */
+    } else plm_record_Destroy(rec);
     rec = NULL;
   }
   if (nrec < o->maxseqs && status != PLM_EOF) goto ERROR;
-  if (nrec == 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: no records", plm_cli_InputName(o->input));
-  if (!query) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: query \"%s\" is not among the %lld records read", plm_cli_InputName(o->input), o->query, (long long)nrec);
+  if (nrec == 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: no records", plm_cli_InputName(input));
+  if (!query) PLM_XFAIL(PLM_ENOTFOUND, errbuf, "%s: query \"%s\" is not among the %lld records read", plm_cli_InputName(input), o->query, (long long)nrec);
   PLM_XCHECK(ensemble_Project(&e, query, o->tensor, errbuf));
-  PLM_XCHECK(plm_stream_OpenWrite(o->output, 6, &w, errbuf));
-  PLM_XCHECK(plm_stream_Write(w, query, errbuf));
-  status = plm_stream_CloseWrite(w, errbuf);
-  w = NULL;
+  status = plm_stream_Write(w, query, errbuf);
 
 ERROR:
-  if (w) plm_stream_AbortWrite(w);
+  *ret_n = nrec;
   if (rd) plm_stream_CloseRead(rd);
   plm_record_Destroy(rec);
   plm_record_Destroy(query);
@@ -199,10 +206,11 @@ ERROR:
 }
 
 static const char usage[] =
-  "Usage: msaensemble [options] [STREAM] > query.tsr\n"
+  "Usage: msaensemble [options] [STREAM...] > query.tsr\n"
   "Average the contact maps of the records of one alignment (seqread | attn --contacts) on\n"
   "the alignment's columns and write the query record with the mean map on its residues,\n"
-  "the i32 tensor ensemble_count and the metadata ensemble_n (see msaensemble(1)).\n"
+  "the i32 tensor ensemble_count and the metadata ensemble_n (see msaensemble(1)). Each\n"
+  "STREAM (stdin if none) is one alignment; one record each, in order.\n"
   "\n"
   "  -q, --query ID       the output frame (default: the first record)\n"
   "      --max-seqs N     use only the first N records (default: all)\n"
@@ -211,6 +219,10 @@ static const char usage[] =
   "      --max-memory SIZE\n"
   "                       most memory to hold (K, M, G; default: what is free at the start)\n"
   "                       a record that would need more is refused, naming it\n"
+  "      --resume         with -o: keep the families a cut run finished (their query ids\n"
+  "                       must match), do the rest\n"
+  "      --progress       a progress line on stderr even when it is not a terminal\n"
+  "      --quiet          no progress line (default when stderr is not a terminal)\n"
   "  -h, --help           this text;  -V, --version\n";
 
 int
@@ -219,11 +231,17 @@ main(int argc, char **argv)
   static const struct option lo[] = {
     { "query", 1, 0, 'q' }, { "max-seqs", 1, 0, 'n' }, { "tensor", 1, 0, 't' }, { "output", 1, 0, 'o' },
     { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
-    { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' }, { 0, 0, 0, 0 }
+    { "help", 0, 0, 'h' }, { "version", 0, 0, 'V' },
+    { "resume", 0, 0, 'R' }, { "progress", 0, 0, 'P' }, { "quiet", 0, 0, 'Q' }, { 0, 0, 0, 0 }
   };
-  opts o = { "contacts", NULL, "-", "-", INT64_MAX, 0 };
-  char errbuf[PLM_ERRBUFSIZE], *end;
-  int  c;
+  opts              o = { .tensor = "contacts", .maxseqs = INT64_MAX, .progress = PLM_PROGRESS_AUTO };
+  static char      *stdin_only[] = { "-" };
+  char              errbuf[PLM_ERRBUFSIZE], *end, **inputs;
+  int               c, ninputs, status = PLM_OK;
+  plm_resume       *rs;
+  plm_streamwriter *w;
+  plm_progress     *prog;
+  long long         total = 0, before = 0, nmembers = 0, n;
 
   plm_cli_Init();
   opterr = 0;
@@ -237,15 +255,34 @@ main(int argc, char **argv)
     case 't': o.tensor = optarg; break;
     case 'o': o.output = optarg; break;
     case PLM_OPT_MAX_MEMORY: o.max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
+    case 'R': o.resume = 1; break;
+    case 'P': o.progress = PLM_PROGRESS_ON; break;
+    case 'Q': o.progress = PLM_PROGRESS_OFF; break;
     case 'h': fputs(usage, stdout); return 0;
     case 'V': plm_cli_Version(TOOL);
     default:  plm_cli_Usage(TOOL, "unknown option, or one missing its argument: '%s'", argv[optind - 1]);
     }
   }
-  if (argc - optind > 1) plm_cli_Usage(TOOL, "one STREAM at most");
-  if (optind < argc) o.input = argv[optind];
+  inputs  = optind < argc ? argv + optind : stdin_only;
+  ninputs = optind < argc ? argc - optind : 1;
   if (strcmp(o.tensor, COUNTNAME) == 0 || strcmp(o.tensor, "colmap") == 0)
     plm_cli_Usage(TOOL, "--tensor: '%s' is not a map to average", o.tensor);
-  if (run(&o, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  if (o.resume && (!o.output || !strcmp(o.output, "-"))) plm_cli_Usage(TOOL, "--resume needs -o FILE, the output a cut run left");
+  /* members are records, families the output's units: the line counts members */
+  if (plm_resume_OpenStream(TOOL, o.output, 6, o.resume, NULL, NULL, &rs, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  for (int f = 0; f < ninputs; f++) total += plm_progress_FileSize(inputs[f]);
+  prog = plm_progress_Create(TOOL, o.progress, total);
+  for (int f = 0; f < ninputs && status == PLM_OK; f++) {
+    status = family(&o, inputs[f], rs, w, &n, errbuf);
+    nmembers += n;
+    before   += plm_progress_FileSize(inputs[f]);
+    plm_progress_Update(prog, nmembers, 0, total ? before : -1);
+    plm_progress_Note(prog, "%d of %d alignments", f + 1, ninputs);
+  }
+  plm_progress_Finish(prog);
+  if (status == PLM_OK) status = plm_resume_Finish(rs, errbuf);
+  else plm_resume_Abort(rs);
+  if (status != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+  if (plm_stream_CloseWrite(w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   return 0;
 }

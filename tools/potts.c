@@ -1,6 +1,7 @@
 /* potts.c: fit a Potts model to an alignment by pseudolikelihood; score couplings.
  *
  *   seqread aln.a3m | potts [options] > contacts.tsr
+ *   potts -o contacts.tsr [--resume] fam1.tsr fam2.tsr ...     (one family per STREAM)
  *
  * Reads every record of one alignment stream (each record's aligned row, or
  * its sequence when it has none), keeps the columns where the focus record
@@ -8,10 +9,12 @@
  * with L-BFGS, and writes the focus record, its sequence cut to those
  * columns, with tensors "contacts" (APC-corrected Frobenius norms, f32 L x L)
  * and "potts_fn" (the raw norms). Text exits: plmc's couplings file, the
- * GREMLIN L x L matrix, CASP RR and plmc's weights file. The presets and every
- * convention are in man/man1/potts.1.
+ * GREMLIN L x L matrix, CASP RR and plmc's weights file (one family only). Over many
+ * families the output holds one record per STREAM, in order; -o FILE --resume keeps the
+ * families a cut run finished (libcore/resume.h). The presets and every convention are in
+ * man/man1/potts.1.
  *
- *   main()          options, read, fit, write
+ *   main(), family()  options; per family: read, fit, write
  *   read_alignment() / encode()    records -> focus columns -> codes
  *   write_*()       the text formats
  */
@@ -26,16 +29,19 @@
 #include "lbfgs.h"
 #include "membudget.h"
 #include "potts.h"
+#include "progress.h"
 #include "record.h"
+#include "resume.h"
 #include "rr.h"
 #include "stream.h"
 
 #define TOOL "potts"
 
 static const char usage[] =
-  "Usage: potts [options] [STREAM]\n"
-  "Fit a Potts model to the alignment in STREAM (stdin if absent) by pseudolikelihood\n"
-  "and write the focus record with tensors 'contacts' (APC) and 'potts_fn' (raw norms).\n"
+  "Usage: potts [options] [STREAM...]\n"
+  "Fit a Potts model to the alignment in each STREAM (one family each; stdin if none) by\n"
+  "pseudolikelihood and write its focus record with tensors 'contacts' (APC) and 'potts_fn'\n"
+  "(raw norms): one record per STREAM, in order.\n"
   "\n"
   "      --preset NAME      gremlin (default) or plmc: sets every option below\n"
   "      --focus ID         focus record (default: the first); 'ID' or 'ID/start-end'\n"
@@ -52,18 +58,26 @@ static const char usage[] =
   "      --eps X            stop when |g| / max(1, |x|) < X (0: never)\n"
   "      --threads N        threads for the gradient (default: online CPUs, at most 8)\n"
   "  -o, --output FILE      the record stream (default: stdout)\n"
+  "      --resume           with -o: keep the families a cut run finished (their focus ids\n"
+  "                         must match), fit the rest\n"
   "      --tsv FILE         plmc couplings: 'i A_i j A_j 0 score'\n"
   "      --matrix FILE      GREMLIN: L x L APC scores\n"
   "      --rr FILE          CASP RR, pairs with |i-j| >= --min-sep, best first\n"
   "      --min-sep N        least |i-j| in --rr (default 6, as plmstream rr; 1: all pairs)\n"
   "      --weights FILE     one sequence weight per input record (0: dropped)\n"
-  "  -v, --verbose          progress on stderr\n"
+  "                         (--tsv, --matrix, --rr, --weights: one STREAM only)\n"
+  "  -v, --verbose          the fit's iterations on stderr\n"
+  "      --progress         a progress line on stderr (families, iterations) even when it is\n"
+  "                         not a terminal\n"
+  "      --quiet            no progress line (default when stderr is not a terminal)\n"
   "      --max-memory SIZE  most memory to hold (K, M, G; default: what is free at the start)\n"
   "                         a record that would need more is refused, naming it\n"
   "  -h, --help             this text;  -V, --version\n";
 
 typedef struct {
-  const char *preset, *focus, *input, *output, *tsv, *matrix, *rr, *weights;
+  const char *preset, *focus, *output, *tsv, *matrix, *rr, *weights;
+  char      **inputs;       int ninputs;   /* one family each */
+  int         resume, progress;            /* --resume; PLM_PROGRESS_AUTO, _ON, _OFF */
   double theta, lambda_h, lambda_J, max_gaps, eps;
   int    lambda_J_scaled, gap_state, unknown_gap, zero_sum, apc_diag, iters, threads, verbose, minsep;
   plm_potts_idrule idrule;
@@ -109,7 +123,9 @@ pick(const char *s, const char *what, const char *a, const char *b)
 static void
 parse_args(int argc, char **argv, opts *o)
 {
-  enum { O_LH = 256, O_LJ, O_LJS, O_GAPS, O_UNK, O_MAXG, O_GAUGE, O_APC, O_EPS, O_TSV, O_MAT, O_RR, O_W, O_VER, O_MINSEP };
+  enum { O_LH = 256, O_LJ, O_LJS, O_GAPS, O_UNK, O_MAXG, O_GAUGE, O_APC, O_EPS, O_TSV, O_MAT, O_RR, O_W, O_VER, O_MINSEP,
+         O_RESUME, O_PROGRESS, O_QUIET };
+  static char *stdin_only[] = { "-" };
   static const struct option lopts[] = {
     { "preset", 1, 0, 'p' }, { "focus", 1, 0, 'f' }, { "theta", 1, 0, 't' },
     { "lambda-h", 1, 0, O_LH }, { "lambda-J", 1, 0, O_LJ }, { "lambda-J-scaled", 1, 0, O_LJS },
@@ -118,7 +134,8 @@ parse_args(int argc, char **argv, opts *o)
     { "threads", 1, 0, 'j' }, { "output", 1, 0, 'o' }, { "tsv", 1, 0, O_TSV }, { "matrix", 1, 0, O_MAT },
     { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "rr", 1, 0, O_RR }, { "weights", 1, 0, O_W }, { "min-sep", 1, 0, O_MINSEP }, { "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' },
-    { "version", 0, 0, O_VER }, { 0, 0, 0, 0 }
+    { "version", 0, 0, O_VER }, { "resume", 0, 0, O_RESUME }, { "progress", 0, 0, O_PROGRESS }, { "quiet", 0, 0, O_QUIET },
+    { 0, 0, 0, 0 }
   };
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   int  c;
@@ -131,6 +148,7 @@ parse_args(int argc, char **argv, opts *o)
   o->threads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (int)ncpu;
   o->output = "-";
   o->minsep = PLM_RR_MINSEP;
+  o->progress = PLM_PROGRESS_AUTO;
   while ((c = getopt_long(argc, argv, "j:o:vhV", lopts, NULL)) != -1) {
     switch (c) {
     case 'p': break;  /* --preset: applied above */
@@ -156,18 +174,24 @@ parse_args(int argc, char **argv, opts *o)
     case O_W: o->weights = optarg; break;
     case 'v': o->verbose = 1; break;
     case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
+    case O_RESUME: o->resume = 1; break;
+    case O_PROGRESS: o->progress = PLM_PROGRESS_ON; break;
+    case O_QUIET: o->progress = PLM_PROGRESS_OFF; break;
     case 'h': fputs(usage, stdout); exit(0);
     case O_VER:
     case 'V': plm_cli_Version(TOOL);
     default: plm_cli_Usage(TOOL, "bad option");
     }
   }
-  if (optind < argc - 1) plm_cli_Usage(TOOL, "one input stream at most");
-  o->input = optind < argc ? argv[optind] : "-";
-  int nstdout = !strcmp(o->output, "-");
+  o->inputs  = optind < argc ? argv + optind : stdin_only;
+  o->ninputs = optind < argc ? argc - optind : 1;
+  int nstdout = !strcmp(o->output, "-"), ntext = 0;
   const char *text[] = { o->tsv, o->matrix, o->rr, o->weights };
-  for (int i = 0; i < 4; i++) nstdout += text[i] && !strcmp(text[i], "-");
+  for (int i = 0; i < 4; i++) { nstdout += text[i] && !strcmp(text[i], "-"); ntext += text[i] != NULL; }
   if (nstdout > 1) plm_cli_Usage(TOOL, "only one output can go to stdout: give -o FILE");
+  if (ntext && o->ninputs > 1)
+    plm_cli_Usage(TOOL, "--tsv, --matrix, --rr and --weights describe one family: with several STREAMs, use the output stream (plmstream rr)");
+  if (o->resume && !strcmp(o->output, "-")) plm_cli_Usage(TOOL, "--resume needs -o FILE, the output a cut run left");
 }
 
 /* ------------------------------------------------------------------ input */
@@ -268,11 +292,16 @@ alignment_Free(alignment *A)
 
 /* ---------------------------------------------------------------- fitting */
 
+/* who hears of each iteration: plm_potts_Fit hands the callback its own state as ctx, so the
+ * tool's listeners live here (one fit at a time) */
+static struct { int verbose; plm_progress *prog; const char *id; } watch;
+
 static void
 progress(void *ctx, int iter, double f, double gnorm, double xnorm)
 {
   (void)ctx;
-  fprintf(stderr, TOOL ": iter %d  f %.6g  |g| %.4g  |x| %.4g\n", iter, f, gnorm, xnorm);
+  if (watch.verbose) fprintf(stderr, TOOL ": iter %d  f %.6g  |g| %.4g  |x| %.4g\n", iter, f, gnorm, xnorm);
+  plm_progress_Note(watch.prog, "%.40s: iteration %d, f %.6g", watch.id, iter, f);
 }
 
 /* fit; fill Lf x Lf fn and apc, zero in left-out columns */
@@ -306,7 +335,7 @@ fit(const opts *o, alignment *A, float *fn, float *apc, char *errbuf)
             o->preset, A->N, A->neff, Lm, A->Lf, q, o->lambda_h, lJ);
   plm_potts_InitFields(P, x);
   lo.max_iter = o->iters; lo.eps = o->eps;
-  PLM_XCHECK(plm_potts_Fit(P, x, &lo, o->verbose ? progress : NULL, &res, errbuf));
+  PLM_XCHECK(plm_potts_Fit(P, x, &lo, o->verbose || watch.prog ? progress : NULL, &res, errbuf));
   if (o->verbose) fprintf(stderr, TOOL ": f %.6g after %d iterations, %d evaluations%s\n",
                           res.f, res.iters, res.nevals, res.converged ? " (converged)" : "");
   PLM_XCHECK(plm_potts_Scores(x, Lm, q, o->zero_sum, o->apc_diag, mfn, mapc, errbuf));
@@ -416,10 +445,9 @@ ERROR:
 
 /* the focus record, cut to the focus columns, with both score tensors and its column map */
 static int
-write_stream(const char *path, const alignment *A, float *fn, float *apc, char *errbuf)
+write_record(plm_streamwriter *w, const alignment *A, float *fn, float *apc, char *errbuf)
 {
   plm_record       *rec = A->recs[A->focus];
-  plm_streamwriter *w = NULL;
   plm_tensor       *t = NULL;
   const char       *frow = row_of(rec);
   char             *cut = NULL, neff[32];
@@ -446,40 +474,73 @@ write_stream(const char *path, const alignment *A, float *fn, float *apc, char *
     PLM_XCHECK(plm_record_AddTensor(rec, t, errbuf));
     t = NULL;
   }
-  PLM_XCHECK(plm_stream_OpenWrite(path, 6, &w, errbuf));
-  PLM_XCHECK(plm_stream_Write(w, rec, errbuf));
-  status = plm_stream_CloseWrite(w, errbuf);
-  w = NULL;
+  status = plm_stream_Write(w, rec, errbuf);
 
 ERROR:
-  if (w) plm_stream_AbortWrite(w);
   plm_tensor_Destroy(t);
   free(cut);
+  return status;
+}
+
+/* one family: read it; unless a resumed run kept it, fit it and write its record (and the text
+ * outputs asked for); *ret_L its focus residues */
+static int
+family(const opts *o, const char *input, plm_resume *rs, plm_streamwriter *w, int *ret_L, char *errbuf)
+{
+  alignment A = { 0 };
+  float    *fn = NULL, *apc = NULL;
+  char      cause[PLM_ERRBUFSIZE];
+  int       skip, status;
+
+  *ret_L = 0;
+  PLM_XCHECK(read_alignment(input, o->focus, o->max_memory, &A, errbuf));
+  PLM_XCHECK(plm_resume_Skip(rs, plm_cli_InputName(input), A.focus + 1, A.recs[A.focus]->id, &skip, errbuf));
+  if (skip) goto ERROR;
+  if ((status = encode(o, &A, cause)) != PLM_OK) PLM_XFAIL(status, errbuf, "%s: %s", plm_cli_InputName(input), cause);
+  if (!(fn = malloc((size_t)A.Lf * A.Lf * sizeof *fn)) || !(apc = malloc((size_t)A.Lf * A.Lf * sizeof *apc)))
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory for a %d x %d map", A.Lf, A.Lf);
+  watch.id = A.recs[A.focus]->id;
+  PLM_XCHECK(fit(o, &A, fn, apc, errbuf));
+  if (o->weights) PLM_XCHECK(write_weights(o->weights, &A, errbuf));
+  if (o->tsv)     PLM_XCHECK(write_tsv(o->tsv, &A, apc, errbuf));
+  if (o->matrix)  PLM_XCHECK(write_matrix(o->matrix, apc, A.Lf, errbuf));
+  PLM_XCHECK(write_record(w, &A, fn, apc, errbuf));
+  if (o->rr)      PLM_XCHECK(write_rr(o->rr, A.recs[A.focus], apc, A.Lf, o->minsep, errbuf));
+  *ret_L = A.Lf;
+
+ERROR:
+  watch.id = NULL;
+  alignment_Free(&A);
+  free(fn); free(apc);
   return status;
 }
 
 int
 main(int argc, char **argv)
 {
-  opts      o = { 0 };
-  alignment A = { 0 };
-  float    *fn = NULL, *apc = NULL;
-  char      errbuf[PLM_ERRBUFSIZE];
+  opts              o = { 0 };
+  plm_resume       *rs;
+  plm_streamwriter *w;
+  char              errbuf[PLM_ERRBUFSIZE];
+  long long         total = 0, before = 0, nres = 0;
+  int               f, L, status = PLM_OK;
 
   plm_cli_Init();
   parse_args(argc, argv, &o);
-  if (read_alignment(o.input, o.focus, o.max_memory, &A, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
-  if (encode(&o, &A, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s: %s", plm_cli_InputName(o.input), errbuf);
-  if (!(fn = malloc((size_t)A.Lf * A.Lf * sizeof *fn)) || !(apc = malloc((size_t)A.Lf * A.Lf * sizeof *apc)))
-    plm_cli_Die(TOOL, "out of memory for a %d x %d map", A.Lf, A.Lf);
-  if (fit(&o, &A, fn, apc, errbuf) != PLM_OK ||
-      (o.weights && write_weights(o.weights, &A, errbuf) != PLM_OK) ||
-      (o.tsv && write_tsv(o.tsv, &A, apc, errbuf) != PLM_OK) ||
-      (o.matrix && write_matrix(o.matrix, apc, A.Lf, errbuf) != PLM_OK) ||
-      write_stream(o.output, &A, fn, apc, errbuf) != PLM_OK ||
-      (o.rr && write_rr(o.rr, A.recs[A.focus], apc, A.Lf, o.minsep, errbuf) != PLM_OK))
-    plm_cli_Die(TOOL, "%s", errbuf);
-  alignment_Free(&A);
-  free(fn); free(apc);
+  if (plm_resume_OpenStream(TOOL, o.output, 6, o.resume, NULL, NULL, &rs, &w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
+  for (f = 0; f < o.ninputs; f++) total += plm_progress_FileSize(o.inputs[f]);
+  watch.verbose = o.verbose;
+  watch.prog    = plm_progress_Create(TOOL, o.progress, total);
+  for (f = 0; f < o.ninputs && status == PLM_OK; f++) {
+    status = family(&o, o.inputs[f], rs, w, &L, errbuf);
+    nres   += L;
+    before += plm_progress_FileSize(o.inputs[f]);
+    plm_progress_Update(watch.prog, f + 1, nres, total ? before : -1);
+  }
+  plm_progress_Finish(watch.prog);
+  if (status == PLM_OK) status = plm_resume_Finish(rs, errbuf);
+  else plm_resume_Abort(rs);
+  if (status != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+  if (plm_stream_CloseWrite(w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   return 0;
 }

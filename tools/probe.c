@@ -31,6 +31,7 @@
 #include "plugin.h"
 #include "probe.h"
 #include "probewin.h"
+#include "progress.h"
 #include "record.h"
 #include "stream.h"
 
@@ -61,18 +62,22 @@ static const char usage_text[] =
   "      --figure STEM     also draw the per-layer curves as STEM.svg and STEM.png\n"
   "      --max-memory SIZE most memory to hold (K, M, G; default: what is free at the start)\n"
   "                        a record that would need more is refused, naming it\n"
+  "      --progress        a progress line on stderr (records read, then probes trained) even\n"
+  "                        when it is not a terminal\n"
+  "      --quiet           no progress line (default when stderr is not a terminal)\n"
   "  -h, --help            this text\n"
   "  -V, --version         version\n"
   "\n"
   "Output: TSV probe (embedding, attention), layer, metric, value, train_items, val_proteins,\n"
   "then '#' summary lines. See probe(1).\n";
 
-enum { OPT_PDIR = 256, OPT_FRAC, OPT_SEED, OPT_MINSEP, OPT_NEG, OPT_SPECIAL, OPT_FIGURE, OPT_VERSION, OPT_WINDOW };
+enum { OPT_PDIR = 256, OPT_FRAC, OPT_SEED, OPT_MINSEP, OPT_NEG, OPT_SPECIAL, OPT_FIGURE, OPT_VERSION, OPT_WINDOW, OPT_PROGRESS, OPT_QUIET };
 enum { TASK_BINARY, TASK_SS3, TASK_CONTACT };
 
 typedef struct opts {
   const char *spec, *dirs[MAXDIRS], *special, *figure, *input;
   int         ndirs, minsep, window;
+  int         progress;     /* PLM_PROGRESS_AUTO, _ON (--progress), _OFF (--quiet) */
   double      frac, C, negratio;
   uint64_t    seed;
   size_t      max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
@@ -109,12 +114,15 @@ parse_options(int argc, char **argv, opts *o)
     { "neg-ratio", required_argument, 0, OPT_NEG }, { "special", required_argument, 0, OPT_SPECIAL },
     { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "figure", required_argument, 0, OPT_FIGURE }, { "help", no_argument, 0, 'h' },
-    { "version", no_argument, 0, OPT_VERSION },    { "window", required_argument, 0, OPT_WINDOW }, { 0, 0, 0, 0 }
+    { "version", no_argument, 0, OPT_VERSION },
+    { "progress", no_argument, 0, OPT_PROGRESS },  { "quiet", no_argument, 0, OPT_QUIET },
+    { "window", required_argument, 0, OPT_WINDOW }, { 0, 0, 0, 0 }
   };
   int c;
 
   memset(o, 0, sizeof *o);
   o->frac = 0.2; o->C = 1.0; o->seed = 1; o->minsep = 6; o->negratio = 5.0; o->window = 4;
+  o->progress = PLM_PROGRESS_AUTO;
   while ((c = getopt_long(argc, argv, "p:C:hV", longopts, NULL)) != -1) {
     switch (c) {
     case 'p':         if (o->spec) plm_cli_Usage(TOOL, "one -p at a time"); o->spec = optarg; break;
@@ -130,6 +138,8 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_FIGURE:  o->figure = optarg; break;
     case OPT_WINDOW:  o->window = (int)plm_cli_Number(TOOL, "--window", optarg, 1.0, 64.0); break;
     case PLM_OPT_MAX_MEMORY: o->max_memory = plm_cli_Size(TOOL, "--max-memory", optarg); break;
+    case OPT_PROGRESS: o->progress = PLM_PROGRESS_ON; break;
+    case OPT_QUIET:   o->progress = PLM_PROGRESS_OFF; break;
     case 'h':         fputs(usage_text, stdout); exit(0);
     case OPT_VERSION:
     case 'V':         plm_cli_Version(TOOL);
@@ -307,11 +317,12 @@ free_data(data *d)
 
 /* the whole stream in memory: a probe trains on every training protein at once */
 static int
-read_all(const opts *o, plm_plugin *pl, data *d, char *errbuf)
+read_all(const opts *o, plm_plugin *pl, data *d, plm_progress *prog, char *errbuf)
 {
   plm_streamreader *r = NULL;
   plm_record       *rec = NULL;
   int               status, first = 1;
+  long long         nrec = 0, nres = 0, total = plm_progress_FileSize(o->input);
 
   PLM_XCHECK(task_of(pl, d, errbuf));
   PLM_XCHECK(plm_stream_OpenRead(o->input, &r, errbuf));
@@ -319,6 +330,7 @@ read_all(const opts *o, plm_plugin *pl, data *d, char *errbuf)
   while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
     if (first) { PLM_XCHECK(repr_layers(rec, d, errbuf)); first = 0; }
     PLM_XCHECK(add_protein(d, pl, rec, o, errbuf));
+    plm_progress_Update(prog, ++nrec, nres += (long long)strlen(rec->seq), total ? plm_stream_Tell(r) : -1);
     plm_record_Destroy(rec);
     rec = NULL;
   }
@@ -532,7 +544,7 @@ figure(const data *d, const double *emb, const double *att, const opts *o, char 
 
 /* every probe, one TSV row each */
 static void
-report(const data *d, const opts *o)
+report(const data *d, const opts *o, plm_progress *prog)
 {
   char    eb[PLM_ERRBUFSIZE];
   double *emb = malloc((size_t)(d->nrepr + d->natt) * sizeof *emb), *att = emb + d->nrepr;
@@ -545,6 +557,7 @@ report(const data *d, const opts *o)
   puts("probe\tlayer\tmetric\tvalue\ttrain_items\tval_proteins");
   for (int r = 0; r < d->nrepr + d->natt; r++) {
     view v = r < d->nrepr ? (view){ 0, r, d->task == TASK_CONTACT ? 2 * d->D : d->D } : (view){ 1, r - d->nrepr, d->task == TASK_CONTACT ? d->nh : d->nh * 2 * d->window };
+    plm_progress_Note(prog, "probe %d of %d", r + 1, d->nrepr + d->natt);
     if (run_probe(d, &v, o, &res, eb) != PLM_OK) plm_cli_Die(TOOL, "%s probe, layer %d: %s", v.attn ? "attention" : "embedding", r, eb);
     emb[r] = res.value;
     printf("%s\t%d\t%s\t%.6f\t%lld\t%d\n", v.attn ? "attention" : "embedding", v.attn ? d->att_id[v.layer] : d->repr_k[r],
@@ -563,14 +576,18 @@ main(int argc, char **argv)
   opts        o;
   data        d;
   plm_plugin *pl = NULL;
+  plm_progress *prog;
 
   plm_cli_Init();
   parse_options(argc, argv, &o);
   memset(&d, 0, sizeof d);
+  /* one line for the read and then the probes, which take the most time */
+  prog = plm_progress_Create(TOOL, o.progress, plm_progress_FileSize(o.input));
   d.window = o.window;
-  if (plm_annot_LoadSpec(o.spec, o.dirs, o.ndirs, &pl, eb) != PLM_OK || read_all(&o, pl, &d, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
+  if (plm_annot_LoadSpec(o.spec, o.dirs, o.ndirs, &pl, eb) != PLM_OK || read_all(&o, pl, &d, prog, eb) != PLM_OK) plm_cli_Die(TOOL, "%s", eb);
   if (d.skipped) fprintf(stderr, "%s: %lld record(s) without a %s annotation skipped\n", TOOL, (long long)d.skipped, pl->name);
-  report(&d, &o);
+  report(&d, &o, prog);
+  plm_progress_Finish(prog);
   free_data(&d);
   plm_plugin_Unload(pl);
   return fflush(stdout) == 0 ? 0 : 1;

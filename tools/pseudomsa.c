@@ -5,7 +5,8 @@
  * For every input record: start from its sequence, then repeatedly mask a fraction of
  * the positions, redraw them from the model's logits (libcore/gibbs.h) and write the
  * result as one alignment row; after each row a chain goes back to the query with the
- * restart probability. Output is A3M (query first), or records on the stream.
+ * restart probability. Output is A3M (query first), or records on the stream; -o FILE --resume
+ * keeps the whole pseudo-MSAs of a cut output (libcore/resume.h) and goes on.
  * man/man1/pseudomsa.1 is the contract.
  *
  *   main()             options, model, the record loop
@@ -17,7 +18,6 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include "backend.h"
 #include "cli.h"
@@ -29,6 +29,7 @@
 #include "lmtokens.h"
 #include "lmcost.h"
 #include "record.h"
+#include "resume.h"
 #include "rng.h"
 #include "stream.h"
 
@@ -55,6 +56,10 @@ static const char usage_text[] =
   "      --seed S          random seed (default 1): same seed, model, options -> same output\n"
   "      --stream          write records on the stream (query first) instead of A3M\n"
   "  -o, --output FILE     write the A3M (or the stream) to FILE, not stdout\n"
+  "      --resume          with -o: keep the whole pseudo-MSAs of a FILE a cut run left, skip\n"
+  "                        their queries in the input (their ids must match), and go on\n"
+  "      --progress        a progress line on stderr even when it is not a terminal\n"
+  "      --quiet           no progress line (default when stderr is not a terminal)\n"
   "  -z, --compress LEVEL  with --stream: zlib level 0 (default) to 9\n"
   "      --threads N       threads (default: the online CPUs)\n"
   "      --backend NAME    compute backend: auto (default), cpu, opencl or opencl:P:D, as in attn(1)\n"
@@ -66,11 +71,11 @@ static const char usage_text[] =
   "  -V, --version         version\n"
   "\n"
   "Draws range over the 20 standard amino acids only. Rows are named ID_sample_K, K = 1..N.\n"
-  "Progress goes to stderr when it is a terminal. See pseudomsa(1).\n";
+  "Same seed and options: --resume gives the bytes of an uninterrupted run. See pseudomsa(1).\n";
 
 enum { OPT_FRACTION = 256, OPT_RESTART, OPT_ARGMAX, OPT_TEMP, OPT_TOPK, OPT_FIXED, OPT_CHAINS,
        OPT_NOBATCH, OPT_SEED, OPT_STREAM, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_VERSION,
-       OPT_PRECISION };
+       OPT_PRECISION, OPT_RESUME, OPT_PROGRESS, OPT_QUIET };
 
 typedef struct opts {
   const char    *model, *backend, *fixed;
@@ -78,6 +83,7 @@ typedef struct opts {
   plm_gibbs_opts g;
   long           rows;
   int            chains, nobatch, stream, zlevel, threads;
+  int            resume, progress;   /* --resume; PLM_PROGRESS_AUTO, _ON (--progress), _OFF (--quiet) */
   const char    *output;     /* -o FILE; NULL: stdout */
   uint64_t       seed;
   plm_dtype      weights;  /* --precision */
@@ -113,6 +119,7 @@ parse_options(int argc, char **argv, opts *o)
     { "max-memory", 1, 0, PLM_OPT_MAX_MEMORY },
     { "help", no_argument, 0, 'h' },                   { "version", no_argument, 0, OPT_VERSION },
     { "precision", required_argument, 0, OPT_PRECISION },
+    { "resume", no_argument, 0, OPT_RESUME }, { "progress", no_argument, 0, OPT_PROGRESS }, { "quiet", no_argument, 0, OPT_QUIET },
     { 0, 0, 0, 0 }
   };
   int argmax = 0, c;
@@ -125,6 +132,7 @@ parse_options(int argc, char **argv, opts *o)
   o->g.temperature = 1.0;
   o->chains        = 1;
   o->seed          = 1;
+  o->progress      = PLM_PROGRESS_AUTO;
   o->threads       = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
   while ((c = getopt_long(argc, argv, "m:n:o:z:hV", longopts, NULL)) != -1) {
@@ -143,6 +151,9 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_FIXED:    o->fixed = optarg; break;
     case OPT_CHAINS:   o->chains = (int)integer_arg("--chains", optarg, 1, 4096); break;
     case OPT_NOBATCH:  o->nobatch = 1; break;
+    case OPT_RESUME:   o->resume = 1; break;
+    case OPT_PROGRESS: o->progress = PLM_PROGRESS_ON; break;
+    case OPT_QUIET:    o->progress = PLM_PROGRESS_OFF; break;
     case OPT_SEED:     o->seed = (uint64_t)integer_arg("--seed", optarg, 0, 0x7fffffffffffffffL); break;
     case OPT_STREAM:   o->stream = 1; break;
     case 'z':          o->zlevel = (int)integer_arg("--compress", optarg, 0, 9); break;
@@ -162,6 +173,7 @@ parse_options(int argc, char **argv, opts *o)
   }
   if (argmax) o->g.temperature = 0.0;
   if (!o->model) plm_cli_Usage(TOOL, "no model: give -m MODEL");
+  if (o->resume && !o->output) plm_cli_Usage(TOOL, "--resume needs -o FILE, the output a cut run left");
   o->files  = argv + optind;
   o->nfiles = argc - optind;
 }
@@ -250,7 +262,8 @@ ERROR:
  */
 
 typedef struct sink {
-  plm_streamwriter *w;          /* --stream, or NULL: A3M on stdout */
+  plm_streamwriter *w;          /* --stream, or NULL: A3M on fp */
+  FILE             *fp;
   const plm_lm     *m;
 } sink;
 
@@ -265,7 +278,7 @@ write_row(sink *s, const char *qid, long k, const char *row, char *errbuf)
   if (k == 0) snprintf(id, sizeof id, "%s", qid);
   else        snprintf(id, sizeof id, "%s_sample_%ld", qid, k);
   if (!s->w) {
-    if (printf(">%s\n%s\n", id, row) < 0) PLM_XFAIL(PLM_EIO, errbuf, "writing stdout failed");
+    if (fprintf(s->fp, ">%s\n%s\n", id, row) < 0) PLM_XFAIL(PLM_EIO, errbuf, "write failed");
     return PLM_OK;
   }
   snprintf(num, sizeof num, "%ld", k);
@@ -379,32 +392,13 @@ row_text(job *j, const plm_lmtokens *tk, const int32_t *chain)
   return j->row;
 }
 
-static double
-now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void
-progress(const char *id, long k, long n, double t0, double *last)
-{
-  double t = now();
-  if (k < n && t - *last < 0.5) return;
-  *last = t;
-  fprintf(stderr, "\r%s: %.40s: %ld/%ld rows, %.1f rows/s", TOOL, id, k, n, (double)k / (t - t0 + 1e-9));
-  if (k == n) fputc('\n', stderr);
-}
-
 static int
 sample_record(plm_lm *m, const plm_lmtokens *tk, const opts *o, const plm_record *rec, uint64_t *master,
-              sink *s, char *errbuf)
+              sink *s, plm_progress *prog, char *errbuf)
 {
-  job    j;
-  long   k = 0;
-  int    show = isatty(STDERR_FILENO), status;
-  double t0 = now(), last = t0;
+  job  j;
+  long k = 0;
+  int  status;
   /* the chains' batched forward pass and the logits kept of each, refused before they are allocated */
   plm_lm_request lreq = { .logits = 1 };
   long long      T = (long long)strlen(rec->seq) + 2;
@@ -425,15 +419,30 @@ sample_record(plm_lm *m, const plm_lmtokens *tk, const opts *o, const plm_record
       PLM_XCHECK(write_row(s, rec->id, ++k, row_text(&j, tk, chain), errbuf));
       if (plm_gibbs_Restart(j.g, &j.rng[c])) memcpy(chain, j.query, sizeof *chain * (size_t)j.L);
     }
-    if (show) progress(rec->id, k, o->rows, t0, &last);
+    plm_progress_Note(prog, "%.40s: %ld/%ld rows", rec->id, k, o->rows);
   }
   job_Clear(&j);
   return PLM_OK;
 
 ERROR:
-  if (show) fputc('\n', stderr);
   job_Clear(&j);
   return status;
+}
+
+/* --stream --resume: a pseudo-MSA (one unit) ends with its row N */
+static int
+last_row(const plm_record *rec, void *arg)
+{
+  const char *k = plm_record_GetMeta(rec, "pseudomsa_row");
+  return k && strtol(k, NULL, 10) == *(const long *)arg;
+}
+
+/* a query kept from a cut run: its generators drawn as sampling it drew them, so the next
+ * query's draws are those of an uninterrupted run */
+static void
+skip_query(const opts *o, uint64_t *master)
+{
+  for (int c = 0; c < o->chains; c++) plm_rng_Next(master);
 }
 
 int
@@ -442,14 +451,15 @@ main(int argc, char **argv)
   char              errbuf[PLM_ERRBUFSIZE], note[PLM_ERRBUFSIZE];
   opts              o;
   plm_lmtokens      tk;
-  sink              s = { NULL, NULL };
+  sink              s = { NULL, NULL, NULL };
   plm_backend      *be = NULL;
   plm_lm           *m = NULL;
+  plm_resume       *rs;
   plm_progress     *prog;
   long long         total = 0, before = 0, ndone = 0, nres = 0;   /* progress: input bytes, records, residues */
   static char      *stdin_only[] = { "-" };
   char            **files;
-  int               nfiles;
+  int               nfiles, status;
   uint64_t          master;
 
   plm_cli_Init();
@@ -465,37 +475,49 @@ main(int argc, char **argv)
   if (!m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: pseudomsa needs the model's logits", m->path);
   if (plm_lmtokens_Setup(m, &tk, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   s.m = m;
-  if (o.stream && plm_stream_OpenWrite(o.output ? o.output : "-", o.zlevel, &s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
-  if (!o.stream && o.output && !freopen(o.output, "w", stdout)) plm_cli_Die(TOOL, "%s: %s", o.output, strerror(errno));
+  /* one unit per query: its N + 1 records, or its 2 (N + 1) A3M lines */
+  status = o.stream ? plm_resume_OpenStream(TOOL, o.output, o.zlevel, o.resume, last_row, &o.rows, &rs, &s.w, errbuf)
+                    : plm_resume_OpenText(TOOL, o.output, o.resume, 2 * (o.rows + 1), &rs, &s.fp, errbuf);
+  if (status != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
 
   for (int f = 0; f < nfiles; f++) total += plm_progress_FileSize(files[f]);
-  prog = plm_progress_Create(TOOL, PLM_PROGRESS_AUTO, total);      /* on a terminal only */
+  prog = plm_progress_Create(TOOL, o.progress, total);
   for (int f = 0; f < nfiles; f++) {
     plm_streamreader *r;
     plm_record       *rec;
-    int               status;
     long long         nrec = 0;
 
-    if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { if (s.w) plm_stream_AbortWrite(s.w); plm_cli_Die(TOOL, "%s", errbuf); }
+    if ((status = plm_stream_OpenRead(files[f], &r, errbuf)) != PLM_OK) break;
     plm_stream_SetMaxMemory(r, o.max_memory);
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       char cause[PLM_ERRBUFSIZE];
+      int  skip;
       nrec++;
       plm_progress_Update(prog, ndone++, nres, total ? before + plm_stream_Tell(r) : -1);
       nres += (long long)strlen(rec->seq);
-      status = sample_record(m, &tk, &o, rec, &master, &s, cause);
-      if (status != PLM_OK) snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
+      if ((status = plm_resume_Skip(rs, plm_cli_InputName(files[f]), nrec, rec->id, &skip, errbuf)) == PLM_OK) {
+        if (skip) skip_query(&o, &master);
+        else if ((status = sample_record(m, &tk, &o, rec, &master, &s, prog, cause)) != PLM_OK)
+          snprintf(errbuf, sizeof errbuf, "%.200s: record %lld (\"%.60s\"): %.200s", plm_cli_InputName(files[f]), nrec, rec->id, cause);
+      }
       plm_record_Destroy(rec);
       if (status != PLM_OK) break;
     }
     plm_stream_CloseRead(r);
-    if (status != PLM_EOF) { if (s.w) plm_stream_AbortWrite(s.w); plm_cli_Die(TOOL, "%s", errbuf); }
+    if (status != PLM_EOF) break;
     before += plm_progress_FileSize(files[f]);
   }
   plm_progress_Update(prog, ndone, nres, total ? total : -1);
   plm_progress_Finish(prog);
+  if (status == PLM_EOF) status = plm_resume_Finish(rs, errbuf);
+  else plm_resume_Abort(rs);
+  if (status != PLM_OK) {
+    if (s.w) plm_stream_AbortWrite(s.w);
+    plm_cli_Die(TOOL, "%s", errbuf);
+  }
   if (s.w && plm_stream_CloseWrite(s.w, errbuf) != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
-  if (fflush(stdout) != 0 || ferror(stdout)) plm_cli_Die(TOOL, "writing stdout failed");
+  if (s.fp && (fflush(s.fp) != 0 || ferror(s.fp) || (s.fp != stdout && fclose(s.fp) != 0)))
+    plm_cli_Die(TOOL, "%s: write failed", o.output ? o.output : "stdout");
   plm_lm_Close(m);
   plm_backend_Destroy(be);
   return 0;

@@ -4,7 +4,7 @@
  *                plm_headstat_Add()
  *   lifetime:    plm_headstat_Create(), plm_headstat_Destroy(), plm_headstat_ParseIds()
  *   partials:    same_Settings(), plm_headstat_Merge(), write_Ids(), plm_headstat_Write(), read_Header(),
- *                read_Ids(), read_Props(), read_Cells(), plm_headstat_Read()
+ *                read_Ids(), read_Props(), read_Cells(), plm_headstat_Read(), plm_headstat_ReadFILE()
  *   statistics:  plm_headstat_NormalQuantile(), plm_headstat_Report(), plm_headstat_Layers(),
  *                pearson(), plm_headstat_AaCorr(), plm_headstat_Blosum()
  */
@@ -345,7 +345,20 @@ read_Cells(FILE *fp, const char *path, plm_headstat *hs, char *errbuf)
 int
 plm_headstat_Read(const char *path, plm_headstat **ret_hs, char *errbuf)
 {
-  FILE          *fp = fopen(path, "r");
+  FILE *fp = fopen(path, "r");
+  int   status;
+
+  *ret_hs = NULL;
+  if (!fp) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
+  status = plm_headstat_ReadFILE(fp, path, ret_hs, errbuf);
+  fclose(fp);
+  return status;
+}
+
+/* one state from fp, which is left just after its "end" (a headstat checkpoint holds more) */
+int
+plm_headstat_ReadFILE(FILE *fp, const char *path, plm_headstat **ret_hs, char *errbuf)
+{
   plm_headstat  *hs = NULL;
   partial_header ph;
   char         **names = NULL;
@@ -353,7 +366,6 @@ plm_headstat_Read(const char *path, plm_headstat **ret_hs, char *errbuf)
   long long    (*counts)[4] = NULL;
 
   *ret_hs = NULL;
-  if (!fp) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
   PLM_XCHECK(read_Header(fp, path, &ph, errbuf));
   if (ph.nprops < 1 || ph.nprops > PLM_HEADSTAT_MAXDIM || ph.nlayers < 1 || ph.nlayers > PLM_HEADSTAT_MAXDIM ||
       ph.nheads < 1 || ph.nheads > PLM_HEADSTAT_MAXDIM)
@@ -384,7 +396,6 @@ plm_headstat_Read(const char *path, plm_headstat **ret_hs, char *errbuf)
   free(lid);
   free(hid);
   plm_headstat_Destroy(hs);
-  fclose(fp);
   return status;
 }
 

@@ -34,6 +34,7 @@
  *   plm_headstat_Add()          one record's attention [layers, heads, T, T] and labels
  *   plm_headstat_Merge()        add another state with the same settings
  *   plm_headstat_Write() / plm_headstat_Read()   the partial state as text
+ *   plm_headstat_ReadFILE()     the same from an open file, left after the state's last line
  *   plm_headstat_Report()       per-head rows of one property
  *   plm_headstat_Layers()       per-layer mean of prop_weighted and the center of gravity
  *   plm_headstat_AaCorr()       Pearson correlations between amino acids' attention profiles over heads
@@ -83,6 +84,7 @@ int    plm_headstat_Add(plm_headstat *hs, const char *id, const float *attn, int
 int    plm_headstat_Merge(plm_headstat *into, const plm_headstat *from, char *errbuf);
 int    plm_headstat_Write(const plm_headstat *hs, FILE *fp, char *errbuf);
 int    plm_headstat_Read(const char *path, plm_headstat **ret_hs, char *errbuf);
+int    plm_headstat_ReadFILE(FILE *fp, const char *path, plm_headstat **ret_hs, char *errbuf);
 int    plm_headstat_Report(const plm_headstat *hs, int k, int64_t min_arcs, double alpha, plm_headstat_row *rows);
 void   plm_headstat_Layers(const plm_headstat *hs, int k, double *layer_mean, double *ret_center);
 int    plm_headstat_AaCorr(const plm_headstat *hs, const int *aa_prop, int naa, double *corr, int *ret_nheads, char *errbuf);

@@ -1,4 +1,5 @@
 /* progress.c: the progress line of long runs on stderr (progress.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ struct plm_progress {
   int         on;
   long long   total, records, residues, bytes;
   double      t0, last;
+  char        note[160];   /* plm_progress_Note's text, "" for none */
 };
 
 static double
@@ -46,8 +48,8 @@ draw(const plm_progress *p, double t, const char *end)
     snprintf(eta, sizeof eta, ", %.0f%%, ETA %dh%02dm%02ds", 100.0 * (double)p->bytes / (double)p->total,
              (int)(left / 3600), (int)(left / 60) % 60, (int)left % 60);
   }
-  fprintf(stderr, "\r%s: %lld records, %lld residues, %.2f records/s, %.0f residues/s%s\033[K%s", p->tool,
-          p->records, p->residues, rate, dt > 0 ? (double)p->residues / dt : 0.0, eta, end);
+  fprintf(stderr, "\r%s: %lld records, %lld residues, %.2f records/s, %.0f residues/s%s%s%s\033[K%s", p->tool,
+          p->records, p->residues, rate, dt > 0 ? (double)p->residues / dt : 0.0, eta, p->note[0] ? "; " : "", p->note, end);
   fflush(stderr);
 }
 
@@ -64,10 +66,26 @@ plm_progress_Update(plm_progress *p, long long records, long long residues, long
   draw(p, t, "");
 }
 
+/* the note is redrawn at the same pace as the counts: at most once a second */
+void
+plm_progress_Note(plm_progress *p, const char *fmt, ...)
+{
+  va_list ap;
+  double  t;
+  if (!p || !p->on) return;
+  va_start(ap, fmt);
+  vsnprintf(p->note, sizeof p->note, fmt, ap);
+  va_end(ap);
+  if ((t = now()) - p->last < 1.0) return;
+  p->last = t;
+  draw(p, t, "");
+}
+
 void
 plm_progress_Finish(plm_progress *p)
 {
   if (!p) return;
+  p->note[0] = '\0';                          /* the final line: the counts only */
   if (p->on) draw(p, now(), "\n");
   free(p);
 }

@@ -71,11 +71,7 @@ check "attn small batches keep the input order" sh -c "cut -f2 '$T/ls' | tr '\n'
 
 # resume after SIGKILL: a run long enough to cut (the 8M shape over 48 proteins), killed at several
 # points; each resume must give the bytes of the uninterrupted run
-"$PYTHON" -c '
-import random
-r = random.Random(5)
-for i in range(48):
-    print(">p%d\n%s" % (i, "".join(r.choice("ACDEFGHIKLMNPQRSTVWY") for _ in range(r.randint(20, 160)))))' > "$T/many.fa"
+random_fasta 48 20 160 5 > "$T/many.fa"
 "$BIN/seqread" "$T/many.fa" > "$T/many.tsr"
 A="-m $M/esm2_t6_8M_shape_random.pt --threads 2 --contacts --batch-tokens 600"
 "$BIN/attn" $A -o "$T/full.tsr" "$T/many.tsr"
