@@ -1,4 +1,4 @@
-/* mkmodel.c: write a seeded random ESM-2 or BERT model of any published shape, for benchmarks and tests.
+/* mkmodel.c: write a seeded random ESM-2, ESM C or BERT model of any published shape, for benchmarks and tests.
  *
  *   mkmodel --shape esm2_t30_150M -o esm2_150M_random && attn -m esm2_150M_random ...
  *   mkmodel --arch bert --shape protbert -o protbert_random
@@ -6,6 +6,7 @@
  * ESM-2: a HuggingFace EsmForMaskedLM folder (config.json + model.safetensors) with a random
  * contact head, so every attn(1) output works on it (plm_esm_WriteRandom, libcore/esm.c).
  * BERT: a HuggingFace BertForMaskedLM folder with vocab.txt (plm_bert_WriteRandom, libcore/bert.c).
+ * ESM C: one .safetensors file under the published state dict's names (plm_esmc_WriteRandom, libcore/esmc.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,19 +16,22 @@
 #include "cli.h"
 #include "error.h"
 #include "esm.h"
+#include "esmc.h"
 
 #define TOOL "mkmodel"
 
 static const char usage_text[] =
-  "Usage: mkmodel [--arch esm2|bert] --shape SHAPE [--seed N] -o DIR\n"
-  "Write a random ESM-2 or BERT (weights from a seeded generator) as a HuggingFace folder.\n"
+  "Usage: mkmodel [--arch esm2|esmc|bert] --shape SHAPE [--seed N] -o DIR\n"
+  "Write a random ESM-2 or BERT (weights from a seeded generator) as a HuggingFace folder,\n"
+  "or a random ESM C as one .safetensors file.\n"
   "\n"
-  "  -a, --arch ARCH     esm2 (default) or bert\n"
+  "  -a, --arch ARCH     esm2 (default), esmc or bert\n"
   "  -s, --shape SHAPE   esm2: esm2_t6_8M, esm2_t12_35M, esm2_t30_150M, esm2_t33_650M,\n"
-  "                      esm2_t36_3B, esm2_t48_15B; bert: tape_bert_base, protbert;\n"
-  "                      either: LAYERSxDIMxHEADS (e.g. 4x128x8)\n"
+  "                      esm2_t36_3B, esm2_t48_15B; esmc: esmc_300m, esmc_600m;\n"
+  "                      bert: tape_bert_base, protbert;\n"
+  "                      any: LAYERSxDIMxHEADS (e.g. 4x128x8; esmc: heads = DIM / 64)\n"
   "      --seed N        generator seed (default 1); the same seed gives the same bytes\n"
-  "  -o, --output DIR    folder to write (created if absent)\n"
+  "  -o, --output DIR    folder to write (created if absent); esmc: the .safetensors file\n"
   "  -h, --help          this text\n"
   "  -V, --version       version\n";
 
@@ -36,6 +40,7 @@ static const struct { const char *arch, *name; int layers, dim, heads; } shapes[
   { "esm2", "esm2_t6_8M",     6,  320, 20 }, { "esm2", "esm2_t12_35M",  12,  480, 20 },
   { "esm2", "esm2_t30_150M", 30,  640, 20 }, { "esm2", "esm2_t33_650M", 33, 1280, 20 },
   { "esm2", "esm2_t36_3B",   36, 2560, 40 }, { "esm2", "esm2_t48_15B",  48, 5120, 40 },
+  { "esmc", "esmc_300m",     30,  960, 15 }, { "esmc", "esmc_600m",     36, 1152, 18 },
   { "bert", "tape_bert_base", 12, 768, 12 }, { "bert", "protbert",      30, 1024, 16 },
 };
 
@@ -67,15 +72,19 @@ main(int argc, char **argv)
     default:  plm_cli_Usage(TOOL, "unknown option");
     }
   }
-  if (strcmp(arch, "esm2") != 0 && strcmp(arch, "bert") != 0) plm_cli_Usage(TOOL, "--arch is esm2 or bert, not '%s'", arch);
+  if (strcmp(arch, "esm2") != 0 && strcmp(arch, "esmc") != 0 && strcmp(arch, "bert") != 0)
+    plm_cli_Usage(TOOL, "--arch is esm2, esmc or bert, not '%s'", arch);
   if (!shape || !dir) plm_cli_Usage(TOOL, "give --shape and -o DIR");
   if (optind < argc) plm_cli_Usage(TOOL, "unexpected argument '%s'", argv[optind]);
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     if (strcmp(arch, shapes[i].arch) == 0 && strcmp(shape, shapes[i].name) == 0) { layers = shapes[i].layers; dim = shapes[i].dim; heads = shapes[i].heads; }
   if (!layers && (sscanf(shape, "%dx%dx%d%n", &layers, &dim, &heads, &used) != 3 || shape[used] != '\0'))
     plm_cli_Usage(TOOL, "unknown %s shape '%s'", arch, shape);
-  status = strcmp(arch, "bert") == 0 ? plm_bert_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf)
-                                     : plm_esm_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf);
+  if (strcmp(arch, "esmc") == 0 && heads * PLM_ESMC_HEAD_DIM != dim)
+    plm_cli_Usage(TOOL, "ESM C has heads = width / 64: %d heads for width %d", dim / PLM_ESMC_HEAD_DIM, dim);
+  if (strcmp(arch, "bert") == 0)      status = plm_bert_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf);
+  else if (strcmp(arch, "esmc") == 0) status = plm_esmc_WriteRandom(dir, layers, dim, (uint64_t)seed, errbuf);
+  else                                status = plm_esm_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf);
   if (status != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   return 0;
 }
