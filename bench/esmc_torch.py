@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""esmc_torch.py: the PyTorch baseline for bench/esmc.sh: ESM C written out in plain torch.
+"""esmc_torch.py: the PyTorch baseline for bench/attn.sh: ESM C written out in plain torch.
 
 EvolutionaryScale's esm package cannot be installed here, so this is a minimal, faithful ESM C
 (esm/models/esmc.py, esm/layers/blocks.py, attention.py, rotary.py, regression_head.py: embedding
@@ -8,7 +8,7 @@ over all of d_model, half-split rotary, SwiGLU, residual branches divided by sqr
 weight-only final LayerNorm, sequence head Linear -> GELU -> LayerNorm -> Linear), reading the bare
 state dict (.pth) or the .safetensors mkmodel(1) writes. Unlike ESM C's own code it returns the
 attention maps (softmax(q k^T / sqrt d) v written out), as plmscope does. Before it times anything,
-bench/esmc.sh has it check itself against the golden outputs of esmc_t3_tiny_random.
+bench/attn.sh has it check itself against the golden outputs of esmc_t3_tiny_random.
 
   esmc_torch.py check SHARED                 golden check, exit 1 on mismatch
   esmc_torch.py time MODEL MODE L:R...       MODE attentions|embeddings; for each length L
@@ -18,8 +18,8 @@ Without torch it prints SKIP and exits 0.
 """
 import json
 import math
+import os
 import resource
-import struct
 import sys
 import time
 
@@ -31,7 +31,8 @@ except ImportError as e:
     print("SKIP esmc_torch: %s" % e)
     sys.exit(0)
 
-torch.set_num_threads(2)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from esm_torch import read_safetensors    # noqa: E402  (sets torch to 2 threads)
 
 ALPHABET = "LAGVSERTIDPKQNFYMHWCXBUZO.-"     # ids 4..30; '|' 31, <mask> 32
 CLS, EOS, BREAK, MASK = 0, 2, 31, 32
@@ -52,18 +53,7 @@ def tokenize(seq):
 def read_weights(path):
     if path.endswith(".pth") or path.endswith(".pt"):
         return {k: v.float() for k, v in torch.load(path, map_location="cpu").items()}
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, spec in header.items():
-        if name == "__metadata__":
-            continue
-        assert spec["dtype"] == "F32", name
-        b, e = spec["data_offsets"]
-        out[name] = torch.from_numpy(np.frombuffer(data[b:e], dtype="<f4").reshape(spec["shape"]).copy())
-    return out
+    return read_safetensors(path)
 
 
 class ESMC:

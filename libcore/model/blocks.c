@@ -67,6 +67,20 @@ plm_model_Done(plm_lm *m, int nlayers, int nheads, int dim, int vocab)
   m->vocab   = vocab;
 }
 
+/* forward_batch: B proteins of T tokens each, logits only, through run's merged output */
+int
+plm_model_SameLengths(plm_lm *m, plm_model_run run, const int32_t *ids, int B, int T, plm_lm_output *out, char *errbuf)
+{
+  plm_lm_request req = { .logits = 1 };
+  int           *Ts, status;
+  if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
+  if ((Ts = malloc(sizeof *Ts * (size_t)B)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  for (int b = 0; b < B; b++) Ts[b] = T;
+  status = run(m, ids, B, Ts, &req, NULL, out, errbuf);
+  free(Ts);
+  return status;
+}
+
 /* a run's start: refuse what the model lacks (head_keys names its LM head's tensors; with_contacts:
  * the family publishes contact heads, so a missing one is a missing file), pack the proteins, and
  * create each protein's attentions tensor [nla, nha, T, T] (outs NULL: none); *ret_nla the number of

@@ -15,6 +15,8 @@
  *   plm_model_Done()       the sizes the model settled on, into the plm_lm (nlayers, nheads, dim, vocab)
  *   plm_model_Begin()      a run's common start: the request checked against the model's heads, the
  *                          proteins packed (plm_pack), each asked attentions tensor created
+ *   plm_model_SameLengths()  forward_batch (B proteins of T tokens, logits in one tensor) through the
+ *                          model's run over packed proteins
  *   plm_pack_Init() / plm_pack_Clear()   row offsets of B proteins
  *
  * Parameter tables (plm_param, plm_ptable, plm_layout):
@@ -73,6 +75,13 @@ void plm_pack_Clear(plm_pack *pk);
 
 int  plm_model_New(plm_checkpoint *ck, plm_backend *be, size_t priv_size, plm_lm **ret_m, char *errbuf);
 void plm_model_Done(plm_lm *m, int nlayers, int nheads, int dim, int vocab);
+
+/* a model's forward pass over B proteins packed by rows: outs[b] what req asks for protein b, or
+ * (outs NULL) the logits of all rows in one tensor in *merged */
+typedef int (*plm_model_run)(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req,
+                             plm_lm_output *outs, plm_lm_output *merged, char *errbuf);
+int  plm_model_SameLengths(plm_lm *m, plm_model_run run, const int32_t *ids, int B, int T, plm_lm_output *out,
+                           char *errbuf);
 int  plm_model_Begin(plm_lm *m, const plm_lm_request *req, int B, const int *T, plm_lm_output *outs,
                      const char *nohead, plm_pack *pk, int *ret_nla, char *errbuf);
 

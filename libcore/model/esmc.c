@@ -361,14 +361,7 @@ esmc_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_
 static int
 esmc_forward_batch(plm_lm *m, const int32_t *ids, int B, int T, plm_lm_output *out, char *errbuf)
 {
-  plm_lm_request req = { .logits = 1 };
-  int           *Ts, status;
-  if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
-  if ((Ts = malloc(sizeof *Ts * (size_t)B)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
-  for (int b = 0; b < B; b++) Ts[b] = T;
-  status = esmc_run(m, ids, B, Ts, &req, NULL, out, errbuf);
-  free(Ts);
-  return status;
+  return plm_model_SameLengths(m, esmc_run, ids, B, T, out, errbuf);
 }
 
 /* ESM C's tokenizer: ESM-1b's with '|' (a chain break) as token 31, BOS and EOS around; the

@@ -8,6 +8,8 @@
  *   the same with attention in blocks of one query row;
  *   all six proteins in one forward_many pass (plm_lm_RunBatch) equal to their own runs (1e-5
  *   relative to each tensor's largest magnitude);
+ *   forward_batch (same-length proteins, logits only) equal to single runs;
+ *   f16 weights (--precision f16) within half precision's rounding of f32;
  *   the .pth and .safetensors copies give bit-identical outputs;
  *   the shape inferred from the tensors (3 blocks, 2 heads = 128 / 64, 33 logits), no contact
  *   head, and a random ESM C from plm_esmc_WriteRandom() that opens with the shape asked.
@@ -163,9 +165,65 @@ batch_test(plm_backend *be, const golden_set *g)
     plm_lmout_Clear(&one);
   }
   for (int s = 0; s < B; s++) plm_lmout_Clear(&outs[s]);
+  /* forward_batch: two copies of one protein, logits only, in one tensor */
+  {
+    int32_t      *ids = NULL, *two = NULL;
+    int           T, ok = 0;
+    plm_lm_output all = { 0 };
+    plm_lm_request lreq = { .logits = 1 };
+    if (m->tokenize(m, seqs[1], &ids, &T, eb) == PLM_OK && (two = malloc(sizeof *two * 2 * (size_t)T)) != NULL) {
+      memcpy(two, ids, sizeof *ids * (size_t)T);
+      memcpy(two + T, ids, sizeof *ids * (size_t)T);
+      if (m->forward_batch(m, two, 2, T, &all, eb) == PLM_OK && plm_lm_Run(m, seqs[1], &lreq, &lp, &one, eb) == PLM_OK) {
+        const float *a = all.logits->data, *b = one.logits->data;
+        ok = all.logits->shape[0] == 2 * T && all.logits->shape[1] == 33;
+        for (int i = 0; ok && i < T * 33; i++) ok = fabsf(a[i] - b[i]) <= 1e-5f * (1 + fabsf(b[i])) && fabsf(a[T * 33 + i] - b[i]) <= 1e-5f * (1 + fabsf(b[i]));
+        plm_lmout_Clear(&one);
+      }
+    }
+    TEST(ok, "esmc %s: forward_batch of two copies gives each one's logits", be->ops->name);
+    plm_lmout_Clear(&all);
+    free(ids);
+    free(two);
+  }
   TEST(n == 5 * B && worst <= 1e-5, "esmc %s: %d proteins in one forward_many pass equal their own runs (%d tensors, max rel err %.2e)",
        be->ops->name, B, n, worst);
   plm_lm_Close(m);
+}
+
+/* --precision f16: matrices kept as halves, arithmetic in float32; logits within half precision's
+ * rounding of the f32 run (the f16 tests of ESM-2 allow the same) */
+static void
+f16_test(const golden_set *g)
+{
+  char           eb[PLM_ERRBUFSIZE], path[1024];
+  uint8_t        repr[PLM_LM_MAXLAYERS + 1], layers[PLM_LM_MAXLAYERS];
+  plm_backend   *be32 = NULL, *be16 = NULL;
+  plm_lm        *a = NULL, *b = NULL;
+  plm_long       lp = { PLM_LONG_ERROR, 0, 0 };
+  plm_lm_request req = full_request(repr, layers, 0);
+  double         worst = 0, e, r;
+  int            n = 0;
+
+  snprintf(path, sizeof path, "%s/fixtures/models/%s.pth", test_shared(), GOLD);
+  if (plm_backend_Create("cpu", 2, &be32, eb) != PLM_OK || plm_backend_Create("cpu", 2, &be16, eb) != PLM_OK ||
+      plm_backend_SetWeights(be16, PLM_F16, eb) != PLM_OK || plm_lm_Open(path, be32, &a, eb) != PLM_OK ||
+      plm_lm_Open(path, be16, &b, eb) != PLM_OK) { TEST(0, "esmc f16: %s", eb); goto DONE; }
+  for (int s = 0; s < g->seqs->n; s++) {
+    plm_lm_output x, y;
+    if (plm_lm_Run(a, seq_of(g, s), &req, &lp, &x, eb) != PLM_OK || plm_lm_Run(b, seq_of(g, s), &req, &lp, &y, eb) != PLM_OK) {
+      TEST(0, "esmc f16: %s", eb); goto DONE;
+    }
+    if (golden_MaxErr(y.logits, x.logits, &e, &r)) { n++; if (!(r <= worst)) worst = r; }
+    plm_lmout_Clear(&x);
+    plm_lmout_Clear(&y);
+  }
+  TEST(n == g->seqs->n && worst <= 1e-2, "esmc f16 weights: logits of %d sequences within %.2e of f32 (relative to the largest)", n, worst);
+DONE:
+  plm_lm_Close(a);
+  plm_lm_Close(b);
+  plm_backend_Destroy(be32);
+  plm_backend_Destroy(be16);
 }
 
 /* the .pth and the .safetensors of the same weights: bit-identical logits and maps */
@@ -247,6 +305,7 @@ main(void)
   golden_test(cpu, &g, GOLD ".pth", 0);
   golden_test(cpu, &g, GOLD ".safetensors", 0);
   golden_test(cpu, &g, GOLD ".pth", 1);
+  f16_test(&g);
   batch_test(cpu, &g);
   pth_vs_safetensors(cpu, &g);
   misc_test(cpu);
