@@ -164,6 +164,7 @@ read_shape(plm_lm *m, esmc_model *e, char *errbuf)
   e->eps    = 1e-5f;
   e->rscale = (float)(1.0 / sqrt(e->nl / 36.0));
   m->arch   = "esmc";
+  m->trained_tokens = 2048;        /* ESM C's last training stage: 2048-token contexts; longer runs get a note */
   return PLM_OK;
 
 ERROR:
