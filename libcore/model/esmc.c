@@ -372,7 +372,7 @@ esmc_tokenize(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, 
 {
   int32_t *ids = NULL, *part = NULL;
   char    *copy = NULL;
-  int      n = 2, cap, status;
+  int      n, cap, status;
 
   (void)m;
   *ret_ids = NULL;
