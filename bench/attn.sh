@@ -1,10 +1,11 @@
 #!/bin/sh
-# attn.sh: attn(1) on random ESM-2 models of the published 8M, 35M and 150M shapes and ESM-1 670M (mkmodel(1)):
-# seconds per protein, peak resident memory and achieved GFLOP/s for L = 64 .. 1024 residues,
-# contacts only and all attention maps, for the CPU backend and, when attn --list-devices shows
-# an OpenCL device, the OpenCL backend, beside a plain-PyTorch ESM-2 (bench/esm_torch.py) and ESM-1
-# (bench/esm1_torch.py) that first prove themselves on the golden outputs of esm2_t3_tiny_random and
-# esm1_t3_tiny_random. Both run on 2 threads.
+# attn.sh: attn(1) on random ESM-2 models of the published 8M, 35M and 150M shapes, ESM-1 670M and random
+# ESM C models of the published 300M and 600M shapes (mkmodel(1)): seconds per protein, peak resident
+# memory and achieved GFLOP/s for L = 64 .. 1024 residues, contacts only (ESM-2; ESM C publishes
+# no contact head) and all attention maps, for the CPU backend and, when attn --list-devices shows
+# an OpenCL device, the OpenCL backend, beside a plain-PyTorch ESM-2 (bench/esm_torch.py), ESM-1
+# (bench/esm1_torch.py) or ESM C (bench/esmc_torch.py) that first proves itself on the golden outputs
+# of esm2_t3_tiny_random, esm1_t3_tiny_random or esmc_t3_tiny_random. Both run on 2 threads.
 #
 # Columns: model, L, mode; cpu: plmscope's CPU backend (s per protein, peak MB, GFLOP/s);
 # opencl: the OpenCL backend on the device named in the header line (s per protein, peak MB,
@@ -18,7 +19,8 @@
 # set): for a CPU OpenCL device such as pocl it holds the device's buffers, for a GPU it does not.
 # A run whose OpenCL backend falls back to the CPU (attn's warning) counts as failed, not timed.
 # Timings are wall clock: on a machine shared with other work all columns suffer.
-# GFLOP/s counts the encoder's multiply-adds: per layer 2T(4D^2 + 2DF) + 4T^2 D, T = L + 2.
+# GFLOP/s counts the encoder's multiply-adds: per layer 2T(4D^2 + FFN) + 4T^2 D, T = L + 2, FFN = 2DF
+# (ESM-2 and ESM-1, F = 4D) or 3DF (ESM C's SwiGLU, F = roundup256(8D/3)).
 #
 # Run by `make bench`. Environment: BUILD, SHARED, PYTHON; ATTN_BENCH_MODELS and
 # ATTN_BENCH_LENGTHS narrow the grid; ATTN_BENCH_BACKENDS picks the plmscope columns ("cpu opencl"
@@ -30,7 +32,7 @@ BUILD=${BUILD:-build}
 BIN=$BUILD/bin
 SHARED=${SHARED:-../shared}
 PYTHON=${PYTHON:-python3}
-MODELS=${ATTN_BENCH_MODELS:-"esm2_t6_8M esm2_t12_35M esm2_t30_150M esm1_t34_670M"}
+MODELS=${ATTN_BENCH_MODELS:-"esm2_t6_8M esm2_t12_35M esm2_t30_150M esm1_t34_670M esmc_300m esmc_600m"}
 LENGTHS=${ATTN_BENCH_LENGTHS:-"64 128 256 512 1024"}
 MDIR=$BUILD/bench-models
 mkdir -p "$MDIR" && T=$(mktemp -d) || exit 1
@@ -69,25 +71,23 @@ if [ $opencl = yes ]; then
   clbackend=opencl:$(echo "$cldev" | cut -f 1)
 fi
 
-torch=no
+# torch_esm2, torch_esm1, torch_esmc: whether each family's baseline runs
+torch=no torch_esm2=no torch_esm1=no torch_esmc=no
 if "$PYTHON" -c 'import torch' 2>/dev/null; then
-  if "$PYTHON" bench/esm_torch.py check "$SHARED"; then torch=yes; else echo "attn bench: the torch baseline disagrees with the golden outputs: not timed"; fi
+  torch=yes
+  for fam in esm2 esm1 esmc; do
+    if "$PYTHON" bench/${fam%2}_torch.py check "$SHARED"; then eval torch_$fam=yes
+    else echo "attn bench: the $fam torch baseline disagrees with the golden outputs: not timed"; fi
+  done
 else
-  echo "attn bench: PyTorch absent: plmscope only"
+  echo "SKIP attn bench torch column: PyTorch absent, plmscope only"
 fi
 
 repeats() { case $1 in 64) echo 10 ;; 128) echo 6 ;; 256) echo 4 ;; 512) echo 2 ;; *) echo 1 ;; esac; }
-shape() { case $1 in esm2_t6_8M) echo "6 320 20" ;; esm2_t12_35M) echo "12 480 20" ;; esm2_t30_150M) echo "30 640 20" ;; esm2_t33_650M) echo "33 1280 20" ;;
-                     esm1_t6_43M) echo "6 768 12" ;; esm1_t12_85M) echo "12 768 12" ;; esm1_t34_670M) echo "34 1280 20" ;; esac; }
-# each family's mkmodel --arch and torch baseline; a baseline other than ESM-2's checks itself on first use
-family() { case $1 in esm1_*) echo "esm1 bench/esm1_torch.py" ;; *) echo "esm2 bench/esm_torch.py" ;; esac; }
-torch_ok="bench/esm_torch.py" torch_bad=""
-baseline_ok() {
-  case " $torch_ok " in *" $1 "*) return 0 ;; esac
-  case " $torch_bad " in *" $1 "*) return 1 ;; esac
-  if "$PYTHON" "$1" check "$SHARED"; then torch_ok="$torch_ok $1"; return 0; fi
-  echo "attn bench: $1 disagrees with the golden outputs: not timed"; torch_bad="$torch_bad $1"; return 1
-}
+# layers, width, feed-forward width, multiply-adds of the feed-forward per token
+shape() { case $1 in esm2_t6_8M) echo "6 320 1280" ;; esm2_t12_35M) echo "12 480 1920" ;; esm2_t30_150M) echo "30 640 2560" ;;
+                     esm2_t33_650M) echo "33 1280 5120" ;; esmc_300m) echo "30 960 2560" ;;
+                     esm1_t6_43M) echo "6 768 3072" ;; esm1_t12_85M) echo "12 768 3072" ;; esm1_t34_670M) echo "34 1280 5120" ;; esmc_600m) echo "36 1152 3072" ;; esac; }
 member() { for x in $2; do [ "$x" = "$1" ] && return 0; done; return 1; }
 
 # FASTA with N copies of the length-L protein torch also uses (numpy's default_rng(L))
@@ -120,7 +120,7 @@ per_protein() {
 # one table line: every column group is printed only when its backend (or torch) runs
 row() {
   awk -v cpu="$cpu" -v ocl="$opencl" -v torch="$torch" -v model="$1" -v L="$2" -v mode="$3" \
-      -v ct="$4" -v ckb="$5" -v ot="$6" -v okb="$7" -v tt="$8" -v tkb="$9" -v nl="$nl" -v D="$D" -v F="$F" '
+      -v ct="$4" -v ckb="$5" -v ot="$6" -v okb="$7" -v tt="$8" -v tkb="$9" -v nl="$nl" -v D="$D" -v ffn="$ffn" '
   function s(t) { return t == "nan" || t == "" ? "-" : sprintf("%.3fs", t) }
   function mb(kb, t) { return t == "nan" || t == "" || kb <= 0 ? "-" : sprintf("%.0f", kb / 1024) }
   function x(a, b) { return a == "nan" || a == "" || b == "nan" || b == "" ? "-" : sprintf("%.2fx", a / b) }
@@ -132,7 +132,7 @@ row() {
       if (torch == "yes") printf " | %9s %8s %7s", "torch", "peakMB", "speedup"
       printf "\n"; exit
     }
-    T = L + 2; flops = nl * (2 * T * (4 * D * D + 2 * D * F) + 4 * T * T * D)
+    T = L + 2; flops = nl * (2 * T * (4 * D * D + ffn) + 4 * T * T * D)
     printf "%-14s %5d %-10s", model, L, mode
     if (cpu == "yes") printf " | %9s %8s %7s", s(ct), mb(ckb, ct), ct == "nan" ? "-" : sprintf("%.1f", flops / ct / 1e9)
     if (ocl == "yes") printf " | %9s %8s %7s", s(ot), mb(okb, ot), x(ot, ct)
@@ -144,22 +144,28 @@ row
 for model in $MODELS; do
   set -- $(shape "$model")
   [ $# -eq 3 ] || { echo "attn bench: unknown shape $model"; continue; }
-  nl=$1 D=$2 F=$(($2 * 4))
-  set -- $(family "$model"); arch=$1 baseline=$2
-  [ -f "$MDIR/$model/model.safetensors" ] || "$BIN/mkmodel" --arch "$arch" --shape "$model" --seed 1 -o "$MDIR/$model" ||
-    { echo "attn bench: mkmodel $model failed"; continue; }
-  for mode in contacts attentions; do
+  nl=$1 D=$2
+  case $model in
+    esmc*) fam=esmc path=$MDIR/$model.safetensors modes=attentions ffn=$((3 * $2 * $3))
+           [ -f "$path" ] || "$BIN/mkmodel" --arch esmc --shape "$model" --seed 1 -o "$path" ||
+             { echo "attn bench: mkmodel $model failed"; continue; } ;;
+    *)     case $model in esm1*) fam=esm1 ;; *) fam=esm2 ;; esac
+           path=$MDIR/$model modes="contacts attentions" ffn=$((2 * $2 * $3))
+           [ -f "$path/model.safetensors" ] || "$BIN/mkmodel" --arch "$fam" --shape "$model" --seed 1 -o "$path" ||
+             { echo "attn bench: mkmodel $model failed"; continue; } ;;
+  esac
+  for mode in $modes; do
     runs=""
     for L in $LENGTHS; do runs="$runs $L:$(repeats "$L")"; done
     : > "$T/torch"
-    [ $torch = yes ] && baseline_ok "$baseline" && "$PYTHON" "$baseline" time "$MDIR/$model" "$mode" $runs > "$T/torch" 2>/dev/null
+    [ "$(eval echo \$torch_$fam)" = yes ] && "$PYTHON" bench/${fam%2}_torch.py time "$path" "$mode" $runs > "$T/torch" 2>/dev/null
     for L in $LENGTHS; do
       R=$(repeats "$L")
       fasta "$L" 1 | "$BIN/seqread" > "$T/one.tsr"
       fasta "$L" $((R + 1)) | "$BIN/seqread" > "$T/many.tsr"
       c="nan 0" o="nan 0"
-      [ $cpu = yes ] && c=$(per_protein "$MDIR/$model" --$mode cpu)
-      [ $opencl = yes ] && member "$L" "$OPENCL_LENGTHS" && o=$(per_protein "$MDIR/$model" --$mode "$clbackend")
+      [ $cpu = yes ] && c=$(per_protein "$path" --$mode cpu)
+      [ $opencl = yes ] && member "$L" "$OPENCL_LENGTHS" && o=$(per_protein "$path" --$mode "$clbackend")
       t=$(awk -v L="$L" '$1 == L { print $2, $3 }' "$T/torch")
       row "$model" "$L" "$mode" $c $o ${t:-nan 0}
     done

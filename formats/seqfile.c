@@ -772,8 +772,12 @@ digest_row(const plm_seq *sq, int flags, digest *dg, char *errbuf)
   for (int64_t i = 0; i < sq->len; i += ulen) {
     tok  = sq->text + i;
     kind = unit_at(tok, sq->len - i, sq->inserts, &ulen);
-    if (kind == U_BAD) return bad_char(sq, i, errbuf);
-    if ((kind == U_RESIDUE || kind == U_INSERT) && ulen == 1) {
+    if (kind == U_BAD && *tok == '|' && plain(sq->fmt) && (flags & PLM_SEQ_CHAIN_BREAKS)) kind = U_RESIDUE;
+    else if (kind == U_BAD && *tok == '|')
+      return plm_seq_Fail(sq, errbuf, PLM_EFORMAT, "chain break '|' at position %lld (in FASTA, seqread --chain-breaks keeps it for ESM C)",
+                          (long long)i + 1);
+    else if (kind == U_BAD) return bad_char(sq, i, errbuf);
+    else if ((kind == U_RESIDUE || kind == U_INSERT) && ulen == 1) {
       if ((status = check_letter(sq, flags, i, &c, errbuf)) != PLM_OK) return status;
       tok = &c;
     }

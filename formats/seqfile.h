@@ -71,6 +71,7 @@ typedef struct plm_seqfile plm_seqfile;
 #define PLM_SEQ_UPPERCASE     (1 << 0)   /* FASTA: accept lowercase residues, uppercased */
 #define PLM_SEQ_UNKNOWN_TO_X  (1 << 1)   /* letters outside the ESM alphabet become X */
 #define PLM_SEQ_KEEP_GAPS     (1 << 2)   /* gaps stay in the sequence (alignments: seq = aligned row) */
+#define PLM_SEQ_CHAIN_BREAKS  (1 << 3)   /* FASTA: '|' stays in the sequence, ESM C's chain-break token */
 
 int         plm_seqfile_Open(const char *path, plm_seqfmt fmt, plm_seqfile **ret_sf, char *errbuf);
 void        plm_seqfile_SetLimits(plm_seqfile *sf, int64_t maxlen, int64_t maxaln);

@@ -41,14 +41,18 @@ static const char usage_text[] =
   "      --attn-dtype T    f32 (default) or f16\n"
   "      --repr LIST       add 'repr<K>' [T x D]: K = 0 embeddings .. N last layer; 'all';\n"
   "                        'last' or -1 the last layer, -2 the one before (fair-esm's)\n"
-  "      --residues-only   repr<K> without the special-token rows: [L x D] (fair-esm's [1:-1])\n"
+  "      --embeddings      add 'embeddings' [T x D], the final LayerNorm's output, for models\n"
+  "                        whose repr<N> is the last block's output before it (ESM C)\n"
+  "      --residues-only   repr<K> and embeddings without the special-token rows: [L x D]\n"
+  "                        (fair-esm's [1:-1])\n"
   "      --logits          add 'logits' [T x V], V the model's vocabulary (33 for ESM)\n"
   "      --contacts        add 'contacts' [L x L], the model's own contact head\n"
   "      --mean[=LIST]     add 'mean<K>' [D], the mean over residues of repr<K>; with a\n"
   "                        LIST, of those layers, without storing their repr<K>\n"
   "      --bos             add 'bos<K>' [D], the leading special token's row of repr<K>\n"
   "                        (BOS, [CLS]; XLNet: its trailing <cls>)\n"
-  "                        (--mean/--bos: the --repr layers, else the last layer)\n"
+  "                        (--mean/--bos: the --repr layers, else the last layer; with\n"
+  "                        --embeddings also 'mean_embeddings' / 'bos_embeddings')\n"
   "      --long POLICY     proteins over the model's limit: error (default), truncate,\n"
   "                        window:W:S (windows of W residues every S, averaged)\n"
   "      --attn-memory SIZE\n"
@@ -82,7 +86,7 @@ static const char usage_text[] =
   "To get .npy files: attn ... | plmstream npy -o DIR. See attn(1).\n";
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
-       OPT_BOS, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
+       OPT_BOS, OPT_EMB, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
        OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET, OPT_RESIDUES, OPT_MAX_MEMORY };
 
 typedef struct opts {
@@ -94,6 +98,7 @@ typedef struct opts {
   const char *output;        /* -o FILE; NULL: stdout */
   const char *mean_layers;   /* --mean=LIST; NULL: the --repr layers, else the last */
   int         residues_only; /* --residues-only: repr<K> without the special-token rows */
+  int         embeddings;    /* --embeddings: the final LayerNorm's output (ESM C) */
   plm_dtype   adtype;
   size_t      attn_memory;                        /* --attn-memory, bytes (0: lm.h's default) */
   size_t      max_memory;                         /* --max-memory, bytes (0: membudget.h's default) */
@@ -112,6 +117,7 @@ parse_options(int argc, char **argv, opts *o)
     { "attn-dtype", required_argument, 0, OPT_ADTYPE }, { "repr", required_argument, 0, OPT_REPR },
     { "logits", no_argument, 0, OPT_LOGITS },        { "contacts", no_argument, 0, OPT_CONTACTS },
     { "mean", optional_argument, 0, OPT_MEAN },            { "bos", no_argument, 0, OPT_BOS },
+    { "embeddings", no_argument, 0, OPT_EMB },
     { "long", required_argument, 0, OPT_LONG },      { "threads", required_argument, 0, OPT_THREADS },
     { "backend", required_argument, 0, OPT_BACKEND }, { "list-devices", no_argument, 0, OPT_DEVICES },
     { "device", required_argument, 0, OPT_DEVICE },    { "attn-memory", required_argument, 0, OPT_ATTN_MEMORY },
@@ -154,6 +160,7 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_MEAN:     o->mean = 1; o->mean_layers = optarg; break;
     case OPT_RESIDUES: o->residues_only = 1; break;
     case OPT_BOS:      o->bos = 1; break;
+    case OPT_EMB:      o->embeddings = 1; break;
     case OPT_LONG:
       if (plm_lm_ParseLong(optarg, &o->lp, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "%s", errbuf);
       break;
@@ -276,6 +283,7 @@ make_plan(const opts *o, const plm_lm *m, plan *pl)
   pl->req.logits     = o->logits;
   pl->req.contacts   = o->contacts;
   pl->req.repr       = pl->repr;
+  pl->req.embeddings = o->embeddings;
   pl->req.attn_dtype = o->adtype;
   pl->req.attn_bytes = o->attn_memory;
 }
@@ -289,11 +297,11 @@ give(plm_record *rec, plm_tensor **t, char *errbuf)
   return status;
 }
 
-/* mean<K>, the mean of a T x D representation's residue rows lead .. T-trail-1, and bos<K>:
+/* mean<K> (K: the layer, or "_embeddings"), the mean of a T x D representation's residue rows lead .. T-trail-1, and bos<K>:
  * the leading special token's row, or, for a model with none before the residues (XLNet), the
  * last row, its <cls>, the one XLNet's sequence summary reads */
 static int
-add_pooled(plm_record *rec, const plm_tensor *r, int K, int mean, int bos, int lead, int trail, char *errbuf)
+add_pooled(plm_record *rec, const plm_tensor *r, const char *K, int mean, int bos, int lead, int trail, char *errbuf)
 {
   plm_tensor *t = NULL;
   int64_t     T = r->shape[0], D = r->shape[1], L = T - lead - trail;
@@ -302,7 +310,7 @@ add_pooled(plm_record *rec, const plm_tensor *r, int K, int mean, int bos, int l
   int         status;
 
   if (mean) {
-    snprintf(name, sizeof name, "mean%d", K);
+    snprintf(name, sizeof name, "mean%s", K);
     PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 1, &D, &t, errbuf));
     for (int64_t d = 0; d < D; d++) {
       double s = 0.0;
@@ -312,7 +320,7 @@ add_pooled(plm_record *rec, const plm_tensor *r, int K, int mean, int bos, int l
     PLM_XCHECK(give(rec, &t, errbuf));
   }
   if (bos) {
-    snprintf(name, sizeof name, "bos%d", K);
+    snprintf(name, sizeof name, "bos%s", K);
     PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 1, &D, &t, errbuf));
     memcpy(t->data, x + (lead > 0 ? 0 : (T - 1) * D), sizeof(float) * (size_t)D);
     PLM_XCHECK(give(rec, &t, errbuf));
@@ -379,11 +387,18 @@ annotate(plm_record *rec, plm_lm *m, const opts *o, const plan *pl, plm_lm_outpu
   }
   for (int k = 0; k <= m->nlayers; k++) {
     if (!out->repr[k]) continue;
-    int default_layer = o->repr ? pl->keep[k] : k == m->nlayers;   /* --mean/--bos without a list */
-    PLM_XCHECK(add_pooled(rec, out->repr[k], k, o->mean_layers ? pl->mean[k] : o->mean && default_layer,
+    int  default_layer = o->repr ? pl->keep[k] : k == m->nlayers;   /* --mean/--bos without a list */
+    char K[16];
+    snprintf(K, sizeof K, "%d", k);
+    PLM_XCHECK(add_pooled(rec, out->repr[k], K, o->mean_layers ? pl->mean[k] : o->mean && default_layer,
                           o->bos && default_layer, pl->lead, pl->trail, errbuf));
     if (pl->keep[k] && o->residues_only) PLM_XCHECK(residue_rows(&out->repr[k], pl->lead, pl->trail, errbuf));
     if (pl->keep[k]) PLM_XCHECK(give(rec, &out->repr[k], errbuf));
+  }
+  if (out->embeddings) {
+    PLM_XCHECK(add_pooled(rec, out->embeddings, "_embeddings", o->mean && !o->mean_layers, o->bos, pl->lead, pl->trail, errbuf));
+    if (o->residues_only) PLM_XCHECK(residue_rows(&out->embeddings, pl->lead, pl->trail, errbuf));
+    PLM_XCHECK(give(rec, &out->embeddings, errbuf));
   }
   PLM_XCHECK(plm_record_SetMeta(rec, "model", m->name, errbuf));
   PLM_XCHECK(plm_record_SetMeta(rec, "model_path", m->path, errbuf));
@@ -392,7 +407,7 @@ annotate(plm_record *rec, plm_lm *m, const opts *o, const plan *pl, plm_lm_outpu
   PLM_XCHECK(plm_record_SetMeta(rec, "backend", m->be->desc, errbuf));
   if (out->note[0]) PLM_XCHECK(plm_record_SetMeta(rec, "attn_note", out->note, errbuf));
   if (o->weights == PLM_F16) PLM_XCHECK(plm_record_SetMeta(rec, "weights_precision", "f16", errbuf));
-  if (o->residues_only && o->repr) PLM_XCHECK(plm_record_SetMeta(rec, "repr_rows", "residues", errbuf));
+  if (o->residues_only && (o->repr || o->embeddings)) PLM_XCHECK(plm_record_SetMeta(rec, "repr_rows", "residues", errbuf));
   return PLM_OK;
 
 ERROR:
@@ -494,6 +509,9 @@ main(int argc, char **argv)
   if (o.contacts && !m->has_contacts)
     plm_cli_Die(TOOL, "%s has no contact regression weights: --contacts is unavailable%s%s%s", m->path,
                 m->note[0] ? " (" : "", m->note[0] ? m->note : "", m->note[0] ? ")" : "");
+  if (o.embeddings && !m->has_embeddings)
+    plm_cli_Die(TOOL, "%s: --embeddings is for models with a LayerNorm after the last block's repr<N> (ESM C); this %s model's repr<%d> already is after it",
+                m->path, m->arch, m->nlayers);
   if (o.logits && !m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: --logits is unavailable", m->path);
   make_plan(&o, m, &pl);
   limit = plm_mem_Limit(o.max_memory);

@@ -1,4 +1,4 @@
-/* mkmodel.c: write a seeded random ESM-2, ESM-1 or BERT model of any published shape, for benchmarks and tests.
+/* mkmodel.c: write a seeded random ESM-2, ESM-1, ESM C or BERT model of any published shape, for benchmarks and tests.
  *
  *   mkmodel --shape esm2_t30_150M -o esm2_150M_random && attn -m esm2_150M_random ...
  *   mkmodel --arch bert --shape protbert -o protbert_random
@@ -8,6 +8,7 @@
  * ESM-1: fair-esm's 'decoder.' keys in model.safetensors and its args in config.json, with a random
  * contact head (plm_esm1_WriteRandom).
  * BERT: a HuggingFace BertForMaskedLM folder with vocab.txt (plm_bert_WriteRandom, libcore/bert.c).
+ * ESM C: one .safetensors file under the published state dict's names (plm_esmc_WriteRandom, libcore/esmc.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -17,20 +18,22 @@
 #include "cli.h"
 #include "error.h"
 #include "esm.h"
+#include "esmc.h"
 
 #define TOOL "mkmodel"
 
 static const char usage_text[] =
-  "Usage: mkmodel [--arch esm2|esm1|bert] --shape SHAPE [--seed N] -o DIR\n"
-  "Write a random ESM-2, ESM-1 or BERT (weights from a seeded generator) as a folder.\n"
+  "Usage: mkmodel [--arch esm2|esm1|esmc|bert] --shape SHAPE [--seed N] -o DIR\n"
+  "Write a random ESM-2, ESM-1 or BERT (weights from a seeded generator) as a folder,\n"
+  "or a random ESM C as one .safetensors file.\n"
   "\n"
-  "  -a, --arch ARCH     esm2 (default), esm1 or bert\n"
+  "  -a, --arch ARCH     esm2 (default), esm1, esmc or bert\n"
   "  -s, --shape SHAPE   esm2: esm2_t6_8M, esm2_t12_35M, esm2_t30_150M, esm2_t33_650M,\n"
   "                      esm2_t36_3B, esm2_t48_15B; esm1: esm1_t6_43M, esm1_t12_85M,\n"
-  "                      esm1_t34_670M; bert: tape_bert_base, protbert;\n"
-  "                      either: LAYERSxDIMxHEADS (e.g. 4x128x8)\n"
+  "                      esm1_t34_670M; esmc: esmc_300m, esmc_600m; bert: tape_bert_base, protbert;\n"
+  "                      any: LAYERSxDIMxHEADS (e.g. 4x128x8; esmc: heads = DIM / 64)\n"
   "      --seed N        generator seed (default 1); the same seed gives the same bytes\n"
-  "  -o, --output DIR    folder to write (created if absent)\n"
+  "  -o, --output DIR    folder to write (created if absent); esmc: the .safetensors file\n"
   "  -h, --help          this text\n"
   "  -V, --version       version\n";
 
@@ -41,6 +44,7 @@ static const struct { const char *arch, *name; int layers, dim, heads; } shapes[
   { "esm2", "esm2_t36_3B",   36, 2560, 40 }, { "esm2", "esm2_t48_15B",  48, 5120, 40 },
   { "esm1", "esm1_t6_43M",    6,  768, 12 }, { "esm1", "esm1_t12_85M",  12,  768, 12 },
   { "esm1", "esm1_t34_670M", 34, 1280, 20 },
+  { "esmc", "esmc_300m",     30,  960, 15 }, { "esmc", "esmc_600m",     36, 1152, 18 },
   { "bert", "tape_bert_base", 12, 768, 12 }, { "bert", "protbert",      30, 1024, 16 },
 };
 
@@ -72,17 +76,20 @@ main(int argc, char **argv)
     default:  plm_cli_Usage(TOOL, "unknown option");
     }
   }
-  if (strcmp(arch, "esm2") != 0 && strcmp(arch, "esm1") != 0 && strcmp(arch, "bert") != 0)
-    plm_cli_Usage(TOOL, "--arch is esm2, esm1 or bert, not '%s'", arch);
+  if (strcmp(arch, "esm2") != 0 && strcmp(arch, "esm1") != 0 && strcmp(arch, "esmc") != 0 && strcmp(arch, "bert") != 0)
+    plm_cli_Usage(TOOL, "--arch is esm2, esm1, esmc or bert, not '%s'", arch);
   if (!shape || !dir) plm_cli_Usage(TOOL, "give --shape and -o DIR");
   if (optind < argc) plm_cli_Usage(TOOL, "unexpected argument '%s'", argv[optind]);
   for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
     if (strcmp(arch, shapes[i].arch) == 0 && strcmp(shape, shapes[i].name) == 0) { layers = shapes[i].layers; dim = shapes[i].dim; heads = shapes[i].heads; }
   if (!layers && (sscanf(shape, "%dx%dx%d%n", &layers, &dim, &heads, &used) != 3 || shape[used] != '\0'))
     plm_cli_Usage(TOOL, "unknown %s shape '%s'", arch, shape);
-  status = strcmp(arch, "bert") == 0 ? plm_bert_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf)
-         : strcmp(arch, "esm1") == 0 ? plm_esm1_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf)
-                                     : plm_esm_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf);
+  if (strcmp(arch, "esmc") == 0 && heads * PLM_ESMC_HEAD_DIM != dim)
+    plm_cli_Usage(TOOL, "ESM C has heads = width / 64: %d heads for width %d", dim / PLM_ESMC_HEAD_DIM, dim);
+  if (strcmp(arch, "bert") == 0)      status = plm_bert_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf);
+  else if (strcmp(arch, "esm1") == 0) status = plm_esm1_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf);
+  else if (strcmp(arch, "esmc") == 0) status = plm_esmc_WriteRandom(dir, layers, dim, (uint64_t)seed, errbuf);
+  else                                status = plm_esm_WriteRandom(dir, layers, dim, heads, (uint64_t)seed, errbuf);
   if (status != PLM_OK) plm_cli_Die(TOOL, "%s", errbuf);
   return 0;
 }

@@ -61,6 +61,7 @@ static const char *usage_text =
   "                        jsonl (annotations: \"id\" and \"primary\" of each line)\n"
   "  -u, --uppercase       accept lowercase FASTA residues, uppercased\n"
   "      --unknown-to-x    letters outside the ESM alphabet (J) become X\n"
+  "      --chain-breaks    FASTA: keep '|' in the sequence, ESM C's chain-break token\n"
   "      --keep-gaps       keep gaps in the sequence; for an alignment the\n"
   "                        sequence is then its aligned row\n"
   "      --max-len N       sequences longer than N tokens are handled as --long says\n"
@@ -109,7 +110,7 @@ parse_shard(opts *o, const char *arg)
   o->shard_n = n;
 }
 
-enum { OPT_UNKNOWN_X = 256, OPT_KEEP_GAPS, OPT_MAX_LEN, OPT_LONG, OPT_EMPTY, OPT_DUPS, OPT_SHARD, OPT_FIRST, OPT_IDS, OPT_VERSION };
+enum { OPT_UNKNOWN_X = 256, OPT_KEEP_GAPS, OPT_BREAKS, OPT_MAX_LEN, OPT_LONG, OPT_EMPTY, OPT_DUPS, OPT_SHARD, OPT_FIRST, OPT_IDS, OPT_VERSION };
 
 static void
 parse_args(int argc, char **argv, opts *o)
@@ -117,6 +118,7 @@ parse_args(int argc, char **argv, opts *o)
   static const struct option longopts[] = {
     { "format", required_argument, 0, 'f' },   { "uppercase", no_argument, 0, 'u' },
     { "unknown-to-x", no_argument, 0, OPT_UNKNOWN_X }, { "keep-gaps", no_argument, 0, OPT_KEEP_GAPS },
+    { "chain-breaks", no_argument, 0, OPT_BREAKS },
     { "max-len", required_argument, 0, OPT_MAX_LEN },  { "long", required_argument, 0, OPT_LONG },
     { "empty", required_argument, 0, OPT_EMPTY },      { "duplicates", required_argument, 0, OPT_DUPS },
     { "shard", required_argument, 0, OPT_SHARD },      { "first", required_argument, 0, OPT_FIRST },
@@ -144,6 +146,7 @@ parse_args(int argc, char **argv, opts *o)
     case 'u':           o->flags |= PLM_SEQ_UPPERCASE;    break;
     case OPT_UNKNOWN_X: o->flags |= PLM_SEQ_UNKNOWN_TO_X; break;
     case OPT_KEEP_GAPS: o->flags |= PLM_SEQ_KEEP_GAPS;    break;
+    case OPT_BREAKS:    o->flags |= PLM_SEQ_CHAIN_BREAKS; break;
     case OPT_MAX_LEN:   o->max_len = parse_count(optarg, "--max-len"); break;
     case OPT_LONG:      o->on_long  = parse_mode(optarg, "--long", long_names, long_modes, 3); break;
     case OPT_EMPTY:     o->on_empty = parse_mode(optarg, "--empty", empty_names, empty_modes, 2); break;

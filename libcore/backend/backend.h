@@ -56,6 +56,7 @@
  *   plm_op_LayerNorm()    per row, biased variance, eps inside the sqrt
  *   plm_op_Gelu()         exact: x/2 (1 + erf(x/sqrt 2))
  *   plm_op_GeluTanh()     tanh form (HF gelu_new, XLNet's gelu): x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+ *   plm_op_SwiGlu()       y = silu(a) * b, a and b the two halves of each row of x (ESM C's FFN)
  *   plm_op_SoftmaxRows()  in place, float32
  *   plm_op_Rotary()       half-split rotary embedding of every head, from cos/sin tables
  *   plm_op_Add() / plm_op_Scale() / plm_op_Zero()
@@ -128,6 +129,7 @@ typedef struct plm_backend_ops {
                      const plm_buf *gamma, const plm_buf *beta, float eps);
   void  (*gelu)(plm_backend *be, plm_buf *x, size_t n);
   void  (*gelu_tanh)(plm_backend *be, plm_buf *x, size_t n);
+  void  (*swiglu)(plm_backend *be, const plm_buf *x, plm_buf *y, int rows, int cols);
   void  (*softmax_rows)(plm_backend *be, plm_buf *x, int rows, int cols);
   void  (*rotary)(plm_backend *be, plm_buf *x, int T, int H, int hd, int ld,
                   const plm_buf *cos, const plm_buf *sin);
@@ -198,6 +200,9 @@ static inline void plm_op_LayerNorm(plm_backend *be, const plm_buf *x, plm_buf *
 { be->ops->layernorm(be, x, y, rows, cols, gamma, beta, eps); }
 static inline void plm_op_Gelu(plm_backend *be, plm_buf *x, size_t n) { be->ops->gelu(be, x, n); }
 static inline void plm_op_GeluTanh(plm_backend *be, plm_buf *x, size_t n) { be->ops->gelu_tanh(be, x, n); }
+/* x [rows, 2 cols] -> y [rows, cols]: y = silu(x[:, :cols]) * x[:, cols:] */
+static inline void plm_op_SwiGlu(plm_backend *be, const plm_buf *x, plm_buf *y, int rows, int cols)
+{ be->ops->swiglu(be, x, y, rows, cols); }
 static inline void plm_op_SoftmaxRows(plm_backend *be, plm_buf *x, int rows, int cols)
 { be->ops->softmax_rows(be, x, rows, cols); }
 static inline void plm_op_Rotary(plm_backend *be, plm_buf *x, int T, int H, int hd, int ld,

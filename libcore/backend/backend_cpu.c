@@ -475,6 +475,29 @@ cpu_gelu_tanh(plm_backend *be, plm_buf *x, size_t n)
   pool_for(POOL(be), (int64_t)n, grain_for(30.0), gelu_tanh_range, &j);
 }
 
+/* SwiGLU, as ESM C's SwiGLU module: y [rows, cols] = silu(a) * b, a and b the halves of each
+ * x row [2 cols]; silu(a) = a / (1 + e^-a), torch's form */
+typedef struct { const float *x; float *y; int cols; } swiglu_job;
+
+static void
+swiglu_range(void *arg, int64_t r0, int64_t r1)
+{
+  const swiglu_job *j = arg;
+  for (int64_t r = r0; r < r1; r++) {
+    const float *a = j->x + (size_t)r * 2 * j->cols, *b = a + j->cols;
+    float       *y = j->y + (size_t)r * j->cols;
+    for (int c = 0; c < j->cols; c++) y[c] = a[c] / (1.0f + expf(-a[c])) * b[c];
+  }
+}
+
+static void
+cpu_swiglu(plm_backend *be, const plm_buf *x, plm_buf *y, int rows, int cols)
+{
+  swiglu_job j = { x->p, y->p, cols };
+  if (PLM_HALF_MISUSED(be, "swiglu", x, y)) return;
+  pool_for(POOL(be), rows, grain_for(20.0 * cols), swiglu_range, &j);
+}
+
 /* softmax of each row in place */
 typedef struct { float *x; int cols; } softmax_job;
 
@@ -782,7 +805,7 @@ const plm_backend_ops plm_backend_cpu_ops = {
   .open = cpu_open, .close = cpu_close,
   .buf_create = cpu_buf_create, .buf_wrap = cpu_buf_wrap, .buf_wrap_half = cpu_buf_wrap_half, .buf_is_half = cpu_buf_is_half, .buf_destroy = cpu_buf_destroy,
   .write = cpu_write, .read = cpu_read, .map = cpu_map, .unmap = cpu_unmap,
-  .gemm = cpu_gemm, .linear = cpu_linear, .layernorm = cpu_layernorm, .gelu = cpu_gelu, .gelu_tanh = cpu_gelu_tanh,
+  .gemm = cpu_gemm, .linear = cpu_linear, .layernorm = cpu_layernorm, .gelu = cpu_gelu, .gelu_tanh = cpu_gelu_tanh, .swiglu = cpu_swiglu,
   .softmax_rows = cpu_softmax_rows, .rotary = cpu_rotary, .add = cpu_add, .add_rows = cpu_add_rows, .scale = cpu_scale, .zero = cpu_zero,
   .embed = cpu_embed, .contact_accum = cpu_contact_accum, .contact_factors = cpu_contact_factors,
   .add_transpose = cpu_add_transpose,

@@ -58,11 +58,11 @@ struct plm_buf {
 };
 
 enum { K_LAYERNORM, K_SOFTMAX, K_GELU, K_ROTARY, K_ADD, K_SCALE, K_BIAS_ROWS, K_EMBED,
-       K_DROP, K_ROWSUMS, K_COLSUMS, K_FACTORS, K_AXPY, K_ADD_TRANSPOSE, K_GELU_TANH, K_ADD_ROWS, K_WIDEN_HALF, NKERNELS };
+       K_DROP, K_ROWSUMS, K_COLSUMS, K_FACTORS, K_AXPY, K_ADD_TRANSPOSE, K_GELU_TANH, K_ADD_ROWS, K_WIDEN_HALF, K_SWIGLU, NKERNELS };
 static const char *kernel_names[NKERNELS] = {
   "layernorm", "softmax_rows", "gelu", "rotary", "add", "scale", "bias_rows", "embed",
   "contact_drop", "contact_rowsums", "contact_colsums", "contact_factors", "contact_axpy", "add_transpose", "gelu_tanh", "add_rows",
-  "widen_half",
+  "widen_half", "swiglu",
 };
 
 #define ROW_WG 256    /* work-group size of the row kernels, when the device allows it */
@@ -630,6 +630,15 @@ ocl_gelu_tanh(plm_backend *be, plm_buf *x, size_t n)
 }
 
 static void
+ocl_swiglu(plm_backend *be, const plm_buf *x, plm_buf *y, int rows, int cols)
+{
+  cl_int   c = cols;
+  cl_ulong nn = (size_t)rows * cols;
+  if (PLM_HALF_MISUSED(be, "swiglu", x, y)) return;
+  launch_elements(be, K_SWIGLU, (size_t)nn, 4, (karg[]){ KARG(x->mem), KARG(y->mem), KARG(c), KARG(nn) });
+}
+
+static void
 ocl_softmax_rows(plm_backend *be, plm_buf *x, int rows, int cols)
 {
   cl_int c = cols;
@@ -832,7 +841,7 @@ const plm_backend_ops plm_backend_opencl_ops = {
   .open = ocl_open, .close = ocl_close,
   .buf_create = ocl_buf_create, .buf_wrap = ocl_buf_wrap, .buf_wrap_half = ocl_buf_wrap_half, .buf_is_half = ocl_buf_is_half, .buf_destroy = ocl_buf_destroy,
   .write = ocl_write, .read = ocl_read, .map = ocl_map, .unmap = ocl_unmap,
-  .gemm = ocl_gemm, .linear = ocl_linear, .layernorm = ocl_layernorm, .gelu = ocl_gelu, .gelu_tanh = ocl_gelu_tanh,
+  .gemm = ocl_gemm, .linear = ocl_linear, .layernorm = ocl_layernorm, .gelu = ocl_gelu, .gelu_tanh = ocl_gelu_tanh, .swiglu = ocl_swiglu,
   .softmax_rows = ocl_softmax_rows, .rotary = ocl_rotary, .add = ocl_add, .add_rows = ocl_add_rows, .scale = ocl_scale, .zero = ocl_zero,
   .embed = ocl_embed, .contact_accum = ocl_contact_accum, .contact_factors = ocl_contact_factors,
   .add_transpose = ocl_add_transpose, .sync = ocl_sync,

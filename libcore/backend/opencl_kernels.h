@@ -10,7 +10,7 @@
  *
  *   wg_sum(), wg_max()      work-group reductions through local memory
  *   layernorm, softmax_rows one work-group per row
- *   gelu, gelu_tanh, rotary, add, add_rows, scale, bias_rows, embed   one work-item per element
+ *   gelu, gelu_tanh, swiglu, rotary, add, add_rows, scale, bias_rows, embed   one work-item per element
  *   contact_drop / contact_rowsums / contact_colsums / contact_factors / contact_axpy
  *                           the contact head's per-layer step (backend.h)
  *   add_transpose           x += x^T, its last step
@@ -108,6 +108,13 @@ static const char plm_opencl_kernels[] =
 "{\n"
 "  size_t i = get_global_id(0);\n"
 "  if (i < n) { float v = x[i]; x[i] = 0.5f * v * (1.0f + tanh(0.7978845608028654f * (v + 0.044715f * (v * v * v)))); }\n"
+"}\n"
+"\n"
+"/* y [rows, cols] = silu(a) b, a and b the halves of each x row (ESM C), in the CPU backend's order */\n"
+"__kernel void swiglu(__global const float *x, __global float *y, int cols, ulong n)\n"
+"{\n"
+"  size_t i = get_global_id(0);\n"
+"  if (i < n) { size_t r = i / cols, c = i % cols; float a = x[2 * r * cols + c]; y[i] = a / (1.0f + exp(-a)) * x[2 * r * cols + cols + c]; }\n"
 "}\n"
 "\n"
 "/* y += x over rows x cols, rows ldy and ldx apart */\n"

@@ -3,7 +3,8 @@
  *   the frame: plm_model_New/Done/Begin, plm_pack_Init/Clear
  *   parameter tables: plm_param_Key/Find/Has, plm_params_Load, plm_params_WriteRandom
  *   scratch buffers: plm_scratch_Reserve/Free/Regrow
- *   blocks: embedding, positions, q/k/v, attention, output, feed-forward, LM head, contact head
+ *   blocks: embedding, positions, q/k/v (separate or fused, q/k norm), attention, output, feed-forward
+ *   (GELU or SwiGLU, plain or scaled residual), LM head, contact head
  */
 #include <math.h>
 #include <stdio.h>
@@ -70,6 +71,20 @@ int
 plm_model_ForwardOne(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
 {
   return m->forward_many(m, ids, 1, &T, req, out, errbuf);
+}
+
+/* forward_batch: B proteins of T tokens each, logits only, through run's merged output */
+int
+plm_model_SameLengths(plm_lm *m, plm_model_run run, const int32_t *ids, int B, int T, plm_lm_output *out, char *errbuf)
+{
+  plm_lm_request req = { .logits = 1 };
+  int           *Ts, status;
+  if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
+  if ((Ts = malloc(sizeof *Ts * (size_t)B)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  for (int b = 0; b < B; b++) Ts[b] = T;
+  status = run(m, ids, B, Ts, &req, NULL, out, errbuf);
+  free(Ts);
+  return status;
 }
 
 /* a run's start: refuse what the model lacks (head_keys names its LM head's tensors; with_contacts:
@@ -364,6 +379,31 @@ plm_block_Qkv(plm_backend *be, const plm_buf *x, int R, int D, const plm_attn_w 
   plm_op_Linear(be, x, R, D, w->wv.buf, w->bv.buf, HD, v);
 }
 
+/* fused projections: qkv [R, 3 HD] = x [R, D] W^T (W [3 HD, D], no bias), then its three column
+ * blocks copied out as q, k, v [R, HD] (torch.chunk(qkv, 3, -1)), so LayerNorm and attention see
+ * rows of HD floats */
+void
+plm_block_QkvFused(plm_backend *be, const plm_buf *x, int R, int D, const plm_w *W, int HD, plm_buf *qkv,
+                   plm_buf *q, plm_buf *k, plm_buf *v)
+{
+  plm_buf *out[3] = { q, k, v };
+  plm_op_Linear(be, x, R, D, W->buf, NULL, 3 * HD, qkv);
+  for (int i = 0; i < 3; i++) {
+    plm_op_Zero(be, out[i], (size_t)R * HD);
+    plm_op_AddRows(be, out[i], 0, HD, qkv, (size_t)i * HD, 3 * HD, R, HD);
+  }
+}
+
+/* q/k LayerNorm: q, k [R, HD] normalised in place over all HD columns (every head at once, as
+ * ESM C's q_ln and k_ln over d_model), gains gq, gk [HD] and no bias (zero: HD zeros) */
+void
+plm_block_QkNorm(plm_backend *be, plm_buf *q, plm_buf *k, int R, int HD, const plm_w *gq, const plm_w *gk,
+                 const plm_w *zero, float eps)
+{
+  plm_op_LayerNorm(be, q, q, R, HD, gq->buf, zero->buf, eps);
+  plm_op_LayerNorm(be, k, k, R, HD, gk->buf, zero->buf, eps);
+}
+
 /* scaled dot-product attention over packed proteins: for protein b and head h (columns h*hd ..
  * of q, k, v, ctx), ctx [T, hd] = softmax(alpha q k^T) v over its Tk = T + kextra keys, Q[b] query
  * rows at a time: att holds H x Q x Tk probabilities, so memory for the maps is bounded however
@@ -469,6 +509,27 @@ plm_block_Ffn(plm_backend *be, plm_buf *x, int R, int D, int F, const plm_ffn_w 
   plm_block_Act(be, act, ff, (size_t)R * F);
   plm_op_Linear(be, ff, R, F, w->w2.buf, w->b2.buf, D, y);
   plm_op_Add(be, res, 0, y, 0, (size_t)R * D);
+}
+
+/* scaled residual: res [R, D] += s y, y [R, D] scaled in place */
+void
+plm_block_ScaledResidual(plm_backend *be, plm_buf *y, int R, int D, float s, plm_buf *res)
+{
+  plm_op_Scale(be, y, (size_t)R * D, s);
+  plm_op_Add(be, res, 0, y, 0, (size_t)R * D);
+}
+
+/* SwiGLU feed-forward block (no biases) and scaled residual: ff2 [R, 2F] = x [R, D] w1^T (w1 [2F, D]),
+ * ff [R, F] = silu(ff2[:, :F]) * ff2[:, F:], y [R, D] = ff w2^T (w2 [D, F]), res += s y; x and y may
+ * be one buffer */
+void
+plm_block_SwiGluFfn(plm_backend *be, const plm_buf *x, int R, int D, int F, const plm_w *w1, const plm_w *w2,
+                    float s, plm_buf *ff2, plm_buf *ff, plm_buf *y, plm_buf *res)
+{
+  plm_op_Linear(be, x, R, D, w1->buf, NULL, 2 * F, ff2);
+  plm_op_SwiGlu(be, ff2, ff, R, F);
+  plm_op_Linear(be, ff, R, F, w2->buf, NULL, D, y);
+  plm_block_ScaledResidual(be, y, R, D, s, res);
 }
 
 /* masked-LM head: logits [R, V] = LN(act(x [R, D] dense^T + b)) dec^T + dec_b, through tmp [R, E]

@@ -16,6 +16,8 @@
  *   plm_model_ForwardOne() a plm_lm's forward for models whose forward_many does it all: a batch of one
  *   plm_model_Begin()      a run's common start: the request checked against the model's heads, the
  *                          proteins packed (plm_pack), each asked attentions tensor created
+ *   plm_model_SameLengths()  forward_batch (B proteins of T tokens, logits in one tensor) through the
+ *                          model's run over packed proteins
  *   plm_pack_Init() / plm_pack_Clear()   row offsets of B proteins
  *
  * Parameter tables (plm_param, plm_ptable, plm_layout):
@@ -38,6 +40,8 @@
  *   plm_block_Sinusoids()  fairseq's sinusoidal position table (ESM-1)
  *   plm_block_NullKv()     keys (or values) with a learned null row after each protein's (ESM-1)
  *   plm_block_Qkv()        the three projections q, k, v = x W^T + b
+ *   plm_block_QkvFused()   the same from one fused [3 HD, D] matrix without bias (ESM C), split into q, k, v
+ *   plm_block_QkNorm()     LayerNorm of q and of k over all their columns, weight only (ESM C)
  *   plm_block_Attention()  softmax(alpha q k^T) v per protein and head, in blocks of query rows,
  *                          each block's probabilities handed to a sink while they are there
  *   plm_block_RelPositions()  XLNet's relative sinusoids, 2T distances per protein
@@ -45,6 +49,9 @@
  *   plm_block_Output()     the attention's output projection and residual: res += x W^T + b
  *   plm_block_Ffn()        the feed-forward block and residual: res += fc2(act(fc1(x))), act GELU
  *                          (exact or tanh)
+ *   plm_block_SwiGluFfn()  the SwiGLU feed-forward block and a scaled residual: res += s fc2(silu(a) b),
+ *                          a and b the halves of fc1(x) (ESM C)
+ *   plm_block_ScaledResidual()  res += s y (ESM C divides each branch by sqrt(layers / 36))
  *   plm_block_LmHead()     LN(act(dense(x))) W^T + b: the masked-LM heads of ESM and BERT
  *   plm_block_ContactStep() / plm_block_ContactFinish()  fair-esm's contact head, a layer at a time
  *   plm_block_QueryRows()  query rows per attention block within a memory budget
@@ -75,6 +82,13 @@ int  plm_model_New(plm_checkpoint *ck, plm_backend *be, size_t priv_size, plm_lm
 void plm_model_Done(plm_lm *m, int nlayers, int nheads, int dim, int vocab);
 int  plm_model_ForwardOne(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out,
                           char *errbuf);
+
+/* a model's forward pass over B proteins packed by rows: outs[b] what req asks for protein b, or
+ * (outs NULL) the logits of all rows in one tensor in *merged */
+typedef int (*plm_model_run)(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req,
+                             plm_lm_output *outs, plm_lm_output *merged, char *errbuf);
+int  plm_model_SameLengths(plm_lm *m, plm_model_run run, const int32_t *ids, int B, int T, plm_lm_output *out,
+                           char *errbuf);
 int  plm_model_Begin(plm_lm *m, const plm_lm_request *req, int B, const int *T, plm_lm_output *outs,
                      const char *nohead, plm_pack *pk, int *ret_nla, char *errbuf);
 
@@ -159,6 +173,11 @@ void plm_block_NullKv(plm_backend *be, const plm_pack *pk, int ld, const plm_buf
 void plm_block_Qkv(plm_backend *be, const plm_buf *x, int R, int D, const plm_attn_w *w, int HD,
                    plm_buf *q, plm_buf *k, plm_buf *v);
 
+void plm_block_QkvFused(plm_backend *be, const plm_buf *x, int R, int D, const plm_w *W, int HD, plm_buf *qkv,
+                        plm_buf *q, plm_buf *k, plm_buf *v);
+void plm_block_QkNorm(plm_backend *be, plm_buf *q, plm_buf *k, int R, int HD, const plm_w *gq, const plm_w *gk,
+                      const plm_w *zero, float eps);
+
 /* where one protein's probabilities go, a block of query rows at a time: att holds H x rows x Tk */
 typedef void (*plm_attn_sink)(void *ctx, int b, int row0, int rows, plm_buf *att);
 
@@ -194,6 +213,9 @@ void plm_block_Output(plm_backend *be, const plm_buf *x, int R, int in, const pl
                       plm_buf *y, plm_buf *res);
 void plm_block_Ffn(plm_backend *be, plm_buf *x, int R, int D, int F, const plm_ffn_w *w, int act,
                    plm_buf *ff, plm_buf *y, plm_buf *res);
+void plm_block_ScaledResidual(plm_backend *be, plm_buf *y, int R, int D, float s, plm_buf *res);
+void plm_block_SwiGluFfn(plm_backend *be, const plm_buf *x, int R, int D, int F, const plm_w *w1, const plm_w *w2,
+                         float s, plm_buf *ff2, plm_buf *ff, plm_buf *y, plm_buf *res);
 void plm_block_LmHead(plm_backend *be, const plm_buf *x, int R, int D, int E, const plm_w *dense_w,
                       const plm_w *dense_b, int act, const plm_ln_w *ln, float eps, const plm_w *dec_w,
                       const plm_w *dec_b, int V, plm_buf *tmp, plm_buf *logits);

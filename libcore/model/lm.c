@@ -23,11 +23,12 @@
 #include "tensor.h"
 #include "checkpoint.h"
 #include "esm.h"
+#include "esmc.h"
 #include "bert.h"
 #include "xlnet.h"
 #include "lm.h"
 
-/* "dir/esm2_t6_8M_UR50D.pt" -> "esm2_t6_8M_UR50D" */
+/* "dir/esm2_t6_8M_UR50D.pt" -> "esm2_t6_8M_UR50D"; ".pth" (ESM C) and ".safetensors" go too */
 static char *
 model_name(const char *path)
 {
@@ -37,6 +38,8 @@ model_name(const char *path)
   while (b > path && b[-1] != '/') b--;
   size_t len = (size_t)(path + n - b);
   if (len > 3 && strncmp(b + len - 3, ".pt", 3) == 0) len -= 3;
+  else if (len > 4 && strncmp(b + len - 4, ".pth", 4) == 0) len -= 4;
+  else if (len > 12 && strncmp(b + len - 12, ".safetensors", 12) == 0) len -= 12;
   char *s = malloc(len + 1);
   if (s) { memcpy(s, b, len); s[len] = '\0'; }
   return s;
@@ -73,15 +76,16 @@ plm_lm_Open(const char *path, plm_backend *be, plm_lm **ret_m, char *errbuf)
     else snprintf(note, sizeof note, "no %s beside the model: contacts are unavailable", reg);
   }
   if (plm_esm_Recognize(ck))       PLM_XCHECK(plm_esm_Create(ck, be, &m, errbuf));
+  else if (plm_esmc_Recognize(ck)) PLM_XCHECK(plm_esmc_Create(ck, be, &m, errbuf));
   else if (plm_bert_Recognize(ck)) PLM_XCHECK(plm_bert_Create(ck, be, &m, errbuf));
   else if (plm_xlnet_Recognize(ck)) PLM_XCHECK(plm_xlnet_Create(ck, be, &m, errbuf));
   else {
     const char *arch = plm_checkpoint_Config(ck, "arch"), *mt = plm_checkpoint_Config(ck, "model_type");
-    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: unknown architecture (arch '%s', model_type '%s'): plmscope runs ESM-2, ESM-1b, ESM-1, BERT, ALBERT and XLNet",
+    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: unknown architecture (arch '%s', model_type '%s'): plmscope runs ESM-2, ESM-1b, ESM-1, ESM C, BERT, ALBERT and XLNet",
               path, arch ? arch : "none", mt ? mt : "none");
   }
   ck = NULL;                                   /* the model owns it now */
-  if (!m->has_contacts) snprintf(m->note, sizeof m->note, "%s", note);
+  if (!m->has_contacts && note[0]) snprintf(m->note, sizeof m->note, "%s", note);
   if ((m->path = strdup(path)) == NULL || (m->name = model_name(path)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   free(reg);
   *ret_m = m;
@@ -110,6 +114,7 @@ plm_lmout_Clear(plm_lm_output *out)
 {
   plm_tensor_Destroy(out->tokens);
   plm_tensor_Destroy(out->logits);
+  plm_tensor_Destroy(out->embeddings);
   plm_tensor_Destroy(out->attentions);
   plm_tensor_Destroy(out->contacts);
   for (int k = 0; k <= PLM_LM_MAXLAYERS; k++) plm_tensor_Destroy(out->repr[k]);

@@ -3,14 +3,17 @@
  * A model is opened from any published file layout (checkpoint.h); its
  * architecture comes from the checkpoint's configuration, never from the file
  * name. Each architecture (esm.c: ESM-2, ESM-1b, ESM-1; bert.c: BERT, ALBERT;
- * xlnet.c: XLNet) fills a plm_lm and its function pointers. One forward
+ * xlnet.c: XLNet; esmc.c: ESM C, recognised by its tensors) fills a plm_lm and its function pointers. One forward
  * pass computes what a plm_lm_request asks for and hands back tensors ready
  * for a record:
  *
  *   tokens       i32  T            L residues and the model's special tokens, laid out as
  *                                  m->special_tokens says (vocab.h: plm_vocab_SpecialSpan)
  *   logits       f32  T x V        V = m->vocab
- *   repr<K>      f32  T x D        K = 0 (embedding output) .. nlayers (after the final LayerNorm)
+ *   repr<K>      f32  T x D        K = 0 (embedding output) .. nlayers (after the final LayerNorm;
+ *                                  ESM C: the last block's output, before it)
+ *   embeddings   f32  T x D        ESM C only (m->has_embeddings): after the final LayerNorm, ESM C's
+ *                                  own `embeddings`, the rows its sequence head reads
  *   attentions   f32|f16  nl x nh x T x T   the asked layers x heads, post-softmax
  *   contacts     f32  L x L        the model's own contact head
  *
@@ -47,6 +50,7 @@ typedef struct plm_lm_request {
   int            logits;
   int            contacts;
   const uint8_t *repr;          /* nlayers+1 flags, or NULL */
+  int            embeddings;    /* models with has_embeddings: the final LayerNorm's output */
   const uint8_t *attn_layers;   /* nlayers flags, or NULL: no attention maps */
   const uint8_t *attn_heads;    /* nheads flags (all heads when NULL) */
   plm_dtype      attn_dtype;    /* PLM_F32 or PLM_F16 */
@@ -61,6 +65,7 @@ typedef struct plm_lm_output {
   plm_tensor  *tokens;
   plm_tensor  *logits;
   plm_tensor  *repr[PLM_LM_MAXLAYERS + 1];
+  plm_tensor  *embeddings;
   plm_tensor  *attentions;
   plm_tensor  *contacts;
   char         note[PLM_ERRBUFSIZE];   /* a warning about this protein, or "" */
@@ -71,13 +76,14 @@ typedef struct plm_long { int mode; int W, S; } plm_long;
 
 typedef struct plm_lm plm_lm;
 struct plm_lm {
-  const char     *arch;           /* "esm2", "esm1b", "esm1", "bert", "albert", "xlnet" */
+  const char     *arch;           /* "esm2", "esm1b", "esm1", "esmc", "bert", "albert", "xlnet" */
   char           *path;
   char           *name;           /* file or folder name without ".pt" */
   int             nlayers, nheads, dim, vocab;
   int             max_tokens;     /* hard limit on T (learned positions), 0 if none */
   int             trained_tokens; /* beyond this T a note warns (rotary models), 0 if none */
   int             has_lmhead, has_contacts;
+  int             has_embeddings; /* repr<nlayers> is before a final LayerNorm, whose output is 'embeddings' (ESM C) */
   const char     *special_tokens; /* layout of the token axis: "bos,eos" (ESM: BOS residues EOS; ESM-1 "bos"),
                                      "cls,sep" (BERT, ALBERT), "sep,cls" (XLNet: residues <sep> <cls>) */
   char            note[PLM_ERRBUFSIZE];  /* a warning from opening, or "" */

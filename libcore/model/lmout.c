@@ -1,6 +1,6 @@
 /* lmout.c: filling a plm_lm_output from backend buffers (see lmout.h).
  *
- *   plm_lmout_CountFlags() / plm_lmout_Repr() / plm_lmout_Attention()
+ *   plm_lmout_CountFlags() / plm_lmout_Repr() / plm_lmout_Matrix() / plm_lmout_Attention()
  */
 #include <stdio.h>
 #include "error.h"
@@ -18,8 +18,8 @@ plm_lmout_CountFlags(const uint8_t *flags, int n)
 }
 
 /* a T x C matrix tensor read back from a backend buffer */
-static int
-read_matrix(plm_backend *be, const plm_buf *b, int row0, const char *name, int T, int C, plm_tensor **ret_t, char *errbuf)
+int
+plm_lmout_Matrix(plm_backend *be, const plm_buf *b, int row0, const char *name, int T, int C, plm_tensor **ret_t, char *errbuf)
 {
   int64_t shape[2] = { T, C };
   int     status = plm_tensor_Create(name, PLM_F32, 2, shape, ret_t, errbuf);
@@ -34,7 +34,7 @@ plm_lmout_ReprRows(plm_backend *be, const plm_buf *x, int row0, int K, int T, in
   char name[32];
   if (!req->repr || !req->repr[K]) return PLM_OK;
   snprintf(name, sizeof name, "repr%d", K);
-  return read_matrix(be, x, row0, name, T, D, &out->repr[K], errbuf);
+  return plm_lmout_Matrix(be, x, row0, name, T, D, &out->repr[K], errbuf);
 }
 
 int
@@ -47,7 +47,7 @@ plm_lmout_Repr(plm_backend *be, const plm_buf *x, int K, int T, int D, const plm
 int
 plm_lmout_LogitsRows(plm_backend *be, const plm_buf *logits, int row0, int T, int V, plm_lm_output *out, char *errbuf)
 {
-  return read_matrix(be, logits, row0, "logits", T, V, &out->logits, errbuf);
+  return plm_lmout_Matrix(be, logits, row0, "logits", T, V, &out->logits, errbuf);
 }
 
 int

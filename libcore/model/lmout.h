@@ -5,6 +5,7 @@
  *   plm_lmout_Logits()      logits [T, V] from the LM head's output buffer
  *   plm_lmout_ReprRows() / plm_lmout_LogitsRows()  the same from rows row0 .. row0+T-1 of a
  *                           buffer holding a batch of proteins packed by rows
+ *   plm_lmout_Matrix()      a named T x C tensor from rows row0 .. row0+T-1 of a buffer (ESM C's embeddings)
  *   plm_lmout_Attention()   the asked heads of one layer's probabilities into slot li of the
  *                           attentions tensor (f32 or f16): att holds token rows row0 .. row0+rows-1
  *                           of each head's T x T map (H x rows x T; whole maps: 0, T)
@@ -22,6 +23,8 @@ int  plm_lmout_ReprRows(plm_backend *be, const plm_buf *x, int row0, int K, int 
                         plm_lm_output *out, char *errbuf);
 int  plm_lmout_LogitsRows(plm_backend *be, const plm_buf *logits, int row0, int T, int V, plm_lm_output *out, char *errbuf);
 int  plm_lmout_Logits(plm_backend *be, const plm_buf *logits, int T, int V, plm_lm_output *out, char *errbuf);
+int  plm_lmout_Matrix(plm_backend *be, const plm_buf *b, int row0, const char *name, int T, int C,
+                      plm_tensor **ret_t, char *errbuf);
 void plm_lmout_Attention(plm_backend *be, const plm_buf *att, int H, int li, int T, int row0, int rows,
                          const plm_lm_request *req, plm_tensor *attentions);
 
