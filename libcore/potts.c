@@ -11,28 +11,32 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include "error.h"
 #include "potts.h"
+#include "simd.h"
 
 #define MAX_THREADS 64
+#define QP 24            /* a row of states padded to whole 8-float vectors: q <= 21 < 24 */
 
 struct plm_potts {
   plm_potts_msa msa;
-  int     q, qp, nthreads;      /* states; q padded to even (row stride of G and scratch) */
-  double  lh, lJ;
-  size_t  nx;
-  double *G;        /* L x L x q x qp: G[i][j][b][a] = site i's d f / d J_ij(a, b) */
-  double *site_f;   /* L per-site objective terms */
-  double *scratch;  /* nthreads x (L*q*qp + qp): unpacked couplings, potentials */
+  int          q, R, nthreads;  /* states; rows per site in a block: q and a dump row */
+  double       lh, lJ;
+  size_t       nx;
+  double      *site_f;          /* L per-site objective terms */
+  atomic_flag *lock;            /* one per pair i < j, held while a site folds its half in */
+  uint8_t     *seen;            /* per pair: halves folded in during this evaluation */
+  float       *scratch;         /* nthreads x (2 L R QP + 2 QP): Ji, Gi, h_i, field gradient */
 };
 
 typedef struct {
-  plm_potts    *P;
-  const double *x;
-  double       *g;
-  int           t;
+  plm_potts   *P;
+  const float *x;
+  float       *g;
+  int          t;
 } worker_arg;
 
 static const char *const alphabet = PLM_POTTS_ALPHABET;
@@ -82,18 +86,18 @@ plm_potts_Create(const plm_potts_msa *msa, int gap_state, double lambda_h, doubl
 {
   plm_potts *P = NULL;
   int        status, L = msa->L, q = gap_state ? PLM_POTTS_NAA + 1 : PLM_POTTS_NAA;
-  int        qp = q + (q & 1);
-  size_t     block = (size_t)L * q * qp;
+  size_t     block = (size_t)L * (q + 1) * QP, npair = (size_t)L * (L - 1) / 2;
 
   *ret_P = NULL;
   if (L < 2 || msa->N < 1) PLM_XFAIL(PLM_EINVAL, errbuf, "potts: need at least 2 columns and 1 sequence (have %d, %d)", L, msa->N);
   if (nthreads < 1 || nthreads > MAX_THREADS) PLM_XFAIL(PLM_EINVAL, errbuf, "potts: threads must be 1..%d", MAX_THREADS);
   if (!(P = calloc(1, sizeof *P))) PLM_XFAIL(PLM_EMEM, errbuf, "potts: out of memory");
-  P->msa = *msa; P->q = q; P->qp = qp; P->nthreads = nthreads; P->lh = lambda_h; P->lJ = lambda_J;
-  P->nx = (size_t)L * q + (size_t)L * (L - 1) / 2 * q * q;
-  if (!(P->G = calloc((size_t)L * block, sizeof *P->G)) || !(P->site_f = calloc((size_t)L, sizeof *P->site_f)) ||
-      !(P->scratch = malloc((size_t)nthreads * (block + (size_t)qp) * sizeof *P->scratch)))
+  P->msa = *msa; P->q = q; P->R = q + 1; P->nthreads = nthreads; P->lh = lambda_h; P->lJ = lambda_J;
+  P->nx = (size_t)L * q + npair * q * q;
+  if (!(P->site_f = calloc((size_t)L, sizeof *P->site_f)) || !(P->lock = malloc(npair * sizeof *P->lock)) ||
+      !(P->seen = malloc(npair)) || !(P->scratch = malloc((size_t)nthreads * (2 * block + 2 * QP) * sizeof *P->scratch)))
     PLM_XFAIL(PLM_EMEM, errbuf, "potts: out of memory for %d columns", L);
+  for (size_t p = 0; p < npair; p++) atomic_flag_clear(&P->lock[p]);
   *ret_P = P;
   return PLM_OK;
 
@@ -106,7 +110,7 @@ void
 plm_potts_Destroy(plm_potts *P)
 {
   if (!P) return;
-  free(P->G); free(P->site_f); free(P->scratch);
+  free(P->site_f); free(P->lock); free(P->seen); free(P->scratch);
   free(P);
 }
 
@@ -130,72 +134,111 @@ plm_potts_InitFields(const plm_potts *P, double *x)
   }
 }
 
-/* y += x over n doubles, n even: two at a time, since -O2 leaves such short loops scalar */
-typedef double v2d __attribute__((vector_size(16)));
-static inline void
-add_even(double *restrict y, const double *restrict x, int n)
+/* site i's couplings as Ji[j][b][a] = J_ij(a, b) (J_ji(b, a) for j < i), zero in the
+ * padding lanes, in the dump row and in the whole block j = i; and lJ |J_ij|^2 over j > i */
+static double
+unpack_site(const plm_potts *P, const float *x, int i, float *restrict Ji)
 {
-  for (int k = 0; k < n; k += 2) {
-    v2d a, b;
-    memcpy(&a, y + k, sizeof a); memcpy(&b, x + k, sizeof b);
-    a += b;
-    memcpy(y + k, &a, sizeof a);
-  }
-}
-
-/* site i's couplings as Ji[j][b][a] = J_ij(a, b) (J_ji(b, a) for j < i), rows padded to qp */
-static void
-unpack_site(const plm_potts *P, const double *x, int i, int qp, double *restrict Ji)
-{
-  int L = P->msa.L, q = P->q;
-  memset(Ji, 0, (size_t)L * q * qp * sizeof *Ji);
+  int    L = P->msa.L, q = P->q;
+  double pen = 0.0;
+  memset(Ji, 0, (size_t)L * P->R * QP * sizeof *Ji);
   for (int j = 0; j < L; j++) {
     if (j == i) continue;
-    const double *J = x + (i < j ? pair_offset(L, q, i, j) : pair_offset(L, q, j, i));
-    double       *dst = Ji + (size_t)j * q * qp;
-    for (int a = 0; a < q; a++)
-      for (int b = 0; b < q; b++)
-        dst[(size_t)b * qp + a] = i < j ? J[(size_t)a * q + b] : J[(size_t)b * q + a];
+    const float *J = x + (i < j ? pair_offset(L, q, i, j) : pair_offset(L, q, j, i));
+    float       *dst = Ji + (size_t)j * P->R * QP;
+    if (i < j) {
+      for (int a = 0; a < q; a++)
+        for (int b = 0; b < q; b++) { float v = J[a * q + b]; dst[b * QP + a] = v; pen += (double)v * v; }
+    } else {
+      for (int b = 0; b < q; b++) memcpy(dst + b * QP, J + b * q, (size_t)q * sizeof *J);
+    }
   }
+  return P->lJ * pen;
 }
 
-/* site i: its objective term, its field gradient into g, its half of the
- * coupling gradient into G[i]. qp, q rounded up to even, is a constant at
- * each call site, so the two inner loops over states unroll fully. */
-static inline void
-eval_site(plm_potts *P, const double *x, double *g, int i, const int qp, double *restrict Ji, double *restrict H)
+/* the sequences' pass over site i: its weighted negative log conditional, returned, the
+ * field gradient into gh and site i's half of the coupling gradient into Gi (zeroed here).
+ * Rows are gathered and scattered without a branch: a code at or past q (a gap that is
+ * missing data) reads the zero dump row and writes the ignored one, and so does j = i. */
+static PLM_SIMD_CLONES double
+site_pass(const plm_potts *P, int i, const float *hi, const float *restrict Ji, float *restrict Gi, float *gh)
 {
-  int              L = P->msa.L, q = P->q;
-  double *restrict Gi = P->G + (size_t)i * L * q * qp;
-  double           fi = 0.0, *gh = g + (size_t)i * q;
+  int            L = P->msa.L, q = P->q;
+  size_t         row = (size_t)P->R * QP;
+  const uint8_t *msa = P->msa.x;
+  double         f = 0.0;
+  v8f            h0 = v8_load(hi), h1 = v8_load(hi + 8), h2 = v8_load(hi + 16), zero = v8_splat(0.0f);
+  v8f            d0 = zero, d1 = zero, d2 = zero;
+  v8i            l0 = { 0, 1, 2, 3, 4, 5, 6, 7 }, l1 = l0 + 8, l2 = l0 + 16;
+  v8i            in0 = l0 < q, in1 = l1 < q, in2 = l2 < q;
 
-  unpack_site(P, x, i, qp, Ji);
-  memset(Gi, 0, (size_t)L * q * qp * sizeof *Gi);
-  for (int a = 0; a < q; a++) gh[a] = 0.0;
+  memset(Gi, 0, (size_t)L * row * sizeof *Gi);
   for (int n = 0; n < P->msa.N; n++) {
-    const uint8_t *s = P->msa.x + (size_t)n * L;
-    double w = P->msa.w[n];
-    int    xi = s[i];
-    if (xi >= q || w == 0.0) continue;         /* a gap outside the model has no conditional */
-    for (int a = 0; a < qp; a++) H[a] = a < q ? x[(size_t)i * q + a] : 0.0;
-    for (int j = 0; j < L; j++) {
-      if (j == i || s[j] >= q) continue;
-      add_even(H, Ji + ((size_t)j * q + s[j]) * qp, qp);
+    const uint8_t *s = msa + (size_t)n * L;
+    float          w = (float)P->msa.w[n];
+    int            xi = s[i];
+    if (xi >= q || w == 0.0f) continue;          /* a gap outside the model has no conditional */
+    /* potentials: two chains of sums, so the adds' latency overlaps */
+    v8f a0 = h0, a1 = h1, a2 = h2, b0 = zero, b1 = zero, b2 = zero;
+    int j = 0;
+    for (; j + 1 < L; j += 2) {
+      const float *r = Ji + j * row + s[j] * QP, *u = Ji + (j + 1) * row + s[j + 1] * QP;
+      a0 += v8_load(r); a1 += v8_load(r + 8); a2 += v8_load(r + 16);
+      b0 += v8_load(u); b1 += v8_load(u + 8); b2 += v8_load(u + 16);
     }
-    double hmax = H[0], z = 0.0;
-    for (int a = 1; a < q; a++) if (H[a] > hmax) hmax = H[a];
-    for (int a = 0; a < q; a++) z += exp(H[a] - hmax);
-    double lse = hmax + log(z);
-    fi -= w * (H[xi] - lse);
-    for (int a = 0; a < qp; a++) H[a] = a < q ? w * exp(H[a] - lse) : 0.0;   /* H now holds w (P - onehot) */
-    H[xi] -= w;
-    for (int a = 0; a < q; a++) gh[a] += H[a];
-    for (int j = 0; j < L; j++) {
-      if (j == i || s[j] >= q) continue;
-      add_even(Gi + ((size_t)j * q + s[j]) * qp, H, qp);
+    if (j < L) {
+      const float *r = Ji + j * row + s[j] * QP;
+      a0 += v8_load(r); a1 += v8_load(r + 8); a2 += v8_load(r + 16);
+    }
+    a0 += b0; a1 += b1; a2 += b2;
+    /* the conditional, its log at x_i, and w (P - onehot(x_i)) in the a's */
+    v8f   m = v8_max(v8_select(in0, a0, v8_splat(-INFINITY)), v8_max(v8_select(in1, a1, v8_splat(-INFINITY)),
+                                                                   v8_select(in2, a2, v8_splat(-INFINITY))));
+    float hmax = m[0];
+    for (int k = 1; k < 8; k++) hmax = m[k] > hmax ? m[k] : hmax;
+    float hx = xi < 8 ? a0[xi & 7] : xi < 16 ? a1[xi & 7] : a2[xi & 7];
+    v8f   e0 = v8_select(in0, v8_exp(a0 - hmax), zero), e1 = v8_select(in1, v8_exp(a1 - hmax), zero),
+          e2 = v8_select(in2, v8_exp(a2 - hmax), zero);
+    float z = v8_sum(e0 + e1 + e2), wz = w / z;
+    f += (double)w * ((double)hmax + log((double)z) - (double)hx);
+    v8f ws = v8_splat(w);
+    a0 = e0 * wz - v8_select(l0 == xi, ws, zero);
+    a1 = e1 * wz - v8_select(l1 == xi, ws, zero);
+    a2 = e2 * wz - v8_select(l2 == xi, ws, zero);
+    d0 += a0; d1 += a1; d2 += a2;
+    for (j = 0; j < L; j++) {
+      float *r = Gi + j * row + s[j] * QP;
+      v8_store(r, v8_load(r) + a0); v8_store(r + 8, v8_load(r + 8) + a1); v8_store(r + 16, v8_load(r + 16) + a2);
     }
   }
-  P->site_f[i] = fi;
+  v8_store(gh, d0); v8_store(gh + 8, d1); v8_store(gh + 16, d2);
+  return f;
+}
+
+/* add site i's half of each pair's gradient into g. Whichever site comes first stores its
+ * half, the second adds its own and the penalty: a + b = b + a, so the sum does not depend
+ * on which thread got there first, and the lock keeps the two from mixing. */
+static void
+fold_site(plm_potts *P, const float *x, float *g, int i, const float *restrict Gi)
+{
+  int    L = P->msa.L, q = P->q;
+  size_t row = (size_t)P->R * QP;
+  float  c = (float)(2.0 * P->lJ);
+  for (int j = 0; j < L; j++) {
+    if (j == i) continue;
+    int          lo = i < j ? i : j, hi = i < j ? j : i;
+    size_t       p = (size_t)lo * (size_t)(2 * L - lo - 1) / 2 + (size_t)(hi - lo - 1), off = pair_offset(L, q, lo, hi);
+    const float *Gj = Gi + j * row, *J = x + off;
+    float       *gJ = g + off;
+    while (atomic_flag_test_and_set_explicit(&P->lock[p], memory_order_acquire)) ;
+    int second = P->seen[p]++;
+    for (int a = 0; a < q; a++)          /* block element (a, b): a at lo, b at hi */
+      for (int b = 0; b < q; b++) {
+        float v = i < j ? Gj[b * QP + a] : Gj[a * QP + b];
+        gJ[a * q + b] = second ? (gJ[a * q + b] + v) + c * J[a * q + b] : v;
+      }
+    atomic_flag_clear_explicit(&P->lock[p], memory_order_release);
+  }
 }
 
 static void *
@@ -203,23 +246,33 @@ worker(void *argp)
 {
   worker_arg *A = argp;
   plm_potts  *P = A->P;
-  size_t      block = (size_t)P->msa.L * P->q * P->qp;
-  double     *Ji = P->scratch + (size_t)A->t * (block + (size_t)P->qp);
-  for (int i = A->t; i < P->msa.L; i += P->nthreads) {  /* interleaved: gappy sites spread evenly */
-    if (P->qp == PLM_POTTS_NAA) eval_site(P, A->x, A->g, i, PLM_POTTS_NAA, Ji, Ji + block);
-    else                        eval_site(P, A->x, A->g, i, PLM_POTTS_NAA + 2, Ji, Ji + block);
+  int         L = P->msa.L, q = P->q;
+  size_t      block = (size_t)L * P->R * QP;
+  float      *Ji = P->scratch + (size_t)A->t * (2 * block + 2 * QP), *Gi = Ji + block, *hi = Gi + block, *gh = hi + QP;
+  for (int i = A->t; i < L; i += P->nthreads) {  /* interleaved: gappy sites spread evenly */
+    const float *xh = A->x + (size_t)i * q;
+    double       f = unpack_site(P, A->x, i, Ji);
+    for (int a = 0; a < QP; a++) hi[a] = a < q ? xh[a] : 0.0f;
+    f += site_pass(P, i, hi, Ji, Gi, gh);
+    for (int a = 0; a < q; a++) {
+      A->g[(size_t)i * q + a] = gh[a] + (float)(2.0 * P->lh) * xh[a];
+      f += P->lh * (double)xh[a] * xh[a];
+    }
+    fold_site(P, A->x, A->g, i, Gi);
+    P->site_f[i] = f;
   }
   return NULL;
 }
 
 int
-plm_potts_Eval(plm_potts *P, const double *x, double *g, double *ret_f, char *errbuf)
+plm_potts_Eval(plm_potts *P, const float *x, float *g, double *ret_f, char *errbuf)
 {
   pthread_t  tid[MAX_THREADS];
   worker_arg arg[MAX_THREADS];
-  int        L = P->msa.L, q = P->q, started = 0, status = PLM_OK;
+  int        L = P->msa.L, started = 0, status = PLM_OK;
   double     f = 0.0;
 
+  memset(P->seen, 0, (size_t)L * (L - 1) / 2);
   for (int t = 0; t < P->nthreads; t++) {
     arg[t] = (worker_arg){ P, x, g, t };
     if (t == 0) continue;                              /* the calling thread is worker 0 */
@@ -235,35 +288,31 @@ plm_potts_Eval(plm_potts *P, const double *x, double *g, double *ret_f, char *er
   }
   worker(&arg[0]);
   for (int t = 1; t < P->nthreads; t++) pthread_join(tid[t], NULL);
-
   for (int i = 0; i < L; i++) f += P->site_f[i];
-  for (size_t k = 0; k < (size_t)L * q; k++) { g[k] += 2.0 * P->lh * x[k]; f += P->lh * x[k] * x[k]; }
-  for (int i = 0; i < L; i++)
-    for (int j = i + 1; j < L; j++) {
-      size_t        off = pair_offset(L, q, i, j);
-      const double *Gij = P->G + ((size_t)i * L + j) * q * P->qp, *Gji = P->G + ((size_t)j * L + i) * q * P->qp;
-      for (int a = 0; a < q; a++)
-        for (int b = 0; b < q; b++) {
-          double J = x[off + (size_t)a * q + b];
-          g[off + (size_t)a * q + b] = Gij[(size_t)b * P->qp + a] + Gji[(size_t)a * P->qp + b] + 2.0 * P->lJ * J;
-          f += P->lJ * J * J;
-        }
-    }
   *ret_f = f;
   return PLM_OK;
 }
 
 static int
-fit_eval(void *ctx, const double *x, double *g, double *ret_f, char *errbuf)
+fit_eval(void *ctx, const float *x, float *g, double *ret_f, char *errbuf)
 {
   return plm_potts_Eval(ctx, x, g, ret_f, errbuf);
 }
 
+/* the search runs in single precision, as plmc's float build does: half the memory and
+ * twice the numbers per vector, and the couplings agree with a double fit's (tests/pipeline/potts.sh) */
 int
 plm_potts_Fit(plm_potts *P, double *x, const plm_lbfgs_opts *o, plm_lbfgs_progress progress,
               plm_lbfgs_result *ret_res, char *errbuf)
 {
-  return plm_lbfgs_Minimize(P->nx, x, fit_eval, progress, P, o, ret_res, errbuf);
+  float *xf = malloc(P->nx * sizeof *xf);
+  int    status;
+  if (!xf) return plm_Fail(errbuf, PLM_EMEM, "potts: out of memory for %zu parameters", P->nx);
+  for (size_t k = 0; k < P->nx; k++) xf[k] = (float)x[k];
+  status = plm_lbfgs_MinimizeF(P->nx, xf, fit_eval, progress, P, o, ret_res, errbuf);
+  for (size_t k = 0; k < P->nx; k++) x[k] = xf[k];
+  free(xf);
+  return status;
 }
 
 /* zero-sum gauge of one q x q block: remove row and column means, add back the grand mean */

@@ -60,7 +60,7 @@ void   plm_potts_Destroy(plm_potts *P);
 size_t plm_potts_Nparams(const plm_potts *P);
 int    plm_potts_Nstates(const plm_potts *P);
 void   plm_potts_InitFields(const plm_potts *P, double *x);
-int    plm_potts_Eval(plm_potts *P, const double *x, double *g, double *ret_f, char *errbuf);
+int    plm_potts_Eval(plm_potts *P, const float *x, float *g, double *ret_f, char *errbuf);
 int    plm_potts_Fit(plm_potts *P, double *x, const plm_lbfgs_opts *o, plm_lbfgs_progress progress,
                      plm_lbfgs_result *ret_res, char *errbuf);
 
