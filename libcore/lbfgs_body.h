@@ -50,14 +50,21 @@ LB(direction)(const LB(mem) *M, const REAL *g, REAL *d)
   }
 }
 
-/* remember s = xnew - x, y = gnew - g, unless y's <= 0 would break positive definiteness */
+/* take the step found, whose point and gradient the line search left in the oldest pair's
+ * slot (direction() is done with it): x, g = xnew, gnew and that slot becomes
+ * s = xnew - x, y = gnew - g, kept unless y's <= 0 would break positive definiteness.
+ * Two vectors fewer than separate xnew and gnew: potts's millions of couplings feel it. */
 static void
-LB(remember)(LB(mem) *M, const REAL *x, const REAL *xnew, const REAL *g, const REAL *gnew)
+LB(remember)(LB(mem) *M, REAL *x, REAL *g)
 {
   size_t  n = M->n;
   int     slot = M->k % M->m;
-  REAL  *s = M->s + (size_t)slot * n, *y = M->y + (size_t)slot * n;
-  for (size_t i = 0; i < n; i++) { s[i] = xnew[i] - x[i]; y[i] = gnew[i] - g[i]; }
+  REAL   *s = M->s + (size_t)slot * n, *y = M->y + (size_t)slot * n;
+  for (size_t i = 0; i < n; i++) {
+    REAL xn = s[i], gn = y[i];
+    s[i] = xn - x[i]; x[i] = xn;
+    y[i] = gn - g[i]; g[i] = gn;
+  }
   double ys = LB(dot)(y, s, n);
   if (ys <= 1e-300) return;
   M->rho[slot] = 1.0 / ys;
@@ -67,8 +74,8 @@ LB(remember)(LB(mem) *M, const REAL *x, const REAL *xnew, const REAL *g, const R
 /* backtrack from step t along d until f(x + t d) <= f + c1 t g'd; ret_ok 0 when no step decreased f */
 static int
 LB(line_search)(size_t n, const REAL *x, double f, const REAL *g, const REAL *d, double t,
-            REAL *xnew, REAL *gnew, double *ret_fnew, int *ret_ok, int *nevals,
-            PLM_LBFGS_EVAL eval, void *ctx, const plm_lbfgs_opts *o, char *errbuf)
+                REAL *xnew, REAL *gnew, double *ret_fnew, int *ret_ok, int *nevals,
+                PLM_LBFGS_EVAL eval, void *ctx, const plm_lbfgs_opts *o, char *errbuf)
 {
   double gd = LB(dot)(g, d, n);
   int    status;
@@ -89,22 +96,21 @@ PLM_LBFGS_MINIMIZE(size_t n, REAL *x, PLM_LBFGS_EVAL eval, plm_lbfgs_progress pr
                    const plm_lbfgs_opts *o, plm_lbfgs_result *ret_res, char *errbuf)
 {
   LB(mem) M = { n, o->m, 0, NULL, NULL, NULL, NULL };
-  REAL    *g = NULL, *d = NULL, *xnew = NULL, *gnew = NULL, *xcur = x;
-  double    f, fnew;
-  int       status, ok, iter = 0, nevals = 0, converged = 0;
+  REAL   *g = NULL, *d = NULL;
+  double  f, fnew;
+  int     status, ok, iter = 0, nevals = 0, converged = 0;
 
   if (n == 0 || o->m < 1 || o->max_linesearch < 1) PLM_XFAIL(PLM_EINVAL, errbuf, "lbfgs: bad size or options");
-  if (!(g = malloc(n * sizeof *g)) || !(d = malloc(n * sizeof *d)) || !(xnew = malloc(n * sizeof *xnew)) ||
-      !(gnew = malloc(n * sizeof *gnew)) || !(M.s = malloc((size_t)o->m * n * sizeof *M.s)) ||
-      !(M.y = malloc((size_t)o->m * n * sizeof *M.y)) || !(M.rho = calloc((size_t)o->m, sizeof *M.rho)) ||
-      !(M.alpha = calloc((size_t)o->m, sizeof *M.alpha)))
+  if (!(g = malloc(n * sizeof *g)) || !(d = malloc(n * sizeof *d)) ||
+      !(M.s = malloc((size_t)o->m * n * sizeof *M.s)) || !(M.y = malloc((size_t)o->m * n * sizeof *M.y)) ||
+      !(M.rho = calloc((size_t)o->m, sizeof *M.rho)) || !(M.alpha = calloc((size_t)o->m, sizeof *M.alpha)))
     PLM_XFAIL(PLM_EMEM, errbuf, "lbfgs: out of memory for %zu variables (memory %d)", n, o->m);
 
-  PLM_XCHECK(eval(ctx, xcur, g, &f, errbuf));
+  PLM_XCHECK(eval(ctx, x, g, &f, errbuf));
   nevals++;
   if (!isfinite(f)) PLM_XFAIL(PLM_EINVAL, errbuf, "lbfgs: objective is not finite at the start");
   while (o->max_iter == 0 || iter < o->max_iter) {
-    double gnorm = sqrt(LB(dot)(g, g, n)), xnorm = sqrt(LB(dot)(xcur, xcur, n));
+    double gnorm = sqrt(LB(dot)(g, g, n)), xnorm = sqrt(LB(dot)(x, x, n));
     if (o->eps > 0 && gnorm / (xnorm > 1.0 ? xnorm : 1.0) < o->eps) { converged = 1; break; }
     LB(direction)(&M, g, d);
     if (LB(dot)(g, d, n) >= 0) {           /* lost descent (round-off): restart from steepest descent */
@@ -113,22 +119,19 @@ PLM_LBFGS_MINIMIZE(size_t n, REAL *x, PLM_LBFGS_EVAL eval, plm_lbfgs_progress pr
     }
     /* the first step has no curvature to scale it: make it unit length */
     double t0 = M.k == 0 ? 1.0 / sqrt(LB(dot)(d, d, n)) : 1.0;
-    PLM_XCHECK(LB(line_search)(n, xcur, f, g, d, t0, xnew, gnew, &fnew, &ok, &nevals, eval, ctx, o, errbuf));
+    size_t free_slot = (size_t)(M.k % M.m) * n;
+    PLM_XCHECK(LB(line_search)(n, x, f, g, d, t0, M.s + free_slot, M.y + free_slot, &fnew, &ok, &nevals, eval, ctx, o, errbuf));
     if (!ok) break;
-    LB(remember)(&M, xcur, xnew, g, gnew);
-    REAL *tmp = xcur; xcur = xnew; xnew = tmp;
-    tmp = g; g = gnew; gnew = tmp;
+    LB(remember)(&M, x, g);
     f = fnew;
     iter++;
-    if (progress) progress(ctx, iter, f, sqrt(LB(dot)(g, g, n)), sqrt(LB(dot)(xcur, xcur, n)));
+    if (progress) progress(ctx, iter, f, sqrt(LB(dot)(g, g, n)), sqrt(LB(dot)(x, x, n)));
   }
   ret_res->f = f; ret_res->iters = iter; ret_res->nevals = nevals; ret_res->converged = converged;
   status = PLM_OK;
 
 ERROR:
-  /* the swaps may leave the best point in our buffer and the caller's x as scratch */
-  if (xcur != x) { memcpy(x, xcur, n * sizeof *x); xnew = xcur; }
-  free(g); free(d); free(xnew); free(gnew);
+  free(g); free(d);
   free(M.s); free(M.y); free(M.rho); free(M.alpha);
   return status;
 }
