@@ -1,9 +1,10 @@
 /* lbfgs_body.h: the body of lbfgs.c, included once per precision (private to lbfgs.c).
  *
  * Before each inclusion lbfgs.c defines REAL (the vectors' type), LB(name) (the static
- * functions' names for that type), PLM_LBFGS_MINIMIZE and PLM_LBFGS_EVAL. Whatever REAL
- * is, dot products, f, step lengths and curvatures are double; with REAL double this is
- * exactly the double-only code it replaced.
+ * functions' names for that type), LB(dot) (a double sum of products) and LB(axpy)
+ * (y += a x), PLM_LBFGS_MINIMIZE and PLM_LBFGS_EVAL. Whatever REAL is, dot products, f,
+ * step lengths and curvatures are double; with REAL double this computes exactly what
+ * the double-only code it replaced did.
  */
 typedef struct {
   size_t  n;
@@ -12,15 +13,6 @@ typedef struct {
   double *rho;           /* m curvatures */
   double *alpha;
 } LB(mem);
-
-/* in double, whatever REAL is: millions of single-precision products need it */
-static double
-LB(dot)(const REAL *a, const REAL *b, size_t n)
-{
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++) s += (double)a[i] * b[i];
-  return s;
-}
 
 /* d = -H g by the two-loop recursion; H0 = (s'y / y'y) I from the newest pair */
 static void
@@ -34,7 +26,7 @@ LB(direction)(const LB(mem) *M, const REAL *g, REAL *d)
     REAL  *s = M->s + (size_t)slot * n, *y = M->y + (size_t)slot * n;
     M->alpha[slot] = M->rho[slot] * LB(dot)(s, d, n);
     REAL   a = (REAL)M->alpha[slot];
-    for (size_t i = 0; i < n; i++) d[i] -= a * y[i];
+    LB(axpy)(n, -a, y, d);
   }
   if (npair > 0) {
     int     slot = (M->k - 1) % M->m;
@@ -46,7 +38,7 @@ LB(direction)(const LB(mem) *M, const REAL *g, REAL *d)
     int     slot = (M->k - 1 - t) % M->m;
     REAL  *s = M->s + (size_t)slot * n, *y = M->y + (size_t)slot * n;
     REAL   c = (REAL)(M->alpha[slot] - M->rho[slot] * LB(dot)(y, d, n));
-    for (size_t i = 0; i < n; i++) d[i] += c * s[i];
+    LB(axpy)(n, c, s, d);
   }
 }
 
@@ -81,8 +73,8 @@ LB(line_search)(size_t n, const REAL *x, double f, const REAL *g, const REAL *d,
   int    status;
   *ret_ok = 0;
   for (int ls = 0; ls < o->max_linesearch; ls++, t *= BACKTRACK) {
-    REAL tf = (REAL)t;
-    for (size_t i = 0; i < n; i++) xnew[i] = x[i] + tf * d[i];
+    memcpy(xnew, x, n * sizeof *xnew);
+    LB(axpy)(n, (REAL)t, d, xnew);
     if ((status = eval(ctx, xnew, gnew, ret_fnew, errbuf)) != PLM_OK) return status;
     (*nevals)++;
     /* f + c1 t g'd rounds to f when t d no longer moves x: only a real decrease counts */

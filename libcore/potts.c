@@ -56,26 +56,43 @@ static size_t pair_offset(int L, int q, int i, int j)   /* i < j */
   return (size_t)L * q + p * (size_t)q * q;
 }
 
+/* identical columns of two rows padded with equal zeros to whole 16-byte chunks: equal
+ * bytes count -1 each in byte lanes, flushed to an int before a lane could wrap */
+typedef uint8_t v16u __attribute__((vector_size(16)));
+static int
+identical(const uint8_t *a, const uint8_t *b, int Lp)
+{
+  int same = 0;
+  for (int i = 0; i < Lp;) {
+    v16u acc = { 0 };
+    for (int stop = i + 16 * 255 < Lp ? i + 16 * 255 : Lp; i < stop; i += 16) {
+      v16u x, y;
+      memcpy(&x, a + i, sizeof x); memcpy(&y, b + i, sizeof y);
+      acc -= (v16u)(x == y);
+    }
+    for (int k = 0; k < 16; k++) same += acc[k];
+  }
+  return same;
+}
+
 int
 plm_potts_Weights(const uint8_t *x, int N, int L, double theta, plm_potts_idrule rule,
                   double *w, double *ret_neff, char *errbuf)
 {
   /* neighbours share at least `need` columns: plmc compares m >= theta L, GREMLIN m > (int)(theta L) */
-  double need = rule == PLM_POTTS_ID_PLMC ? theta * L : floor(theta * L) + 1.0;
-  double neff = 0.0;
-  int   *count = calloc(N > 0 ? (size_t)N : 1, sizeof *count);
-  if (!count) return plm_Fail(errbuf, PLM_EMEM, "potts: out of memory for %d sequence weights", N);
-  for (int n = 0; n < N; n++) {
-    const uint8_t *a = x + (size_t)n * L;
-    for (int m = n + 1; m < N; m++) {
-      const uint8_t *b = x + (size_t)m * L;
-      int same = 0;
-      for (int i = 0; i < L; i++) same += a[i] == b[i];
-      if (same >= need) { count[n]++; count[m]++; }
-    }
-  }
+  double   need = (rule == PLM_POTTS_ID_PLMC ? theta * L : floor(theta * L) + 1.0);
+  double   neff = 0.0;
+  int      Lp = (L + 15) / 16 * 16;
+  int     *count = calloc(N > 0 ? (size_t)N : 1, sizeof *count);
+  uint8_t *xp = calloc(N > 0 ? (size_t)N * Lp : 1, 1);
+  if (!count || !xp) { free(count); free(xp); return plm_Fail(errbuf, PLM_EMEM, "potts: out of memory for %d sequence weights", N); }
+  for (int n = 0; n < N; n++) memcpy(xp + (size_t)n * Lp, x + (size_t)n * L, (size_t)L);
+  need += Lp - L;                    /* the padding always agrees */
+  for (int n = 0; n < N; n++)
+    for (int m = n + 1; m < N; m++)
+      if (identical(xp + (size_t)n * Lp, xp + (size_t)m * Lp, Lp) >= need) { count[n]++; count[m]++; }
   for (int n = 0; n < N; n++) { w[n] = 1.0 / (1.0 + count[n]); neff += w[n]; }
-  free(count);
+  free(count); free(xp);
   *ret_neff = neff;
   return PLM_OK;
 }
