@@ -2,12 +2,17 @@
  *
  * One conditional P(x_i | rest) needs only the couplings seen from site i,
  * so each thread owns whole sites: it unpacks site i's couplings into a
- * private L x q x qp block laid out [j][b][a] (the q values a thread adds
- * for "state b at j" are contiguous), runs over the sequences, and writes
- * site i's half of the coupling gradient into its own rows of a directed
- * L x L x q x qp array (qp: q padded to even). Combining the two halves of each pair afterwards
- * needs no locks, and summing per-site objective terms in site order keeps
- * the result independent of the thread count.
+ * private L x (q+1) x 24 float block laid out [j][b][a] (the q values a
+ * thread adds for "state b at j" are three contiguous 8-float vectors; row q
+ * stays zero for a gap that is missing data), runs over the sequences
+ * gathering rows into the potentials and scattering w (P - onehot) into a
+ * second such block, then folds that half of each pair's gradient into g
+ * under a per-pair lock (fold_site). Single precision throughout, as plmc's
+ * float build: with the L-BFGS in single precision too, DHFR's fit takes
+ * about 300 MB where double vectors and a directed L x L x q x q gradient
+ * took 690, and its scores match plmc's (tests/pipeline/potts.sh).
+ * Per-site objective terms are summed in site order and each pair's two
+ * halves added commutatively, so results do not depend on the thread count.
  */
 #include <math.h>
 #include <pthread.h>
