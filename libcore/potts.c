@@ -34,7 +34,8 @@ struct plm_potts {
   double      *site_f;          /* L per-site objective terms */
   atomic_flag *lock;            /* one per pair i < j, held while a site folds its half in */
   uint8_t     *seen;            /* per pair: halves folded in during this evaluation */
-  float       *scratch;         /* nthreads x (2 L R QP + 2 QP): Ji, Gi, h_i, field gradient */
+  float       *scratch;         /* nthreads x (2 L R QP + 2 QP + N QP): Ji, Gi, h_i, field gradient, HR */
+  int         *active;          /* nthreads x N: the sequences with a conditional at the site */
 };
 
 typedef struct {
@@ -117,7 +118,8 @@ plm_potts_Create(const plm_potts_msa *msa, int gap_state, double lambda_h, doubl
   P->msa = *msa; P->q = q; P->R = q + 1; P->nthreads = nthreads; P->lh = lambda_h; P->lJ = lambda_J;
   P->nx = (size_t)L * q + npair * q * q;
   if (!(P->site_f = calloc((size_t)L, sizeof *P->site_f)) || !(P->lock = malloc(npair * sizeof *P->lock)) ||
-      !(P->seen = malloc(npair)) || !(P->scratch = malloc((size_t)nthreads * (2 * block + 2 * QP) * sizeof *P->scratch)))
+      !(P->seen = malloc(npair)) || !(P->active = malloc((size_t)nthreads * msa->N * sizeof *P->active)) ||
+      !(P->scratch = malloc((size_t)nthreads * (2 * block + 2 * QP + (size_t)msa->N * QP) * sizeof *P->scratch)))
     PLM_XFAIL(PLM_EMEM, errbuf, "potts: out of memory for %d columns", L);
   for (size_t p = 0; p < npair; p++) atomic_flag_clear(&P->lock[p]);
   *ret_P = P;
@@ -132,7 +134,7 @@ void
 plm_potts_Destroy(plm_potts *P)
 {
   if (!P) return;
-  free(P->site_f); free(P->lock); free(P->seen); free(P->scratch);
+  free(P->site_f); free(P->lock); free(P->seen); free(P->active); free(P->scratch);
   free(P);
 }
 
@@ -181,11 +183,17 @@ unpack_site(const plm_potts *P, const float *x, int i, float *restrict Ji)
 /* the sequences' pass over site i: its weighted negative log conditional, returned, the
  * field gradient into gh and site i's half of the coupling gradient into Gi (zeroed here).
  * Rows are gathered and scattered without a branch: a code at or past q (a gap that is
- * missing data) reads the zero dump row and writes the ignored one, and so does j = i. */
+ * missing data) reads the zero dump row and writes the ignored one, and so does j = i.
+ * Both the gather and the scatter go JB columns at a time over every sequence, so those
+ * columns' rows (JB x 22 x 96 bytes) stay in L1 while each sequence's potentials, then
+ * its w (P - onehot), stream through HR: about eight times less traffic from L2 than
+ * one sequence at a time over all L columns' rows. */
+#define JB 16
 static PLM_SIMD_CLONES double
-site_pass(const plm_potts *P, int i, const float *hi, const float *restrict Ji, float *restrict Gi, float *gh)
+site_pass(const plm_potts *P, int i, const float *hi, const float *restrict Ji, float *restrict Gi,
+          float *restrict HR, int *restrict act, float *gh)
 {
-  int            L = P->msa.L, q = P->q;
+  int            L = P->msa.L, q = P->q, na = 0;
   size_t         row = (size_t)P->R * QP;
   const uint8_t *msa = P->msa.x;
   double         f = 0.0;
@@ -194,46 +202,59 @@ site_pass(const plm_potts *P, int i, const float *hi, const float *restrict Ji, 
   v8i            l0 = { 0, 1, 2, 3, 4, 5, 6, 7 }, l1 = l0 + 8, l2 = l0 + 16;
   v8i            in0 = l0 < q, in1 = l1 < q, in2 = l2 < q;
 
-  memset(Gi, 0, (size_t)L * row * sizeof *Gi);
-  for (int n = 0; n < P->msa.N; n++) {
-    const uint8_t *s = msa + (size_t)n * L;
-    float          w = (float)P->msa.w[n];
-    int            xi = s[i];
-    if (xi >= q || w == 0.0f) continue;          /* a gap outside the model has no conditional */
-    /* potentials: two chains of sums, so the adds' latency overlaps */
-    v8f a0 = h0, a1 = h1, a2 = h2, b0 = zero, b1 = zero, b2 = zero;
-    int j = 0;
-    for (; j + 1 < L; j += 2) {
-      const float *r = Ji + j * row + s[j] * QP, *u = Ji + (j + 1) * row + s[j + 1] * QP;
-      a0 += v8_load(r); a1 += v8_load(r + 8); a2 += v8_load(r + 16);
-      b0 += v8_load(u); b1 += v8_load(u + 8); b2 += v8_load(u + 16);
+  for (int n = 0; n < P->msa.N; n++)        /* a gap outside the model has no conditional */
+    if (msa[(size_t)n * L + i] < q && P->msa.w[n] != 0.0) act[na++] = n;
+  /* potentials */
+  for (int k = 0; k < na; k++) { float *hr = HR + (size_t)k * QP; v8_store(hr, h0); v8_store(hr + 8, h1); v8_store(hr + 16, h2); }
+  for (int j0 = 0; j0 < L; j0 += JB) {
+    int j1 = j0 + JB < L ? j0 + JB : L;
+    for (int k = 0; k < na; k++) {
+      const uint8_t *s = msa + (size_t)act[k] * L;
+      float         *hr = HR + (size_t)k * QP;
+      v8f            a0 = v8_load(hr), a1 = v8_load(hr + 8), a2 = v8_load(hr + 16);
+      for (int j = j0; j < j1; j++) {
+        const float *r = Ji + j * row + s[j] * QP;
+        a0 += v8_load(r); a1 += v8_load(r + 8); a2 += v8_load(r + 16);
+      }
+      v8_store(hr, a0); v8_store(hr + 8, a1); v8_store(hr + 16, a2);
     }
-    if (j < L) {
-      const float *r = Ji + j * row + s[j] * QP;
-      a0 += v8_load(r); a1 += v8_load(r + 8); a2 += v8_load(r + 16);
-    }
-    a0 += b0; a1 += b1; a2 += b2;
-    /* the conditional, its log at x_i, and w (P - onehot(x_i)) in the a's */
-    v8f   m = v8_max(v8_select(in0, a0, v8_splat(-INFINITY)), v8_max(v8_select(in1, a1, v8_splat(-INFINITY)),
-                                                                   v8_select(in2, a2, v8_splat(-INFINITY))));
-    float hmax = m[0];
-    for (int k = 1; k < 8; k++) hmax = m[k] > hmax ? m[k] : hmax;
-    float hx = xi < 8 ? a0[xi & 7] : xi < 16 ? a1[xi & 7] : a2[xi & 7];
-    v8f   e0 = v8_select(in0, v8_exp(a0 - hmax), zero), e1 = v8_select(in1, v8_exp(a1 - hmax), zero),
-          e2 = v8_select(in2, v8_exp(a2 - hmax), zero);
-    float z = v8_sum(e0 + e1 + e2), wz = w / z;
-    f += (double)w * ((double)hmax + log((double)z) - (double)hx);
-    v8f ws = v8_splat(w);
+  }
+  /* the conditionals, their logs at x_i, and w (P - onehot(x_i)) in HR's place */
+  for (int k = 0; k < na; k++) {
+    float *hr = HR + (size_t)k * QP;
+    float  w = (float)P->msa.w[act[k]];
+    int    xi = msa[(size_t)act[k] * L + i];
+    v8f    a0 = v8_load(hr), a1 = v8_load(hr + 8), a2 = v8_load(hr + 16);
+    v8f    m = v8_max(v8_select(in0, a0, v8_splat(-INFINITY)), v8_max(v8_select(in1, a1, v8_splat(-INFINITY)),
+                                                                    v8_select(in2, a2, v8_splat(-INFINITY))));
+    float  hmax = m[0];
+    for (int c = 1; c < 8; c++) hmax = m[c] > hmax ? m[c] : hmax;
+    v8f    e0 = v8_select(in0, v8_exp(a0 - hmax), zero), e1 = v8_select(in1, v8_exp(a1 - hmax), zero),
+           e2 = v8_select(in2, v8_exp(a2 - hmax), zero);
+    float  z = v8_sum(e0 + e1 + e2), wz = w / z;
+    f += (double)w * ((double)hmax + log((double)z) - (double)hr[xi]);
+    v8f    ws = v8_splat(w);
     a0 = e0 * wz - v8_select(l0 == xi, ws, zero);
     a1 = e1 * wz - v8_select(l1 == xi, ws, zero);
     a2 = e2 * wz - v8_select(l2 == xi, ws, zero);
     d0 += a0; d1 += a1; d2 += a2;
-    for (j = 0; j < L; j++) {
-      float *r = Gi + j * row + s[j] * QP;
-      v8_store(r, v8_load(r) + a0); v8_store(r + 8, v8_load(r + 8) + a1); v8_store(r + 16, v8_load(r + 16) + a2);
-    }
+    v8_store(hr, a0); v8_store(hr + 8, a1); v8_store(hr + 16, a2);
   }
   v8_store(gh, d0); v8_store(gh + 8, d1); v8_store(gh + 16, d2);
+  /* the coupling gradient */
+  memset(Gi, 0, (size_t)L * row * sizeof *Gi);
+  for (int j0 = 0; j0 < L; j0 += JB) {
+    int j1 = j0 + JB < L ? j0 + JB : L;
+    for (int k = 0; k < na; k++) {
+      const uint8_t *s = msa + (size_t)act[k] * L;
+      const float   *hr = HR + (size_t)k * QP;
+      v8f            a0 = v8_load(hr), a1 = v8_load(hr + 8), a2 = v8_load(hr + 16);
+      for (int j = j0; j < j1; j++) {
+        float *r = Gi + j * row + s[j] * QP;
+        v8_store(r, v8_load(r) + a0); v8_store(r + 8, v8_load(r + 8) + a1); v8_store(r + 16, v8_load(r + 16) + a2);
+      }
+    }
+  }
   return f;
 }
 
@@ -270,12 +291,14 @@ worker(void *argp)
   plm_potts  *P = A->P;
   int         L = P->msa.L, q = P->q;
   size_t      block = (size_t)L * P->R * QP;
-  float      *Ji = P->scratch + (size_t)A->t * (2 * block + 2 * QP), *Gi = Ji + block, *hi = Gi + block, *gh = hi + QP;
+  float      *Ji = P->scratch + (size_t)A->t * (2 * block + 2 * QP + (size_t)P->msa.N * QP);
+  float      *Gi = Ji + block, *hi = Gi + block, *gh = hi + QP, *HR = gh + QP;
+  int        *act = P->active + (size_t)A->t * P->msa.N;
   for (int i = A->t; i < L; i += P->nthreads) {  /* interleaved: gappy sites spread evenly */
     const float *xh = A->x + (size_t)i * q;
     double       f = unpack_site(P, A->x, i, Ji);
     for (int a = 0; a < QP; a++) hi[a] = a < q ? xh[a] : 0.0f;
-    f += site_pass(P, i, hi, Ji, Gi, gh);
+    f += site_pass(P, i, hi, Ji, Gi, HR, act, gh);
     for (int a = 0; a < q; a++) {
       A->g[(size_t)i * q + a] = gh[a] + (float)(2.0 * P->lh) * xh[a];
       f += P->lh * (double)xh[a] * xh[a];
