@@ -13,6 +13,8 @@
  *
  *   plm_lbfgs_Defaults()  m = 5, eps = 1e-3, max_iter 100, max_linesearch 20
  *   plm_lbfgs_Minimize()  x in: start, out: the minimizer found
+ *   plm_lbfgs_MinimizeF() the same in single precision (dot products, f and steps in
+ *                         double), half the memory: potts's millions of couplings
  */
 #ifndef PLM_LBFGS_H
 #define PLM_LBFGS_H
@@ -20,6 +22,7 @@
 
 /* f(x) and its gradient g; return PLM_OK or a status with errbuf set */
 typedef int (*plm_lbfgs_eval)(void *ctx, const double *x, double *g, double *ret_f, char *errbuf);
+typedef int (*plm_lbfgs_evalf)(void *ctx, const float *x, float *g, double *ret_f, char *errbuf);
 /* called after each iteration; may be NULL */
 typedef void (*plm_lbfgs_progress)(void *ctx, int iter, double f, double gnorm, double xnorm);
 
@@ -40,5 +43,7 @@ typedef struct plm_lbfgs_result {
 void plm_lbfgs_Defaults(plm_lbfgs_opts *o);
 int  plm_lbfgs_Minimize(size_t n, double *x, plm_lbfgs_eval eval, plm_lbfgs_progress progress, void *ctx,
                         const plm_lbfgs_opts *o, plm_lbfgs_result *ret_res, char *errbuf);
+int  plm_lbfgs_MinimizeF(size_t n, float *x, plm_lbfgs_evalf eval, plm_lbfgs_progress progress, void *ctx,
+                         const plm_lbfgs_opts *o, plm_lbfgs_result *ret_res, char *errbuf);
 
 #endif

@@ -15,6 +15,8 @@
  * q x q block per pair i < j in row order (J_ij(a, b), a at i, b at j).
  * The gradient splits its sites over nthreads POSIX threads; the sum is
  * taken in a fixed order, so results do not depend on the thread count.
+ * Evaluation and search run in single precision (plm_potts_Eval takes float
+ * vectors); plm_potts_Fit converts the caller's double x in and out.
  *
  *   plm_potts_Code()         residue character -> code, or -1 if not one of the 21
  *   plm_potts_Weights()      1 / (number of sequences at identity >= theta), and Neff
@@ -24,7 +26,7 @@
  *   plm_potts_Destroy()
  *   plm_potts_Nparams()      length of x
  *   plm_potts_InitFields()   h_i(a) = log(weighted count + 1), zero-sum (plmc's start)
- *   plm_potts_Eval()         f(x) and its gradient
+ *   plm_potts_Eval()         f(x) and its gradient (float x and g, double f)
  *   plm_potts_Fit()          L-BFGS from the given x (progress gets the plm_potts as ctx)
  *   plm_potts_Scores()       Frobenius norms of the couplings, and their APC
  */
@@ -63,7 +65,7 @@ size_t plm_potts_Nparams(const plm_potts *P);
 double plm_potts_EstimateBytes(int L, int gap_state, int nthreads, int m);
 int    plm_potts_Nstates(const plm_potts *P);
 void   plm_potts_InitFields(const plm_potts *P, double *x);
-int    plm_potts_Eval(plm_potts *P, const double *x, double *g, double *ret_f, char *errbuf);
+int    plm_potts_Eval(plm_potts *P, const float *x, float *g, double *ret_f, char *errbuf);
 int    plm_potts_Fit(plm_potts *P, double *x, const plm_lbfgs_opts *o, plm_lbfgs_progress progress,
                      plm_lbfgs_result *ret_res, char *errbuf);
 

@@ -60,23 +60,26 @@ test_gradient(int gap_state)
   if (!ok) { plm_potts_Destroy(P1); plm_potts_Destroy(P3); return; }
   size_t  n = plm_potts_Nparams(P1);
   int     q = plm_potts_Nstates(P1);
-  double *x = malloc(n * sizeof *x), *g = malloc(n * sizeof *g), *g3 = malloc(n * sizeof *g3);
+  float  *x = malloc(n * sizeof *x), *g = malloc(n * sizeof *g), *g3 = malloc(n * sizeof *g3);
   double  f, f3, maxerr = 0.0;
   TEST(n == (size_t)TL * q + (size_t)TL * (TL - 1) / 2 * q * q, "parameter count %zu for q %d", n, q);
-  for (size_t k = 0; k < n; k++) x[k] = urand(&seed);
+  for (size_t k = 0; k < n; k++) x[k] = (float)urand(&seed);
   plm_potts_Eval(P1, x, g, &f, errbuf);
   plm_potts_Eval(P3, x, g3, &f3, errbuf);
   TEST(f == f3 && !memcmp(g, g3, n * sizeof *g), "3 threads give bit-identical f and gradient");
-  /* every field and a spread of couplings, by central differences */
+  /* every field and a spread of couplings, by central differences: the evaluation is in
+   * single precision, so the step is large (f is quadratic enough at this scale) and the
+   * bound is float's; a wrong term shows as an error of order 1 */
   for (size_t k = 0; k < n; k += (k < (size_t)TL * q ? 1 : 7)) {
-    double save = x[k], fp, fm, h = 1e-5;
+    float  save = x[k], h = 1.0f / 256;
+    double fp, fm;
     x[k] = save + h; plm_potts_Eval(P1, x, g3, &fp, errbuf);
     x[k] = save - h; plm_potts_Eval(P1, x, g3, &fm, errbuf);
     x[k] = save;
-    double err = fabs((fp - fm) / (2 * h) - g[k]) / (1.0 + fabs(g[k]));
+    double err = fabs((fp - fm) / (2.0 * h) - g[k]) / (1.0 + fabs(g[k]));
     if (err > maxerr) maxerr = err;
   }
-  TEST(maxerr < 1e-6, "gradient matches finite differences (gaps %s): max rel err %.2e",
+  TEST(maxerr < 2e-4, "gradient matches finite differences (gaps %s): max rel err %.2e",
        gap_state ? "as a state" : "missing", maxerr);
   free(x); free(g); free(g3);
   plm_potts_Destroy(P1); plm_potts_Destroy(P3);
@@ -158,7 +161,8 @@ static void
 test_fit(void)
 {
   uint8_t          x8[TN * TL];
-  double           w[TN], neff, f0, *x, *g;
+  double           w[TN], neff, f0, *x;
+  float           *xf, *g;
   plm_potts       *P = NULL;
   plm_lbfgs_opts   o;
   plm_lbfgs_result r;
@@ -169,14 +173,16 @@ test_fit(void)
   plm_potts_msa msa = { TN, TL, x8, w };
   if (plm_potts_Create(&msa, 1, 0.01, 0.5, 2, &P, errbuf) != PLM_OK) { TEST(0, "create: %s", errbuf); return; }
   x = malloc(plm_potts_Nparams(P) * sizeof *x);
+  xf = malloc(plm_potts_Nparams(P) * sizeof *xf);
   g = malloc(plm_potts_Nparams(P) * sizeof *g);
   plm_potts_InitFields(P, x);
-  plm_potts_Eval(P, x, g, &f0, errbuf);
+  for (size_t k = 0; k < plm_potts_Nparams(P); k++) xf[k] = (float)x[k];
+  plm_potts_Eval(P, xf, g, &f0, errbuf);
   plm_lbfgs_Defaults(&o);
-  o.max_iter = 0; o.eps = 1e-6;
+  o.max_iter = 0; o.eps = 1e-4;   /* single precision: 1e-6 is below its noise here */
   int status = plm_potts_Fit(P, x, &o, NULL, &r, errbuf);
   TEST(status == PLM_OK && r.converged && r.f < f0, "fit converges and lowers f (%.4f -> %.4f, %d iterations)", f0, r.f, r.iters);
-  free(x); free(g);
+  free(x); free(xf); free(g);
   plm_potts_Destroy(P);
 }
 
