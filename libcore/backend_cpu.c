@@ -406,23 +406,34 @@ cpu_linear(plm_backend *be, const plm_buf *x, int rows, int in, const plm_buf *W
   pool_for(POOL(be), rows, grain_for(2.0 * in * out), linear_range, &j);
 }
 
-/* layernorm, one row at a time: torch's biased variance, eps inside the sqrt */
+/* layernorm, one row at a time: torch's biased variance, eps inside the sqrt; the mean and
+ * variance summed in double, 8 lanes then across them */
 typedef struct { const float *x, *g, *b; float *y; int cols; float eps; } ln_job;
 
-static void
+static PLM_SIMD_CLONES void
 layernorm_range(void *arg, int64_t r0, int64_t r1)
 {
   const ln_job *j = arg;
+  int           n = j->cols;
   for (int64_t r = r0; r < r1; r++) {
-    const float *x = j->x + (size_t)r * j->cols;
-    float       *y = j->y + (size_t)r * j->cols;
-    double       mean = 0.0, var = 0.0;
-    for (int c = 0; c < j->cols; c++) mean += x[c];
-    mean /= j->cols;
-    for (int c = 0; c < j->cols; c++) { double d = x[c] - mean; var += d * d; }
-    var /= j->cols;
+    const float *x = j->x + (size_t)r * n;
+    float       *y = j->y + (size_t)r * n;
+    v8d          vs = { 0 };
+    double       mean, var;
+    int          c;
+    for (c = 0; c + 8 <= n; c += 8) vs += v8d_load(x + c);
+    mean = v8d_sum(vs);
+    for (; c < n; c++) mean += x[c];
+    mean /= n;
+    vs = (v8d){ 0 };
+    for (c = 0; c + 8 <= n; c += 8) { v8d d = v8d_load(x + c) - mean; vs += d * d; }
+    var = v8d_sum(vs);
+    for (; c < n; c++) { double d = x[c] - mean; var += d * d; }
+    var /= n;
     float rstd = (float)(1.0 / sqrt(var + j->eps)), fmean = (float)mean;
-    for (int c = 0; c < j->cols; c++) y[c] = (x[c] - fmean) * rstd * j->g[c] + j->b[c];
+    for (c = 0; c + 16 <= n; c += 16)
+      v16_store(y + c, (v16_load(x + c) - fmean) * rstd * v16_load(j->g + c) + v16_load(j->b + c));
+    for (; c < n; c++) y[c] = (x[c] - fmean) * rstd * j->g[c] + j->b[c];
   }
 }
 
@@ -443,9 +454,9 @@ gelu_range(void *arg, int64_t b, int64_t e)
 {
   float  *x = ((gelu_job *)arg)->x;
   int64_t i = b;
-  for (; i + 8 <= e; i += 8) {
-    v8f v = v8_load(x + i);
-    v8_store(x + i, v * 0.5f * (1.0f + v8_erf(v / 1.41421356237309505f)));
+  for (; i + 16 <= e; i += 16) {
+    v16f v = v16_load(x + i);
+    v16_store(x + i, v * 0.5f * (1.0f + v16_erf(v / 1.41421356237309505f)));
   }
   for (; i < e; i++) x[i] = x[i] * 0.5f * (1.0f + plm_erff(x[i] / 1.41421356237309505f));
 }
@@ -485,22 +496,22 @@ softmax_range(void *arg, int64_t r0, int64_t r1)
   int                n = j->cols;
   for (int64_t r = r0; r < r1; r++) {
     float *x = j->x + (size_t)r * n;
-    v8f    vmax = v8_splat(x[0]), vsum = v8_splat(0.0f);
+    v16f   vmax = v16_splat(x[0]), vsum = v16_splat(0.0f);
     float  mx, sum, inv;
     int    c;
-    for (c = 0; c + 8 <= n; c += 8) vmax = v8_max(vmax, v8_load(x + c));
+    for (c = 0; c + 16 <= n; c += 16) vmax = v16_max(vmax, v16_load(x + c));
     mx = vmax[0];
-    for (int k = 1; k < 8; k++) mx = vmax[k] > mx ? vmax[k] : mx;
+    for (int k = 1; k < 16; k++) mx = vmax[k] > mx ? vmax[k] : mx;
     for (; c < n; c++) mx = x[c] > mx ? x[c] : mx;
-    for (c = 0; c + 8 <= n; c += 8) {
-      v8f e = v8_exp(v8_load(x + c) - mx);
-      v8_store(x + c, e);
+    for (c = 0; c + 16 <= n; c += 16) {
+      v16f e = v16_exp(v16_load(x + c) - mx);
+      v16_store(x + c, e);
       vsum += e;
     }
-    sum = v8_sum(vsum);
+    sum = v16_sum(vsum);
     for (; c < n; c++) { x[c] = plm_expf(x[c] - mx); sum += x[c]; }
     inv = 1.0f / sum;
-    for (c = 0; c + 8 <= n; c += 8) v8_store(x + c, v8_load(x + c) * inv);
+    for (c = 0; c + 16 <= n; c += 16) v16_store(x + c, v16_load(x + c) * inv);
     for (; c < n; c++) x[c] *= inv;
   }
 }
@@ -643,7 +654,7 @@ contact_axpy_range(void *arg, int64_t b, int64_t e)
       const float *a = head_row(s, h, (int)i);
       float        w = s->w[h];
       int          j = 0;
-      for (; j + 8 <= s->L; j += 8) v8_store(out + j, v8_load(out + j) + w * v8_load(a + j));
+      for (; j + 16 <= s->L; j += 16) v16_store(out + j, v16_load(out + j) + w * v16_load(a + j));
       for (; j < s->L; j++) out[j] += w * a[j];
     }
   }
