@@ -355,17 +355,31 @@ cpu_gemm(plm_backend *be, const plm_gemm *g)
   else           pool_for(POOL(be), batch, grain_for(flops), gemm_range, &j);
 }
 
-/* linear: y[rows x out] = x[rows x in] W[out x in]^T + b, split by rows */
-typedef struct { const float *x, *W, *b; int in, out; float *y; gemm_lib lib; } linear_job;
+/* linear: y[rows x out] = x[rows x in] W[out x in]^T + b, split by rows, or by blocks of
+ * LINEAR_COLS output columns when there are fewer rows than columns: each thread's sgemm packs the
+ * whole of the operand it does not split, and W (out x in) is the larger one for a short protein's
+ * rows: split by rows, both threads would pack all of it (bench/batch.sh's one-at-a-time path) */
+typedef struct { const float *x, *W, *b; int rows, in, out; float *y; gemm_lib lib; } linear_job;
+
+#define LINEAR_COLS 16
 
 static void
-linear_range(void *arg, int64_t r0, int64_t r1)
+linear_part(const linear_job *j, int64_t r0, int64_t r1, int c0, int c1)
+{
+  float *y = j->y + (size_t)r0 * j->out + c0;
+  if (j->b) for (int64_t r = r0; r < r1; r++) memcpy(y + (size_t)(r - r0) * j->out, j->b + c0, sizeof(float) * (size_t)(c1 - c0));
+  sgemm(j->lib, 0, 1, (int)(r1 - r0), c1 - c0, j->in, 1.0f, j->x + (size_t)r0 * j->in, j->in, j->W + (size_t)c0 * j->in, j->in,
+        j->b ? 1.0f : 0.0f, y, j->out);
+}
+
+static void linear_rows(void *arg, int64_t r0, int64_t r1) { const linear_job *j = arg; linear_part(j, r0, r1, 0, j->out); }
+
+static void
+linear_cols(void *arg, int64_t b0, int64_t b1)
 {
   const linear_job *j = arg;
-  float            *y = j->y + (size_t)r0 * j->out;
-  if (j->b) for (int64_t r = r0; r < r1; r++) memcpy(j->y + (size_t)r * j->out, j->b, sizeof(float) * (size_t)j->out);
-  sgemm(j->lib, 0, 1, (int)(r1 - r0), j->out, j->in, 1.0f, j->x + (size_t)r0 * j->in, j->in, j->W, j->in,
-        j->b ? 1.0f : 0.0f, y, j->out);
+  int64_t           c1 = b1 * LINEAR_COLS;
+  linear_part(j, 0, j->rows, (int)(b0 * LINEAR_COLS), (int)(c1 < j->out ? c1 : j->out));
 }
 
 typedef struct { const uint16_t *half; float *wide; } widen_job;
@@ -399,11 +413,14 @@ widen(plm_backend *be, const plm_buf *W, size_t n)
 static void
 cpu_linear(plm_backend *be, const plm_buf *x, int rows, int in, const plm_buf *W, const plm_buf *b, int out, plm_buf *y)
 {
-  linear_job j = { x->p, W->p, b ? b->p : NULL, in, out, y->p, CPU(be)->gemm };
+  linear_job j = { x->p, W->p, b ? b->p : NULL, rows, in, out, y->p, CPU(be)->gemm };
 
   if (PLM_HALF_MISUSED(be, "linear", x, b, y)) return;
   if (W->half && rows > 0 && (j.W = widen(be, W, (size_t)out * in)) == NULL) return;
-  pool_for(POOL(be), rows, grain_for(2.0 * in * out), linear_range, &j);
+  if (rows < out && rows > 0)
+    pool_for(POOL(be), (out + LINEAR_COLS - 1) / LINEAR_COLS, grain_for(2.0 * in * rows * LINEAR_COLS), linear_cols, &j);
+  else
+    pool_for(POOL(be), rows, grain_for(2.0 * in * out), linear_rows, &j);
 }
 
 /* layernorm, one row at a time: torch's biased variance, eps inside the sqrt; the mean and
