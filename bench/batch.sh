@@ -9,12 +9,19 @@
 # until it is written, so it runs with --batch-tokens 1024).
 # Columns: set, mode, proteins, then for one-at-a-time and batched: proteins/s, peak MB (resident),
 # GFLOP/s (the encoder's multiply-adds: per layer 2T(4D^2 + 2DF) + 4T^2 D, T = L + 2), and the
-# speedup batched / one-at-a-time. Then the sgemm limit of this machine at the shapes of the
-# position-wise layers (bench/sgemm_limit.c): M = a typical protein's T, and M = 1024, 4096 (batches).
+# speedup batched / one-at-a-time; with BATCH_BENCH_REPS > 1 each row is the best of that many
+# rounds (the two sides alternate in every round) and "spread" the lowest and highest speedup of a
+# round, which says how much a busy machine moved the numbers. A row "opencl" then compares the two
+# paths the same way on the OpenCL backend (pocl on a machine without a GPU: the first
+# BATCH_BENCH_OPENCL_N (20) proteins of the short set, --contacts; 0 skips it). Then the sgemm limit of
+# this machine at the shapes of the position-wise layers (bench/sgemm_limit.c), for OpenBLAS and for
+# oneDNN (what attn uses under PLMSCOPE_GEMM=auto where the CPU has AVX-512): M = a typical
+# protein's T, and M = 1024, 4096 (batches).
 # fair-esm (esm-extract's FastaBatchedDataset batches) needs torch, which this machine lacks: that
 # column is not run here.
 # Run by `make bench`. Environment: BUILD, SHARED, PYTHON; BATCH_BENCH_SETS narrows the sets,
-# BATCH_BENCH_TOKENS the batch size (default 1024), BATCH_BENCH_N caps the proteins per set (default: short 120, pdb70 500, longtail 100).
+# BATCH_BENCH_TOKENS the batch size (default 1024), BATCH_BENCH_N caps the proteins per set (default: short 120, pdb70 500, longtail 100),
+# BATCH_BENCH_REPS the rounds (default 1), BATCH_BENCH_OPENCL_N the OpenCL row's proteins.
 BUILD=${BUILD:-build}
 BIN=$BUILD/bin
 SHARED=${SHARED:-../shared}
@@ -25,7 +32,7 @@ MODEL=$MDIR/esm2_t12_35M
 D=480 F=1920 NL=12
 mkdir -p "$MDIR" && T=$(mktemp -d) || exit 1
 trap 'rm -rf "$T"' EXIT
-for tool in attn seqread mkmodel structseq; do
+for tool in attn seqread mkmodel structseq plmstream; do
   [ -x "$BIN/$tool" ] || { echo "batch bench: $BIN/$tool not built, skipped"; exit 0; }
 done
 [ -x /usr/bin/time ] || { echo "batch bench: /usr/bin/time absent, skipped"; exit 0; }
@@ -58,37 +65,69 @@ flops() {  # the encoder's GFLOP over a FASTA's proteins
 }
 run() {  # run SET BATCHTOKENS OPTIONS... -> "seconds peakKB"
   set_=$1 bt=$2; shift 2
-  /usr/bin/time -f "%e %M" -o "$T/time" "$BIN/attn" -m "$MODEL" --threads 2 --batch-tokens "$bt" "$@" "$T/$set_.tsr" > /dev/null ||
+  /usr/bin/time -f "%e %M" -o "$T/time" "$BIN/attn" -m "$MODEL" --backend "$BACKEND" --threads 2 --batch-tokens "$bt" "$@" "$T/$set_.tsr" > /dev/null 2>"$T/err" ||
     { echo "fail 0"; return; }
   cat "$T/time"
 }
+row() {  # row SET LABEL BATCHTOKENS OPTIONS...: REPS rounds of one-at-a-time then batched, one line
+  set_=$1 label=$2 bt_=$3; shift 3
+  n=$(grep -c '^>' "$T/$set_.fa"); g=$(flops "$T/$set_.fa")
+  : > "$T/rounds"
+  for r in $(seq "$REPS"); do
+    echo "$(run "$set_" 1 "$@") $(run "$set_" "$bt_" "$@")" >> "$T/rounds"
+  done
+  awk -v set="$set_" -v mode="$label" -v n="$n" -v g="$g" '
+    $1 == "fail" || $3 == "fail" { failed = 1 }
+    { if (s1 == "" || $1 < s1) s1 = $1; if (sb == "" || $3 < sb) sb = $3
+      if ($2 > m1) m1 = $2; if ($4 > mb) mb = $4
+      if ($3 > 0) { x = $1 / $3; if (lo == "" || x < lo) lo = x; if (hi == "" || x > hi) hi = x } }
+    END {
+      if (failed) { printf "%-9s %-10s %5d | failed\n", set, mode, n; exit }
+      printf "%-9s %-10s %5d | %8.2f %7.0f %7.1f | %8.2f %7.0f %7.1f | %.2fx", set, mode, n,
+             n / s1, m1 / 1024, g / s1, n / sb, mb / 1024, g / sb, s1 / sb
+      if (NR > 1) printf "  (%.2f-%.2f)", lo, hi
+      printf "\n" }' "$T/rounds"
+}
 
-echo "# attn batched (--batch-tokens ${BATCH_BENCH_TOKENS:-1024}) vs one at a time (1): esm2_t12_35M shape, 2 threads, $(date -u +%Y-%m-%dT%H:%MZ)"
-printf "%-9s %-9s %5s | %8s %7s %7s | %8s %7s %7s | %s\n" set mode n "1:prot/s" "peakMB" "GFLOP/s" "B:prot/s" "peakMB" "GFLOP/s" speedup
+backend() {  # the backend= line attn writes for BACKEND, or nothing when it cannot run
+  "$BIN/attn" -m "$MODEL" --backend "$1" --threads 2 --contacts "$T/one.tsr" 2>/dev/null | "$BIN/plmstream" ls -l 2>/dev/null |
+    tr '\t' '\n' | sed -n 's/^backend=//p' | head -n 1
+}
+printf '>one\nMKTAYIAKQRQISFVKSHFSRQ\n' > "$T/one.fa" && "$BIN/seqread" "$T/one.fa" > "$T/one.tsr"
+REPS=${BATCH_BENCH_REPS:-1} BACKEND=cpu
+echo "# attn batched (--batch-tokens ${BATCH_BENCH_TOKENS:-1024}) vs one at a time (1): esm2_t12_35M shape, $(backend cpu), best of $REPS, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1 /proc/loadavg 2>/dev/null)"
+printf "%-9s %-10s %5s | %8s %7s %7s | %8s %7s %7s | %s\n" set mode n "1:prot/s" "peakMB" "GFLOP/s" "B:prot/s" "peakMB" "GFLOP/s" "speedup (spread)"
 for set in $SETS; do
-  n=$(grep -c '^>' "$T/$set.fa"); g=$(flops "$T/$set.fa")
   for mode in contacts mean attentions; do
     case $mode in
-    contacts)   opts="--contacts" bt=${BATCH_BENCH_TOKENS:-1024} ;;
-    mean)       opts="--repr 12 --mean" bt=${BATCH_BENCH_TOKENS:-1024} ;;
-    attentions) [ "$set" = short ] || continue; opts="--attentions" bt=1024 ;;
+    contacts)   row "$set" "$mode" "${BATCH_BENCH_TOKENS:-1024}" --contacts ;;
+    mean)       row "$set" "$mode" "${BATCH_BENCH_TOKENS:-1024}" --repr 12 --mean ;;
+    attentions) [ "$set" = short ] && row "$set" "$mode" 1024 --attentions ;;
     esac
-    set -- $(run "$set" 1 $opts); s1=$1 m1=$2
-    set -- $(run "$set" "$bt" $opts); sb=$1 mb=$2
-    awk -v set="$set" -v mode="$mode" -v n="$n" -v g="$g" -v s1="$s1" -v m1="$m1" -v sb="$sb" -v mb="$mb" 'BEGIN {
-      if (s1 == "fail" || sb == "fail") { printf "%-9s %-9s %5d | failed\n", set, mode, n; exit }
-      printf "%-9s %-9s %5d | %8.2f %7.0f %7.1f | %8.2f %7.0f %7.1f | %.2fx\n", set, mode, n,
-             n / s1, m1 / 1024, g / s1, n / sb, mb / 1024, g / sb, s1 / sb }'
   done
 done
 
-# the sgemm limit at the position-wise shapes (QKV/out: N = K = D; FFN: N = F, K = D)
+# OpenCL: the same comparison on a few short proteins (pocl runs on the CPU, slowly)
+NCL=${BATCH_BENCH_OPENCL_N:-20}
+if [ "$NCL" -gt 0 ] && [ -f "$T/short.fa" ]; then
+  awk -v n="$NCL" '/^>/ { k++ } k <= n' "$T/short.fa" > "$T/cl.fa" && "$BIN/seqread" "$T/cl.fa" > "$T/cl.tsr"
+  BACKEND=opencl dev=$(backend opencl)
+  if [ -n "$dev" ]; then
+    echo "# OpenCL backend ($dev): the first $NCL proteins of the short set, --contacts"
+    row cl opencl 1024 --contacts
+  else echo "# OpenCL: attn --backend opencl cannot run here, row skipped"; fi
+fi
+
+# the sgemm limit at the position-wise shapes (QKV/out: N = K = D; FFN: N = F, K = D), for each library
 CFL=$(sed -n 's/^DEP_CFLAGS *= *//p' config.mk 2>/dev/null) LIBS=$(sed -n 's/^DEP_LIBS *= *//p' config.mk 2>/dev/null)
-if cc -O2 -o "$T/sgemm_limit" bench/sgemm_limit.c $CFL $LIBS 2>"$T/cc"; then
-  echo "# OpenBLAS sgemm limit on this machine (2 threads): M N K GFLOP/s"
-  for M in 100 1024 4096; do
-    OPENBLAS_NUM_THREADS=2 "$T/sgemm_limit" $M $D $D 1
-    OPENBLAS_NUM_THREADS=2 "$T/sgemm_limit" $M $F $D 1
+DNNL=$(sed -n 's/^HAVE_DNNL *= *1/-DWITH_DNNL/p' config.mk 2>/dev/null)
+if cc -O2 $DNNL -o "$T/sgemm_limit" bench/sgemm_limit.c $CFL $LIBS 2>"$T/cc"; then
+  echo "# sgemm limit on this machine (2 threads; OpenBLAS with OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}): library M N K GFLOP/s"
+  for lib in openblas ${DNNL:+dnnl}; do
+    for M in 100 1024 4096; do
+      OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$T/sgemm_limit" $M $D $D 1 $lib
+      OPENBLAS_NUM_THREADS=2 OMP_NUM_THREADS=2 "$T/sgemm_limit" $M $F $D 1 $lib
+    done
   done
 else echo "# sgemm limit: could not compile bench/sgemm_limit.c: $(head -c 200 "$T/cc")"; fi
 echo "# fair-esm (esm-extract batches) not run: torch is not installed on this machine"

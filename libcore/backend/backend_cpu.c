@@ -355,17 +355,31 @@ cpu_gemm(plm_backend *be, const plm_gemm *g)
   else           pool_for(POOL(be), batch, grain_for(flops), gemm_range, &j);
 }
 
-/* linear: y[rows x out] = x[rows x in] W[out x in]^T + b, split by rows */
-typedef struct { const float *x, *W, *b; int in, out; float *y; gemm_lib lib; } linear_job;
+/* linear: y[rows x out] = x[rows x in] W[out x in]^T + b, split by rows, or by blocks of
+ * LINEAR_COLS output columns when there are fewer rows than columns: each thread's sgemm packs the
+ * whole of the operand it does not split, and W (out x in) is the larger one for a short protein's
+ * rows: split by rows, both threads would pack all of it (bench/batch.sh's one-at-a-time path) */
+typedef struct { const float *x, *W, *b; int rows, in, out; float *y; gemm_lib lib; } linear_job;
+
+#define LINEAR_COLS 16
 
 static void
-linear_range(void *arg, int64_t r0, int64_t r1)
+linear_part(const linear_job *j, int64_t r0, int64_t r1, int c0, int c1)
+{
+  float *y = j->y + (size_t)r0 * j->out + c0;
+  if (j->b) for (int64_t r = r0; r < r1; r++) memcpy(y + (size_t)(r - r0) * j->out, j->b + c0, sizeof(float) * (size_t)(c1 - c0));
+  sgemm(j->lib, 0, 1, (int)(r1 - r0), c1 - c0, j->in, 1.0f, j->x + (size_t)r0 * j->in, j->in, j->W + (size_t)c0 * j->in, j->in,
+        j->b ? 1.0f : 0.0f, y, j->out);
+}
+
+static void linear_rows(void *arg, int64_t r0, int64_t r1) { const linear_job *j = arg; linear_part(j, r0, r1, 0, j->out); }
+
+static void
+linear_cols(void *arg, int64_t b0, int64_t b1)
 {
   const linear_job *j = arg;
-  float            *y = j->y + (size_t)r0 * j->out;
-  if (j->b) for (int64_t r = r0; r < r1; r++) memcpy(j->y + (size_t)r * j->out, j->b, sizeof(float) * (size_t)j->out);
-  sgemm(j->lib, 0, 1, (int)(r1 - r0), j->out, j->in, 1.0f, j->x + (size_t)r0 * j->in, j->in, j->W, j->in,
-        j->b ? 1.0f : 0.0f, y, j->out);
+  int64_t           c1 = b1 * LINEAR_COLS;
+  linear_part(j, 0, j->rows, (int)(b0 * LINEAR_COLS), (int)(c1 < j->out ? c1 : j->out));
 }
 
 typedef struct { const uint16_t *half; float *wide; } widen_job;
@@ -399,30 +413,44 @@ widen(plm_backend *be, const plm_buf *W, size_t n)
 static void
 cpu_linear(plm_backend *be, const plm_buf *x, int rows, int in, const plm_buf *W, const plm_buf *b, int out, plm_buf *y)
 {
-  linear_job j = { x->p, W->p, b ? b->p : NULL, in, out, y->p, CPU(be)->gemm };
+  linear_job j = { x->p, W->p, b ? b->p : NULL, rows, in, out, y->p, CPU(be)->gemm };
 
   if (PLM_HALF_MISUSED(be, "linear", x, b, y)) return;
   if (W->half && rows > 0 && (j.W = widen(be, W, (size_t)out * in)) == NULL) return;
-  pool_for(POOL(be), rows, grain_for(2.0 * in * out), linear_range, &j);
+  if (rows < out && rows > 0)
+    pool_for(POOL(be), (out + LINEAR_COLS - 1) / LINEAR_COLS, grain_for(2.0 * in * rows * LINEAR_COLS), linear_cols, &j);
+  else
+    pool_for(POOL(be), rows, grain_for(2.0 * in * out), linear_rows, &j);
 }
 
-/* layernorm, one row at a time: torch's biased variance, eps inside the sqrt */
+/* layernorm, one row at a time: torch's biased variance, eps inside the sqrt; the mean and
+ * variance summed in double, 8 lanes then across them */
 typedef struct { const float *x, *g, *b; float *y; int cols; float eps; } ln_job;
 
-static void
+static PLM_SIMD_CLONES void
 layernorm_range(void *arg, int64_t r0, int64_t r1)
 {
   const ln_job *j = arg;
+  int           n = j->cols;
   for (int64_t r = r0; r < r1; r++) {
-    const float *x = j->x + (size_t)r * j->cols;
-    float       *y = j->y + (size_t)r * j->cols;
-    double       mean = 0.0, var = 0.0;
-    for (int c = 0; c < j->cols; c++) mean += x[c];
-    mean /= j->cols;
-    for (int c = 0; c < j->cols; c++) { double d = x[c] - mean; var += d * d; }
-    var /= j->cols;
+    const float *x = j->x + (size_t)r * n;
+    float       *y = j->y + (size_t)r * n;
+    v8d          vs = { 0 };
+    double       mean, var;
+    int          c;
+    for (c = 0; c + 8 <= n; c += 8) vs += v8d_load(x + c);
+    mean = v8d_sum(vs);
+    for (; c < n; c++) mean += x[c];
+    mean /= n;
+    vs = (v8d){ 0 };
+    for (c = 0; c + 8 <= n; c += 8) { v8d d = v8d_load(x + c) - mean; vs += d * d; }
+    var = v8d_sum(vs);
+    for (; c < n; c++) { double d = x[c] - mean; var += d * d; }
+    var /= n;
     float rstd = (float)(1.0 / sqrt(var + j->eps)), fmean = (float)mean;
-    for (int c = 0; c < j->cols; c++) y[c] = (x[c] - fmean) * rstd * j->g[c] + j->b[c];
+    for (c = 0; c + 16 <= n; c += 16)
+      v16_store(y + c, (v16_load(x + c) - fmean) * rstd * v16_load(j->g + c) + v16_load(j->b + c));
+    for (; c < n; c++) y[c] = (x[c] - fmean) * rstd * j->g[c] + j->b[c];
   }
 }
 
@@ -443,9 +471,9 @@ gelu_range(void *arg, int64_t b, int64_t e)
 {
   float  *x = ((gelu_job *)arg)->x;
   int64_t i = b;
-  for (; i + 8 <= e; i += 8) {
-    v8f v = v8_load(x + i);
-    v8_store(x + i, v * 0.5f * (1.0f + v8_erf(v / 1.41421356237309505f)));
+  for (; i + 16 <= e; i += 16) {
+    v16f v = v16_load(x + i);
+    v16_store(x + i, v * 0.5f * (1.0f + v16_erf(v / 1.41421356237309505f)));
   }
   for (; i < e; i++) x[i] = x[i] * 0.5f * (1.0f + plm_erff(x[i] / 1.41421356237309505f));
 }
@@ -508,22 +536,22 @@ softmax_range(void *arg, int64_t r0, int64_t r1)
   int                n = j->cols;
   for (int64_t r = r0; r < r1; r++) {
     float *x = j->x + (size_t)r * n;
-    v8f    vmax = v8_splat(x[0]), vsum = v8_splat(0.0f);
+    v16f   vmax = v16_splat(x[0]), vsum = v16_splat(0.0f);
     float  mx, sum, inv;
     int    c;
-    for (c = 0; c + 8 <= n; c += 8) vmax = v8_max(vmax, v8_load(x + c));
+    for (c = 0; c + 16 <= n; c += 16) vmax = v16_max(vmax, v16_load(x + c));
     mx = vmax[0];
-    for (int k = 1; k < 8; k++) mx = vmax[k] > mx ? vmax[k] : mx;
+    for (int k = 1; k < 16; k++) mx = vmax[k] > mx ? vmax[k] : mx;
     for (; c < n; c++) mx = x[c] > mx ? x[c] : mx;
-    for (c = 0; c + 8 <= n; c += 8) {
-      v8f e = v8_exp(v8_load(x + c) - mx);
-      v8_store(x + c, e);
+    for (c = 0; c + 16 <= n; c += 16) {
+      v16f e = v16_exp(v16_load(x + c) - mx);
+      v16_store(x + c, e);
       vsum += e;
     }
-    sum = v8_sum(vsum);
+    sum = v16_sum(vsum);
     for (; c < n; c++) { x[c] = plm_expf(x[c] - mx); sum += x[c]; }
     inv = 1.0f / sum;
-    for (c = 0; c + 8 <= n; c += 8) v8_store(x + c, v8_load(x + c) * inv);
+    for (c = 0; c + 16 <= n; c += 16) v16_store(x + c, v16_load(x + c) * inv);
     for (; c < n; c++) x[c] *= inv;
   }
 }
@@ -666,7 +694,7 @@ contact_axpy_range(void *arg, int64_t b, int64_t e)
       const float *a = head_row(s, h, (int)i);
       float        w = s->w[h];
       int          j = 0;
-      for (; j + 8 <= s->L; j += 8) v8_store(out + j, v8_load(out + j) + w * v8_load(a + j));
+      for (; j + 16 <= s->L; j += 16) v16_store(out + j, v16_load(out + j) + w * v16_load(a + j));
       for (; j < s->L; j++) out[j] += w * a[j];
     }
   }
