@@ -199,11 +199,8 @@ unpack_site(const plm_potts *P, const float *x, int i, float *restrict Ji)
  * at a time over all L columns' rows, which come from L2. */
 #define JB 16
 /* a row is one 16-float and one 8-float vector: on AVX-512 (x86-64-v4, picked at run time
- * like simd.h's AVX2) two instructions where AVX2 takes three; with the gather's two
+ * like simd.h's AVX2; simd.h's v16f) two instructions where AVX2 takes three; with the gather's two
  * chains of sums, 8% less CPU per evaluation at DHFR's size (3629 x 159) than three v8f */
-typedef float v16f __attribute__((vector_size(64)));
-static inline v16f v16_load(const float *p)   { v16f v; memcpy(&v, p, sizeof v); return v; }
-static inline void v16_store(float *p, v16f v) { memcpy(p, &v, sizeof v); }
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define POTTS_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
