@@ -416,21 +416,30 @@ plm_msa_OutputClear(plm_msa_output *out)
   memset(out, 0, sizeof *out);
 }
 
-/* one row of an alignment: A3M insertions (lowercase, '.') and '*' dropped as fair-esm's read_msa does;
- * special tokens such as <mask> kept */
-static int
-msa_tokenize(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, char *errbuf)
+/* A3M insertions (lowercase, '.') and '*' dropped as fair-esm's read_msa does; special tokens
+ * such as <mask> kept whole */
+int
+plm_msa_Strip(const char *text, char **ret_row, char *errbuf)
 {
   size_t n = strlen(text), j = 0;
   char  *row = malloc(n + 1);
-  int    status;
-  if (!row) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
-  for (size_t i = 0, tag = 0; i < n; i++) {             /* tag: inside a <special> token, kept whole */
+  if ((*ret_row = row) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
+  for (size_t i = 0, tag = 0; i < n; i++) {
     if (text[i] == '<') tag = 1;
     if (tag || !((text[i] >= 'a' && text[i] <= 'z') || text[i] == '.' || text[i] == '*')) row[j++] = text[i];
     if (text[i] == '>') tag = 0;
   }
   row[j] = '\0';
+  return PLM_OK;
+}
+
+/* one row of an alignment: <cls> then its aligned residues */
+static int
+msa_tokenize(const plm_lm *m, const char *text, int32_t **ret_ids, int *ret_T, char *errbuf)
+{
+  char *row;
+  int   status;
+  if ((status = plm_msa_Strip(text, &row, errbuf)) != PLM_OK) return status;
   status = plm_esm_Tokenize(row, 1, 0, ret_ids, ret_T, errbuf);
   free(row);
   return status;

@@ -20,6 +20,8 @@
  *   plm_msa_Create()     checkpoint -> plm_lm; its forward runs one sequence as a one-row alignment
  *   plm_msa_Run()        R aligned rows (query first, gaps '-', all of one length) -> outputs
  *   plm_msa_OutputClear()
+ *   plm_msa_Strip()      an A3M row without its insertions (lowercase, '.') and '*', as fair-esm's
+ *                        read_msa reads it; plm_msa_Run strips every row this way itself
  */
 #ifndef PLM_MSA_H
 #define PLM_MSA_H
@@ -38,5 +40,6 @@ int  plm_msa_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *e
 int  plm_msa_Run(plm_lm *m, const char *const *rows, int R, const plm_lm_request *req, int cols,
                  plm_msa_output *out, char *errbuf);
 void plm_msa_OutputClear(plm_msa_output *out);
+int  plm_msa_Strip(const char *text, char **ret_row, char *errbuf);
 
 #endif
