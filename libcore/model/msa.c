@@ -8,8 +8,8 @@
  *   logits = LN(gelu(dense(x))) W^T + b; contacts from the row attentions (ESM's head)
  *
  * x holds the alignment row-major: token c of row r is row r*C + c of every buffer. Both
- * attentions are strided GEMMs over that layout (msa_row_attention, msa_col_attention), so
- * nothing is transposed. Memory: 5 buffers of R*C*D floats plus R*C*F for the FFN, H*C*C for
+ * attentions are strided GEMMs over that layout (blocks.h: plm_block_RowAttention,
+ * plm_block_ColumnAttention), so nothing is transposed. Memory: 5 buffers of R*C*D floats plus R*C*F for the FFN, H*C*C for
  * the row maps and the column maps in chunks of columns within the backend's attention budget:
  * 1024 rows x 1024 columns of the 100M model (D 768, F 3072) take about 27 GiB.
  */
@@ -124,50 +124,6 @@ msa_wanted(const void *model, const plm_param *p)
 }
 
 static const plm_ptable msa_table = { msa_params, (int)(sizeof msa_params / sizeof msa_params[0]), msa_dim, msa_wanted };
-
-/* ---------------------------------------------------------------------------
- * the two axial attentions: q, k, v, ctx are [R*C, D], token c of row r at row r*C + c
- */
-
-/* row attention tied over the rows: per head h, scores [C, C] = alpha sum_r q_r,h k_r,h^T (alpha
- * already in q), softmax, then ctx_r,h = P_h v_r,h for every row. att holds H x C x C */
-static void
-msa_row_attention(plm_backend *be, const plm_buf *q, const plm_buf *k, const plm_buf *v, plm_buf *ctx,
-                  plm_buf *att, int R, int C, int H, int hd)
-{
-  int    D = H * hd;
-  size_t rowsz = (size_t)C * D;
-  for (int r = 0; r < R; r++)
-    plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = C, .N = C, .K = hd, .batch = H, .alpha = 1.0f, .beta = r ? 1.0f : 0.0f,
-                                 .A = q, .offA = r * rowsz, .lda = D, .strideA = (size_t)hd,
-                                 .B = k, .offB = r * rowsz, .ldb = D, .strideB = (size_t)hd,
-                                 .C = att, .ldc = C, .strideC = (size_t)C * C });
-  plm_op_SoftmaxRows(be, att, H * C, C);
-  for (int r = 0; r < R; r++)
-    plm_op_Gemm(be, &(plm_gemm){ .M = C, .N = hd, .K = C, .batch = H, .alpha = 1.0f,
-                                 .A = att, .lda = C, .strideA = (size_t)C * C,
-                                 .B = v, .offB = r * rowsz, .ldb = D, .strideB = (size_t)hd,
-                                 .C = ctx, .offC = r * rowsz, .ldc = D, .strideC = (size_t)hd });
-}
-
-/* column attention of head h over columns c0 .. c0+n-1: scores [n, R, R] = q_c,h k_c,h^T per column
- * (alpha already in q; a column's R tokens are rows C*D apart), softmax, ctx_c,h = P_c v_c,h */
-static void
-msa_col_attention(plm_backend *be, const plm_buf *q, const plm_buf *k, const plm_buf *v, plm_buf *ctx,
-                  plm_buf *att, int R, int C, int H, int hd, int h, int c0, int n)
-{
-  int    D = H * hd, ld = C * D;
-  size_t off = (size_t)c0 * D + (size_t)h * hd;
-  plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = R, .N = R, .K = hd, .batch = n, .alpha = 1.0f,
-                               .A = q, .offA = off, .lda = ld, .strideA = (size_t)D,
-                               .B = k, .offB = off, .ldb = ld, .strideB = (size_t)D,
-                               .C = att, .ldc = R, .strideC = (size_t)R * R });
-  plm_op_SoftmaxRows(be, att, n * R, R);
-  plm_op_Gemm(be, &(plm_gemm){ .M = R, .N = hd, .K = R, .batch = n, .alpha = 1.0f,
-                               .A = att, .lda = R, .strideA = (size_t)R * R,
-                               .B = v, .offB = off, .ldb = ld, .strideB = (size_t)D,
-                               .C = ctx, .offC = off, .ldc = ld, .strideC = (size_t)D });
-}
 
 /* ---------------------------------------------------------------------------
  * loading
@@ -307,7 +263,7 @@ layer_forward(plm_backend *be, msa_model *e, int l, int R, int C, int nb, int li
   plm_op_LayerNorm(be, e->x, e->h, N, D, w->ln_row.g.buf, w->ln_row.b.buf, e->eps);
   plm_block_Qkv(be, e->h, N, D, &w->row, D, e->q, e->k, e->v);
   plm_op_Scale(be, e->q, (size_t)N * D, (float)(pow(hd, -0.5) / sqrt((double)R)));
-  msa_row_attention(be, e->q, e->k, e->v, e->h, e->att, R, C, H, hd);
+  plm_block_RowAttention(be, e->q, e->k, e->v, e->h, e->att, R, C, H, hd);
   if (li >= 0 && out->row_attentions)
     plm_buf_Read(be, e->att, 0, (float *)out->row_attentions->data + (size_t)li * H * C * C, (size_t)H * C * C);
   if (c) plm_block_ContactStep(be, c, l, e->att, C, 0, C);
@@ -319,7 +275,7 @@ layer_forward(plm_backend *be, msa_model *e, int l, int R, int C, int nb, int li
   for (int h = 0; h < H; h++)
     for (int c0 = 0; c0 < C; c0 += nb) {
       int n = c0 + nb > C ? C - c0 : nb;
-      msa_col_attention(be, e->q, e->k, e->v, e->h, e->att, R, C, H, hd, h, c0, n);
+      plm_block_ColumnAttention(be, e->q, e->k, e->v, e->h, e->att, R, C, H, hd, h, c0, n);
       if (li >= 0 && out->col_attentions)
         plm_buf_Read(be, e->att, 0, (float *)out->col_attentions->data + (((size_t)li * H + h) * C + c0) * R * R,
                      (size_t)n * R * R);
