@@ -6,13 +6,16 @@
  *   the same with column attention one column per block (a tiny attention budget);
  *   on OpenCL too where a device is present (pocl in CI);
  *   one sequence through plm_lm_Run equals the one-row alignment;
- *   rows of unequal length are refused naming the row; A3M insertions are dropped.
+ *   rows of unequal length are refused naming the row; A3M insertions are dropped;
+ *   the real published MSA-1b contact head reads right (f16 from a cuda:0 save).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "error.h"
 #include "backend.h"
+#include "checkpoint.h"
 #include "jsonread.h"
 #include "lm.h"
 #include "msa.h"
@@ -174,6 +177,41 @@ interface_test(plm_backend *be)
   plm_lm_Close(m);
 }
 
+/* the real published MSA-1b contact head (float16 tensors saved on cuda:0): read with its shape
+ * and dtype, 12 layers x 12 heads of weights, finite; merged into the tiny 2 x 4 model it is
+ * refused naming the shape, as a head of another model must be */
+static void
+real_head_test(plm_backend *be)
+{
+  char            eb[PLM_ERRBUFSIZE], path[1024];
+  plm_checkpoint *ck = NULL;
+  plm_tensor     *w, *b, *f = NULL;
+  plm_lm         *m = NULL;
+  int             finite = 1;
+
+  snprintf(path, sizeof path, "%s/fixtures/regression_heads/esm_msa1b_t12_100M_UR50S-contact-regression.pt", test_shared());
+  if (plm_checkpoint_Open(path, &ck, eb) != PLM_OK) { TEST(0, "real MSA-1b head: %s", eb); return; }
+  w = plm_checkpoint_Get(ck, "contact_head.regression.weight");
+  b = plm_checkpoint_Get(ck, "contact_head.regression.bias");
+  if (w && plm_tensor_ToF32(w, "w", &f, eb) == PLM_OK)
+    for (int64_t i = 0; i < plm_tensor_Numel(f); i++) finite &= isfinite(((float *)f->data)[i]) != 0;
+  TEST(w && b && w->dtype == PLM_F16 && b->dtype == PLM_F16 && w->rank == 2 && w->shape[0] == 1 && w->shape[1] == 144 &&
+       b->rank == 1 && b->shape[0] == 1 && f && finite,
+       "real MSA-1b head: f16 weight [1, 144] (12 layers x 12 heads) and bias [1], finite, read from a cuda:0 save");
+  plm_tensor_Destroy(f);
+  plm_checkpoint_Close(ck);
+
+  snprintf(path, sizeof path, "%s/fixtures/models/esm_msa1b_t2_tiny_random.pt", test_shared());
+  if (plm_checkpoint_Open(path, &ck, eb) == PLM_OK) {
+    char head[1024];
+    snprintf(head, sizeof head, "%s/fixtures/regression_heads/esm_msa1b_t12_100M_UR50S-contact-regression.pt", test_shared());
+    int ok = plm_checkpoint_MergeFile(ck, head, eb) == PLM_OK && plm_msa_Create(ck, be, &m, eb) != PLM_OK && strstr(eb, "regression");
+    TEST(ok, "real MSA-1b head on the 2 x 4 tiny model refused: %s", eb);
+    if (m) plm_lm_Close(m);
+    else   plm_checkpoint_Close(ck);
+  }
+}
+
 int
 main(void)
 {
@@ -184,6 +222,7 @@ main(void)
   golden_test(be, "cpu", 0);
   golden_test(be, "cpu, one column per attention block", 1);
   interface_test(be);
+  real_head_test(be);
   plm_backend_Destroy(be);
   if (plm_backend_Create("opencl", 1, &be, eb) != PLM_OK) test_skip("msa on OpenCL: %s", eb);
   else { golden_test(be, "opencl", 0); plm_backend_Destroy(be); }
