@@ -67,3 +67,22 @@ check_fails "attn --msa with an ESM-2 model refused" "needs an MSA Transformer" 
   "$BIN/attn" -m "$SHARED/fixtures/models/esm2_t3_tiny_random.pt" --msa "$T/small.tsr"
 check_fails "attn --col-attentions without --msa refused" "need --msa" \
   "$BIN/attn" -m "$MODEL" --col-attentions "$T/small.tsr"
+
+# msaensemble takes the MSA Transformer's per-sequence contacts (each record a one-row alignment)
+A3M=$SHARED/data/msa/esm/data/UniRef50_E9K9Y4.a3m
+if [ -f "$A3M" ]; then
+  if "$BIN/seqread" --duplicates rename "$A3M" | "$BIN/attn" -m "$MODEL" --contacts | "$BIN/msaensemble" > "$T/ens.tsr" 2>"$T/err" &&
+     "$BIN/plmstream" ls -l "$T/ens.tsr" | grep -q 'contacts:f32\[98,98\].*ensemble_count.*model_arch=msa.*ensemble_n=17'; then
+    pass "msaensemble over the MSA Transformer's per-sequence contacts (17 sequences, 98 query residues)"
+  else fail "msaensemble with the MSA Transformer: $(head -c 300 "$T/err") $("$BIN/plmstream" ls -l "$T/ens.tsr" 2>&1 | head -c 300)"; fi
+else skip "msaensemble with the MSA Transformer: $A3M absent"; fi
+
+# Rao et al.'s protocol (experiments/) runs on the MSA Transformer, one sequence at a time
+if [ -d "$SHARED/data/structures/pdb70_subset500" ] && command -v make >/dev/null; then
+  abs() { case $1 in /*) echo "$1";; *) echo "$PWD/$1";; esac; }
+  if make -s -C experiments MODEL="$(abs "$MODEL")" SHARED="$(abs "$SHARED")" BIN="$(abs "$BIN")" OUT="$T/exp" \
+       NTRAIN=3 NTEST=4 SIZES="1 3" TOPK="1 2" >"$T/out" 2>"$T/err" &&
+     [ "$(grep -c '^esm_msa1b_t2_tiny_random.pt' "$T/exp/table.tsv")" -eq 4 ]; then
+    pass "make -C experiments on the MSA Transformer: 4 variants in table.tsv"
+  else fail "experiments on the MSA Transformer: $(head -c 300 "$T/err")"; fi
+else skip "experiments on the MSA Transformer: pdb70_subset500 or make absent"; fi
