@@ -46,13 +46,11 @@ plm_msarows_Select(const char *const *rows, int R, int N, int mode, uint64_t see
       used[best] = 1;
     }
   } else {
-    uint64_t st = seed ? seed : 0x9e3779b97f4a7c15ULL;
-    int     *pool = (int *)(void *)sum;          /* room enough: R doubles */
-    for (int r = 1; r < R; r++) pool[r - 1] = r;
-    for (int k = 1; k < n; k++) {                /* partial Fisher-Yates over rows 1 .. R-1 */
-      int left = R - k, j = (k - 1) + (int)(plm_rng_Next(&st) % (uint64_t)left), t = pool[k - 1];
-      pool[k - 1] = pool[j]; pool[j] = t;
-      idx[k] = pool[k - 1];
+    uint64_t st = seed;
+    for (int r = 1; r < R; r++) idx[r] = r;
+    for (int k = 1; k < n; k++) {                /* partial Fisher-Yates over rows 1 .. R-1, in idx */
+      int j = k + (int)(plm_rng_Next(&st) % (uint64_t)(R - k)), t = idx[k];
+      idx[k] = idx[j]; idx[j] = t;
     }
   }
   qsort(idx, (size_t)n, sizeof *idx, cmp_int);

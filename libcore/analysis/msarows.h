@@ -10,7 +10,8 @@
  *   PLM_MSAROWS_RANDOM  the query plus N-1 other rows drawn uniformly without replacement,
  *                       from a seeded generator (the same seed, the same rows)
  *
- *   plm_msarows_Select()  R rows -> the indices of min(N, R) chosen rows, ascending
+ *   plm_msarows_Select()  R rows -> the indices of min(N, R) chosen rows, ascending, in idx (room
+ *                         for R: the rest is scratch)
  *   plm_msarows_Parse()   "greedy" | "random"
  */
 #ifndef PLM_MSAROWS_H
