@@ -45,8 +45,10 @@ typedef struct msa_model {
   msa_layer  *layer;
   plm_weights ws;
   int         capR, capT;
-  size_t      capAtt, capAcc;
-  plm_buf    *x, *h, *q, *k, *v, *ff, *logits, *cu, *cv, *att, *acc;
+  size_t      capAtt, capAcc, capFf, capChunk[3];
+  int         chunk;                      /* rows per block of the feed-forward layer */
+  plm_buf    *x, *h, *q, *k, *v, *logits, *cu, *cv, *att, *acc;
+  plm_buf    *ff, *fin, *fout, *fres;        /* the feed-forward layer's block: chunk x F, 3 x chunk x D */
 } msa_model;
 
 /* ---------------------------------------------------------------------------
@@ -142,7 +144,6 @@ scratch_list(msa_model *e, plm_scratch *s)
   int n = 0;
   plm_buf **rows[] = { &e->x, &e->h, &e->q, &e->k, &e->v };
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) s[n++] = (plm_scratch){ rows[i], (size_t)e->D, PLM_PER_ROW };
-  s[n++] = (plm_scratch){ &e->ff,     (size_t)e->F, PLM_PER_ROW };
   s[n++] = (plm_scratch){ &e->logits, (size_t)e->V, PLM_PER_ROW };
   s[n++] = (plm_scratch){ &e->cu,     (size_t)e->nl * e->H, PLM_PER_TOKEN };
   s[n++] = (plm_scratch){ &e->cv,     (size_t)e->nl * e->H, PLM_PER_TOKEN };
@@ -158,6 +159,10 @@ msa_destroy(plm_lm *m)
   plm_scratch_Free(m->be, s, scratch_list(e, s), &e->capR, &e->capT);
   plm_buf_Destroy(m->be, e->att);
   plm_buf_Destroy(m->be, e->acc);
+  plm_buf_Destroy(m->be, e->ff);
+  plm_buf_Destroy(m->be, e->fin);
+  plm_buf_Destroy(m->be, e->fout);
+  plm_buf_Destroy(m->be, e->fres);
   plm_weights_Clear(&e->ws);
   free(e->layer);
   free(e);
@@ -282,8 +287,18 @@ layer_forward(plm_backend *be, msa_model *e, int l, int R, int C, int nb, int li
     }
   plm_block_Output(be, e->h, N, D, &w->col.wo, &w->col.bo, D, e->q, e->x);
 
+  /* the feed-forward layer a block of rows at a time, so that its F-wide activations stay within
+   * the attention budget however deep the alignment: each block's input copied out of h, its
+   * residual branch added into x (x + (0 + y) is x + y, bit for bit) */
   plm_op_LayerNorm(be, e->x, e->h, N, D, w->ln_ffn.g.buf, w->ln_ffn.b.buf, e->eps);
-  plm_block_Ffn(be, e->h, N, D, e->F, &w->ffn, PLM_ACT_GELU, e->ff, e->h, e->x);
+  for (int r0 = 0; r0 < N; r0 += e->chunk) {
+    int n = r0 + e->chunk > N ? N - r0 : e->chunk;
+    plm_op_Zero(be, e->fin, (size_t)n * D);
+    plm_op_Add(be, e->fin, 0, e->h, (size_t)r0 * D, (size_t)n * D);
+    plm_op_Zero(be, e->fres, (size_t)n * D);
+    plm_block_Ffn(be, e->fin, n, D, e->F, &w->ffn, PLM_ACT_GELU, e->ff, e->fout, e->fres);
+    plm_op_Add(be, e->x, (size_t)r0 * D, e->fres, 0, (size_t)n * D);
+  }
 }
 
 /* R rows of C tokens each (ids R x C) through the model */
@@ -310,6 +325,15 @@ msa_run(plm_lm *m, const int32_t *ids, int R, int C, const plm_lm_request *req, 
   if ((size_t)nb * R * R > natt) natt = (size_t)nb * R * R;
   PLM_XCHECK(plm_scratch_Reserve(be, s, scratch_list(e, s), N, C, &e->capR, &e->capT, &grown, errbuf));
   PLM_XCHECK(plm_scratch_Regrow(be, &e->att, &e->capAtt, natt, errbuf));
+  {
+    size_t budget = req->attn_bytes ? req->attn_bytes : be->ops->attn_bytes, rows = budget / (sizeof(float) * (size_t)e->F);
+    e->chunk = rows < 64 ? 64 : rows > (size_t)N ? N : (int)rows;
+    if (e->chunk > N) e->chunk = N;            /* a small alignment: one block */
+    PLM_XCHECK(plm_scratch_Regrow(be, &e->ff, &e->capFf, (size_t)e->chunk * e->F, errbuf));
+    PLM_XCHECK(plm_scratch_Regrow(be, &e->fin,  &e->capChunk[0], (size_t)e->chunk * D, errbuf));
+    PLM_XCHECK(plm_scratch_Regrow(be, &e->fout, &e->capChunk[1], (size_t)e->chunk * D, errbuf));
+    PLM_XCHECK(plm_scratch_Regrow(be, &e->fres, &e->capChunk[2], (size_t)e->chunk * D, errbuf));
+  }
 
   PLM_XCHECK(out_tensor("tokens", PLM_I32, 2, (int64_t[]){ R, C }, &out->tokens, errbuf));
   memcpy(out->tokens->data, ids, sizeof *ids * (size_t)N);
