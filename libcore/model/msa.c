@@ -9,9 +9,10 @@
  *
  * x holds the alignment row-major: token c of row r is row r*C + c of every buffer. Both
  * attentions are strided GEMMs over that layout (blocks.h: plm_block_RowAttention,
- * plm_block_ColumnAttention), so nothing is transposed. Memory: 5 buffers of R*C*D floats plus R*C*F for the FFN, H*C*C for
- * the row maps and the column maps in chunks of columns within the backend's attention budget:
- * 1024 rows x 1024 columns of the 100M model (D 768, F 3072) take about 26 GiB (28 KB a token).
+ * plm_block_ColumnAttention), so nothing is transposed. Memory: 5 buffers of R*C*D floats and
+ * R*C*V logits, H*C*C for the row maps, and within the attention budget the column maps (a block
+ * of columns) and the FFN (a block of rows): 1024 rows x 1024 columns of the 100M model (D 768)
+ * take about 15 GiB (15 KB a token).
  */
 #include <math.h>
 #include <stddef.h>
@@ -226,12 +227,6 @@ ERROR:
  */
 
 static int
-out_tensor(const char *name, plm_dtype dt, int rank, const int64_t *shape, plm_tensor **ret_t, char *errbuf)
-{
-  return plm_tensor_Create(name, dt, rank, shape, ret_t, errbuf);
-}
-
-static int
 want_repr(const plm_lm_request *req, int k) { return req->repr && req->repr[k]; }
 
 static int
@@ -241,7 +236,7 @@ read_repr(plm_backend *be, const msa_model *e, int k, int R, int C, const plm_lm
   int  status;
   if (!want_repr(req, k)) return PLM_OK;
   snprintf(name, sizeof name, "repr%d", k);
-  PLM_XCHECK(out_tensor(name, PLM_F32, 3, (int64_t[]){ R, C, e->D }, &out->repr[k], errbuf));
+  PLM_XCHECK(plm_tensor_Create(name, PLM_F32, 3, (int64_t[]){ R, C, e->D }, &out->repr[k], errbuf));
   plm_buf_Read(be, e->x, 0, out->repr[k]->data, (size_t)R * C * e->D);
   return PLM_OK;
 ERROR:
@@ -335,11 +330,11 @@ msa_run(plm_lm *m, const int32_t *ids, int R, int C, const plm_lm_request *req, 
     PLM_XCHECK(plm_scratch_Regrow(be, &e->fres, &e->capChunk[2], (size_t)e->chunk * D, errbuf));
   }
 
-  PLM_XCHECK(out_tensor("tokens", PLM_I32, 2, (int64_t[]){ R, C }, &out->tokens, errbuf));
+  PLM_XCHECK(plm_tensor_Create("tokens", PLM_I32, 2, (int64_t[]){ R, C }, &out->tokens, errbuf));
   memcpy(out->tokens->data, ids, sizeof *ids * (size_t)N);
   if (nla) {
-    PLM_XCHECK(out_tensor("row_attentions", PLM_F32, 4, (int64_t[]){ nla, H, C, C }, &out->row_attentions, errbuf));
-    if (cols) PLM_XCHECK(out_tensor("col_attentions", PLM_F32, 5, (int64_t[]){ nla, H, C, R, R }, &out->col_attentions, errbuf));
+    PLM_XCHECK(plm_tensor_Create("row_attentions", PLM_F32, 4, (int64_t[]){ nla, H, C, C }, &out->row_attentions, errbuf));
+    if (cols) PLM_XCHECK(plm_tensor_Create("col_attentions", PLM_F32, 5, (int64_t[]){ nla, H, C, R, R }, &out->col_attentions, errbuf));
   }
   if (req->contacts) {
     PLM_XCHECK(plm_scratch_Regrow(be, &e->acc, &e->capAcc, (size_t)(C - 1) * (C - 1), errbuf));
@@ -369,11 +364,11 @@ msa_run(plm_lm *m, const int32_t *ids, int R, int C, const plm_lm_request *req, 
   if (req->logits) {
     plm_block_LmHead(be, e->x, N, D, D, &e->lm_dense_w, &e->lm_dense_b, PLM_ACT_GELU, &e->lm_ln, e->eps,
                      &e->lm_w, &e->lm_b, e->V, e->h, e->logits);
-    PLM_XCHECK(out_tensor("logits", PLM_F32, 3, (int64_t[]){ R, C, e->V }, &out->logits, errbuf));
+    PLM_XCHECK(plm_tensor_Create("logits", PLM_F32, 3, (int64_t[]){ R, C, e->V }, &out->logits, errbuf));
     plm_buf_Read(be, e->logits, 0, out->logits->data, (size_t)N * e->V);
   }
   if (cp) {
-    PLM_XCHECK(out_tensor("contacts", PLM_F32, 2, (int64_t[]){ C - 1, C - 1 }, &out->contacts, errbuf));
+    PLM_XCHECK(plm_tensor_Create("contacts", PLM_F32, 2, (int64_t[]){ C - 1, C - 1 }, &out->contacts, errbuf));
     plm_block_ContactFinish(be, cp, out->contacts->data);
   }
   PLM_XCHECK(plm_backend_Sync(be, errbuf));
