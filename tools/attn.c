@@ -21,6 +21,8 @@
 #include "lm.h"
 #include "lmcost.h"
 #include "membudget.h"
+#include "msa.h"
+#include "msarows.h"
 #include "progress.h"
 #include "record.h"
 #include "resume.h"
@@ -69,6 +71,17 @@ static const char usage_text[] =
   "      --list-devices    list the OpenCL platforms and devices, then exit\n"
   "      --precision P     model weights f32 (default) or f16: matrices rounded to half,\n"
   "                        float32 arithmetic, half the memory for the weights\n"
+  "      --msa             MSA Transformer: the records of each input are the rows of one\n"
+  "                        alignment (aligned FASTA or A3M via seqread, query first; A3M\n"
+  "                        insertions dropped); one record out, the query's, with\n"
+  "                        'row_attentions' [layers x heads x C x C] for --attentions\n"
+  "                        (C = columns + BOS), contacts, logits and repr<K> of the query row\n"
+  "      --col-attentions  with --msa: add 'col_attentions' [(layers x heads) x C x R x R],\n"
+  "                        layer-major (layer l, head h at l x heads + h)\n"
+  "      --all-rows        with --msa: tokens, logits and repr<K> of all R rows [R x C ...]\n"
+  "      --msa-rows N      with --msa: at most N rows (default 1024, the model's limit),\n"
+  "                        chosen by --msa-select: greedy (default; max Hamming diversity)\n"
+  "                        or random (--seed S, default 1); the query is always kept\n"
   "  -o, --output FILE     write the stream to FILE (default: stdout, never a terminal)\n"
   "      --batch-tokens N  run up to N tokens of consecutive records as one forward pass\n"
   "                        (default 1024; 1: one protein at a time); output in input order\n"
@@ -87,7 +100,8 @@ static const char usage_text[] =
 
 enum { OPT_ATTN = 256, OPT_LAYERS, OPT_HEADS, OPT_ADTYPE, OPT_REPR, OPT_LOGITS, OPT_CONTACTS, OPT_MEAN,
        OPT_BOS, OPT_EMB, OPT_LONG, OPT_ATTN_MEMORY, OPT_THREADS, OPT_BACKEND, OPT_DEVICE, OPT_DEVICES, OPT_VERSION,
-       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET, OPT_RESIDUES, OPT_MAX_MEMORY };
+       OPT_PRECISION, OPT_BATCH_TOKENS, OPT_RESUME, OPT_PROGRESS, OPT_QUIET, OPT_RESIDUES, OPT_MAX_MEMORY,
+       OPT_MSA, OPT_COLS, OPT_ALLROWS, OPT_MSAROWS, OPT_MSASELECT, OPT_SEED };
 
 typedef struct opts {
   const char *model, *layers, *heads, *repr, *backend;
@@ -99,6 +113,8 @@ typedef struct opts {
   const char *mean_layers;   /* --mean=LIST; NULL: the --repr layers, else the last */
   int         residues_only; /* --residues-only: repr<K> without the special-token rows */
   int         embeddings;    /* --embeddings: the final LayerNorm's output (ESM C) */
+  int         msa, col_attentions, all_rows, msa_rows, msa_select;   /* --msa and its options */
+  uint64_t    seed;
   plm_dtype   adtype;
   size_t      attn_memory;                        /* --attn-memory, bytes (0: lm.h's default) */
   size_t      max_memory;                         /* --max-memory, bytes (0: membudget.h's default) */
@@ -126,6 +142,9 @@ parse_options(int argc, char **argv, opts *o)
     { "progress", no_argument, 0, OPT_PROGRESS },    { "quiet", no_argument, 0, OPT_QUIET },
     { "precision", required_argument, 0, OPT_PRECISION }, { "residues-only", no_argument, 0, OPT_RESIDUES },
     { "max-memory", required_argument, 0, OPT_MAX_MEMORY },
+    { "msa", no_argument, 0, OPT_MSA },              { "col-attentions", no_argument, 0, OPT_COLS },
+    { "all-rows", no_argument, 0, OPT_ALLROWS },     { "msa-rows", required_argument, 0, OPT_MSAROWS },
+    { "msa-select", required_argument, 0, OPT_MSASELECT }, { "seed", required_argument, 0, OPT_SEED },
     { "help", no_argument, 0, 'h' },                 { "version", no_argument, 0, OPT_VERSION },
     { 0, 0, 0, 0 }
   };
@@ -139,6 +158,8 @@ parse_options(int argc, char **argv, opts *o)
   o->adtype  = PLM_F32;
   o->batch_tokens = 1024;   /* larger batches leave the CPU caches (bench/batch.sh: 4096 ran slower than 1024) */
   o->progress     = PLM_PROGRESS_AUTO;
+  o->msa_rows = 1024;
+  o->seed     = 1;
   o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
   if (o->threads < 1) o->threads = 1;
   while ((c = getopt_long(argc, argv, "m:o:z:hV", longopts, NULL)) != -1) {
@@ -159,6 +180,21 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_CONTACTS: o->contacts = 1; break;
     case OPT_MEAN:     o->mean = 1; o->mean_layers = optarg; break;
     case OPT_RESIDUES: o->residues_only = 1; break;
+    case OPT_MSA:      o->msa = 1; break;
+    case OPT_COLS:     o->col_attentions = 1; o->attentions = 1; break;
+    case OPT_ALLROWS:  o->all_rows = 1; break;
+    case OPT_MSAROWS:
+      n = strtol(optarg, &end, 10);
+      if (end == optarg || *end || n < 1 || n > (1L << 24)) plm_cli_Usage(TOOL, "--msa-rows wants a count of rows, 1 or more, not '%s'", optarg);
+      o->msa_rows = (int)n;
+      break;
+    case OPT_MSASELECT:
+      if (plm_msarows_Parse(optarg, &o->msa_select, errbuf) != PLM_OK) plm_cli_Usage(TOOL, "--msa-select: %s", errbuf);
+      break;
+    case OPT_SEED:
+      o->seed = strtoull(optarg, &end, 10);
+      if (end == optarg || *end) plm_cli_Usage(TOOL, "--seed wants a number, not '%s'", optarg);
+      break;
     case OPT_BOS:      o->bos = 1; break;
     case OPT_EMB:      o->embeddings = 1; break;
     case OPT_LONG:
@@ -197,6 +233,11 @@ parse_options(int argc, char **argv, opts *o)
   }
   if (!o->model && !o->list_devices) plm_cli_Usage(TOOL, "no model: give -m MODEL");
   if (o->resume && !o->output) plm_cli_Usage(TOOL, "--resume needs -o FILE, the output a cut run left");
+  if (!o->msa && (o->col_attentions || o->all_rows)) plm_cli_Usage(TOOL, "--col-attentions and --all-rows need --msa");
+  if (o->msa && (o->heads || o->resume || o->adtype == PLM_F16))
+    plm_cli_Usage(TOOL, "--msa runs all heads in f32, without --resume: drop --heads, --attn-dtype f16, --resume");
+  if (o->msa && o->all_rows && (o->mean || o->bos || o->residues_only))
+    plm_cli_Usage(TOOL, "--all-rows keeps whole rows: --mean, --bos and --residues-only work on the query row only");
   o->files  = argv + optind;
   o->nfiles = argc - optind;
 }
@@ -414,6 +455,100 @@ ERROR:
   return status;
 }
 
+/* --msa: the query row of an R x C ... tensor, [C ...], unless --all-rows */
+static int
+query_row(plm_tensor **t, int all_rows, char *errbuf)
+{
+  plm_tensor *q = NULL;
+  int         status;
+  if (!*t || all_rows) return PLM_OK;
+  PLM_XCHECK(plm_tensor_Create((*t)->name, (*t)->dtype, (*t)->rank - 1, (*t)->shape + 1, &q, errbuf));
+  memcpy(q->data, (*t)->data, plm_tensor_Nbytes(q));
+  plm_tensor_Destroy(*t);
+  *t = q;
+  return PLM_OK;
+ERROR:
+  return status;
+}
+
+/* --msa: the records of one input are the rows of one alignment, the query first; rows chosen
+ * (--msa-rows), run, and the query's record written with what the options ask */
+static int
+msa_input(plm_streamreader *r, const char *file, plm_lm *m, const opts *o, const plan *pl, plm_streamwriter *w, char *errbuf)
+{
+  plm_record    **rec = NULL, *got;
+  char          **rows = NULL, cause[PLM_ERRBUFSIZE], buf[64];
+  const char    **sel = NULL;
+  int            *idx = NULL, n = 0, cap = 0, k = 0, status;
+  plm_msa_output  out;
+  plm_lm_output   lo;
+
+  memset(&out, 0, sizeof out);
+  memset(&lo, 0, sizeof lo);
+  while ((status = plm_stream_Read(r, &got, errbuf)) == PLM_OK) {
+    if (n == cap) {
+      int   c = cap ? 2 * cap : 256;
+      void *a = realloc(rec, sizeof *rec * (size_t)c), *b;
+      if (a) rec = a;
+      if (!a || (b = realloc(rows, sizeof *rows * (size_t)c)) == NULL) { plm_record_Destroy(got); PLM_XFAIL(PLM_EMEM, errbuf, "out of memory"); }
+      rows = b;
+      cap = c;
+    }
+    rec[n] = got;
+    if ((status = plm_msa_Strip(got->seq, &rows[n], cause)) != PLM_OK) { n++; goto FAILED; }
+    n++;
+  }
+  if (status != PLM_EOF) goto ERROR;
+  if (n == 0) PLM_XFAIL(PLM_EFORMAT, errbuf, "%s: no records: --msa wants the rows of an alignment, the query first", file);
+  if ((idx = malloc(sizeof *idx * (size_t)n)) == NULL || (sel = malloc(sizeof *sel * (size_t)n)) == NULL)
+    PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
+  if ((status = plm_msarows_Select((const char *const *)rows, n, o->msa_rows, o->msa_select, o->seed, idx, &k, cause)) != PLM_OK) {
+    if (status == PLM_EFORMAT) strncat(cause, " (read alignments with seqread --keep-gaps)", sizeof cause - strlen(cause) - 1);
+    goto FAILED;
+  }
+  for (int i = 0; i < k; i++) sel[i] = rows[idx[i]];
+  if ((status = plm_msa_Run(m, sel, k, &pl->req, o->col_attentions, &out, cause)) != PLM_OK) goto FAILED;
+
+  /* the query row's outputs in plm_lm_output form, so the single-sequence code adds them */
+  if ((status = query_row(&out.tokens, o->all_rows, cause)) != PLM_OK ||
+      (status = query_row(&out.logits, o->all_rows, cause)) != PLM_OK) goto FAILED;
+  lo.tokens = out.tokens; out.tokens = NULL;
+  lo.logits = out.logits; out.logits = NULL;
+  lo.contacts = out.contacts; out.contacts = NULL;
+  for (int K = 0; K <= m->nlayers; K++) {
+    if ((status = query_row(&out.repr[K], o->all_rows, cause)) != PLM_OK) goto FAILED;
+    lo.repr[K] = out.repr[K]; out.repr[K] = NULL;
+  }
+  lo.attentions = out.row_attentions; out.row_attentions = NULL;
+  if ((status = annotate(rec[0], m, o, pl, &lo, cause)) != PLM_OK) goto FAILED;
+  if (out.col_attentions) {                   /* a stream tensor has rank <= 4: layers and heads as one axis */
+    plm_tensor *t = out.col_attentions;
+    t->shape[0] *= t->shape[1];
+    memmove(t->shape + 1, t->shape + 2, 3 * sizeof t->shape[0]);
+    t->rank = 4;
+    if ((status = give(rec[0], &out.col_attentions, cause)) != PLM_OK) goto FAILED;
+  }
+  snprintf(buf, sizeof buf, "%d", n);
+  if ((status = plm_record_SetMeta(rec[0], "msa_depth", buf, cause)) != PLM_OK) goto FAILED;
+  snprintf(buf, sizeof buf, "%d", k);
+  if ((status = plm_record_SetMeta(rec[0], "msa_rows", buf, cause)) != PLM_OK) goto FAILED;
+  if (k < n) snprintf(buf, sizeof buf, o->msa_select == PLM_MSAROWS_GREEDY ? "greedy" : "random:%llu", (unsigned long long)o->seed);
+  else       snprintf(buf, sizeof buf, "all");
+  if ((status = plm_record_SetMeta(rec[0], "msa_selection", buf, cause)) != PLM_OK) goto FAILED;
+  if ((status = plm_stream_Write(w, rec[0], cause)) != PLM_OK) goto FAILED;
+  status = PLM_OK;
+  goto ERROR;
+
+FAILED:
+  snprintf(errbuf, PLM_ERRBUFSIZE, "%.150s: alignment of %d records (query \"%.60s\"): %.200s", file, n, n ? rec[0]->id : "", cause);
+ERROR:
+  plm_lmout_Clear(&lo);
+  plm_msa_OutputClear(&out);
+  for (int i = 0; i < n; i++) { plm_record_Destroy(rec[i]); free(rows[i]); }
+  free(rec); free(rows); free(idx); free(sel);
+  return status;
+}
+
 /* one batch of records: read, run as one forward pass, written in input order */
 typedef struct batch {
   plm_record   **rec;
@@ -513,6 +648,7 @@ main(int argc, char **argv)
     plm_cli_Die(TOOL, "%s: --embeddings is for models with a LayerNorm after the last block's repr<N> (ESM C); this %s model's repr<%d> already is after it",
                 m->path, m->arch, m->nlayers);
   if (o.logits && !m->has_lmhead) plm_cli_Die(TOOL, "%s has no LM head: --logits is unavailable", m->path);
+  if (o.msa && strcmp(m->arch, "msa") != 0) plm_cli_Die(TOOL, "--msa needs an MSA Transformer; %s is %s", m->path, m->arch);
   make_plan(&o, m, &pl);
   limit = plm_mem_Limit(o.max_memory);
   /* a resumed run's kept records are units of one record each, keyed by their ids */
@@ -528,6 +664,12 @@ main(int argc, char **argv)
 
     if (plm_stream_OpenRead(files[f], &r, errbuf) != PLM_OK) { plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
     plm_stream_SetMaxMemory(r, o.max_memory);
+    if (o.msa) {
+      status = msa_input(r, plm_cli_InputName(files[f]), m, &o, &pl, w, errbuf);
+      plm_stream_CloseRead(r);
+      if (status != PLM_OK) { plm_progress_Finish(prog); plm_stream_AbortWrite(w); plm_cli_Die(TOOL, "%s", errbuf); }
+      continue;
+    }
     while ((status = plm_stream_Read(r, &rec, errbuf)) == PLM_OK) {
       nrec++;
       int skip;

@@ -4,7 +4,8 @@
  *   parameter tables: plm_param_Key/Find/Has, plm_params_Load, plm_params_WriteRandom
  *   scratch buffers: plm_scratch_Reserve/Free/Regrow
  *   blocks: embedding, positions, q/k/v (separate or fused, q/k norm), attention, output, feed-forward
- *   (GELU or SwiGLU, plain or scaled residual), LM head, contact head
+ *   (GELU or SwiGLU, plain or scaled residual), LM head, contact head, the MSA Transformer's row and
+ *   column attention
  */
 #include <math.h>
 #include <stdio.h>
@@ -578,6 +579,49 @@ plm_block_ContactFinish(plm_backend *be, const plm_contact *c, float *contacts)
                                .A = c->cu, .lda = L, .B = c->cv, .ldb = L, .C = c->acc, .ldc = L });
   plm_buf_Read(be, c->acc, 0, contacts, (size_t)L * L);
   for (size_t i = 0; i < (size_t)L * L; i++) contacts[i] = 1.0f / (1.0f + expf(-(contacts[i] + c->bias)));
+}
+
+/* the MSA Transformer's two axial attentions over an alignment of R rows of C tokens: q, k, v, ctx
+ * [R*C, D], token c of row r at row r*C + c (D = H hd) */
+
+/* row attention tied over the rows: per head h, scores [C, C] = alpha sum_r q_r,h k_r,h^T (alpha
+ * already in q), softmax, then ctx_r,h = P_h v_r,h for every row. att holds H x C x C */
+void
+plm_block_RowAttention(plm_backend *be, const plm_buf *q, const plm_buf *k, const plm_buf *v, plm_buf *ctx,
+                       plm_buf *att, int R, int C, int H, int hd)
+{
+  int    D = H * hd;
+  size_t rowsz = (size_t)C * D;
+  for (int r = 0; r < R; r++)
+    plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = C, .N = C, .K = hd, .batch = H, .alpha = 1.0f, .beta = r ? 1.0f : 0.0f,
+                                 .A = q, .offA = r * rowsz, .lda = D, .strideA = (size_t)hd,
+                                 .B = k, .offB = r * rowsz, .ldb = D, .strideB = (size_t)hd,
+                                 .C = att, .ldc = C, .strideC = (size_t)C * C });
+  plm_op_SoftmaxRows(be, att, H * C, C);
+  for (int r = 0; r < R; r++)
+    plm_op_Gemm(be, &(plm_gemm){ .M = C, .N = hd, .K = C, .batch = H, .alpha = 1.0f,
+                                 .A = att, .lda = C, .strideA = (size_t)C * C,
+                                 .B = v, .offB = r * rowsz, .ldb = D, .strideB = (size_t)hd,
+                                 .C = ctx, .offC = r * rowsz, .ldc = D, .strideC = (size_t)hd });
+}
+
+/* column attention of head h over columns c0 .. c0+n-1: scores [n, R, R] = q_c,h k_c,h^T per column
+ * (alpha already in q; a column's R tokens are rows C*D apart), softmax, ctx_c,h = P_c v_c,h */
+void
+plm_block_ColumnAttention(plm_backend *be, const plm_buf *q, const plm_buf *k, const plm_buf *v, plm_buf *ctx,
+                          plm_buf *att, int R, int C, int H, int hd, int h, int c0, int n)
+{
+  int    D = H * hd, ld = C * D;
+  size_t off = (size_t)c0 * D + (size_t)h * hd;
+  plm_op_Gemm(be, &(plm_gemm){ .transB = 1, .M = R, .N = R, .K = hd, .batch = n, .alpha = 1.0f,
+                               .A = q, .offA = off, .lda = ld, .strideA = (size_t)D,
+                               .B = k, .offB = off, .ldb = ld, .strideB = (size_t)D,
+                               .C = att, .ldc = R, .strideC = (size_t)R * R });
+  plm_op_SoftmaxRows(be, att, n * R, R);
+  plm_op_Gemm(be, &(plm_gemm){ .M = R, .N = hd, .K = R, .batch = n, .alpha = 1.0f,
+                               .A = att, .lda = R, .strideA = (size_t)R * R,
+                               .B = v, .offB = off, .ldb = ld, .strideB = (size_t)D,
+                               .C = ctx, .offC = off, .ldc = ld, .strideC = (size_t)D });
 }
 
 /* query rows per block of attention over T keys: all T unless H x T x T floats would pass the

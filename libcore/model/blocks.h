@@ -55,6 +55,8 @@
  *   plm_block_LmHead()     LN(act(dense(x))) W^T + b: the masked-LM heads of ESM and BERT
  *   plm_block_ContactStep() / plm_block_ContactFinish()  fair-esm's contact head, a layer at a time
  *   plm_block_QueryRows()  query rows per attention block within a memory budget
+ *   plm_block_RowAttention()     the MSA Transformer's row attention, tied over an alignment's rows
+ *   plm_block_ColumnAttention()  its column attention, one head over a block of columns
  */
 #ifndef PLM_BLOCKS_H
 #define PLM_BLOCKS_H
@@ -234,5 +236,13 @@ void plm_block_ContactStart(plm_backend *be, const plm_contact *c);
 void plm_block_ContactStep(plm_backend *be, const plm_contact *c, int l, plm_buf *att, int T, int row0, int rows);
 void plm_block_ContactFinish(plm_backend *be, const plm_contact *c, float *contacts);
 int  plm_block_QueryRows(const plm_backend *be, int H, int T, size_t budget);
+
+/* an alignment of R rows of C tokens in buffers [R*C, D], token c of row r at row r*C + c; q already
+ * scaled. Row: att [H, C, C] = softmax(sum over rows of q k^T), ctx = att v per row. Column, head h,
+ * columns c0 .. c0+n-1: att [n, R, R] = softmax(q k^T) per column, ctx = att v */
+void plm_block_RowAttention(plm_backend *be, const plm_buf *q, const plm_buf *k, const plm_buf *v, plm_buf *ctx,
+                            plm_buf *att, int R, int C, int H, int hd);
+void plm_block_ColumnAttention(plm_backend *be, const plm_buf *q, const plm_buf *k, const plm_buf *v, plm_buf *ctx,
+                               plm_buf *att, int R, int C, int H, int hd, int h, int c0, int n);
 
 #endif

@@ -24,6 +24,7 @@
 #include "checkpoint.h"
 #include "esm.h"
 #include "esmc.h"
+#include "msa.h"
 #include "bert.h"
 #include "xlnet.h"
 #include "lm.h"
@@ -79,9 +80,10 @@ plm_lm_Open(const char *path, plm_backend *be, plm_lm **ret_m, char *errbuf)
   else if (plm_esmc_Recognize(ck)) PLM_XCHECK(plm_esmc_Create(ck, be, &m, errbuf));
   else if (plm_bert_Recognize(ck)) PLM_XCHECK(plm_bert_Create(ck, be, &m, errbuf));
   else if (plm_xlnet_Recognize(ck)) PLM_XCHECK(plm_xlnet_Create(ck, be, &m, errbuf));
+  else if (plm_msa_Recognize(ck))  PLM_XCHECK(plm_msa_Create(ck, be, &m, errbuf));
   else {
     const char *arch = plm_checkpoint_Config(ck, "arch"), *mt = plm_checkpoint_Config(ck, "model_type");
-    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: unknown architecture (arch '%s', model_type '%s'): plmscope runs ESM-2, ESM-1b, ESM-1, ESM C, BERT, ALBERT and XLNet",
+    PLM_XFAIL(PLM_EUNSUP, errbuf, "%s: unknown architecture (arch '%s', model_type '%s'): plmscope runs ESM-2, ESM-1b, ESM-1, ESM C, the MSA Transformer, BERT, ALBERT and XLNet",
               path, arch ? arch : "none", mt ? mt : "none");
   }
   ck = NULL;                                   /* the model owns it now */

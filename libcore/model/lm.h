@@ -2,8 +2,9 @@
  *
  * A model is opened from any published file layout (checkpoint.h); its
  * architecture comes from the checkpoint's configuration, never from the file
- * name. Each architecture (esm.c: ESM-2, ESM-1b, ESM-1; bert.c: BERT, ALBERT;
- * xlnet.c: XLNet; esmc.c: ESM C, recognised by its tensors) fills a plm_lm and its function pointers. One forward
+ * name. Each architecture (esm.c: ESM-2, ESM-1b, ESM-1; msa.c: the MSA Transformer, whose whole
+ * alignments run through plm_msa_Run (msa.h); bert.c: BERT, ALBERT; xlnet.c: XLNet; esmc.c: ESM C,
+ * recognised by its tensors) fills a plm_lm and its function pointers. One forward
  * pass computes what a plm_lm_request asks for and hands back tensors ready
  * for a record:
  *
