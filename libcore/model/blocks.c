@@ -16,6 +16,7 @@
 #include "checkpoint.h"
 #include "lm.h"
 #include "lmout.h"
+#include "rng.h"
 #include "stwrite.h"
 #include "tensor.h"
 #include "weights.h"
@@ -167,7 +168,7 @@ plm_params_Load(const plm_ptable *t, const plm_layout *lay, plm_weights *ws, con
     if (t->wanted && !t->wanted(model, p)) continue;
     for (int l = 0; l < (p->per_layer ? nlayers : 1); l++) {
       plm_w  *w = (plm_w *)((p->per_layer ? (char *)layers + (size_t)l * layer_size : (char *)model) + p->off);
-      int64_t shape[3];
+      int64_t shape[4];
       if (!plm_param_Key(lay, p, l, key, sizeof key)) continue;
       for (int d = 0; d < p->rank; d++) shape[d] = p->dim[d] < 0 ? t->dim(model, p->dim[d]) : p->dim[d];
       status = plm_weights_Get(ws, ck, key, p->rank, shape, p->flags & (PLM_W_LINEAR | PLM_W_TRANSPOSE), w, errbuf);
@@ -197,7 +198,7 @@ plm_params_WriteRandom(const plm_ptable *t, const plm_layout *lay, const void *m
     const plm_param *p = &t->p[i];
     if (t->wanted && !t->wanted(model, p)) continue;
     for (int l = 0; l < (p->per_layer ? nlayers : 1); l++) {
-      int64_t shape[3];
+      int64_t shape[4];
       if (!plm_param_Key(lay, p, l, key, sizeof key)) continue;
       for (int d = 0; d < p->rank; d++) shape[d] = p->dim[d] < 0 ? t->dim(model, p->dim[d]) : p->dim[d];
       PLM_XCHECK(plm_tensor_Create(key, PLM_F32, p->rank, shape, &made[n], errbuf));
@@ -212,6 +213,27 @@ ERROR:
   for (int i = 0; i < n; i++) plm_tensor_Destroy(made[i]);
   free(made);
   return status;
+}
+
+/* what torch's modules start from: Linear weights N(0, 1/fan-in), biases 0.02 N(0, 1), LayerNorm
+ * gains 1, embeddings N(0, 1) with row pad zero (nn.Embedding's padding_idx; pad < 0: none), a tied
+ * weight a copy of the table's first tensor (made[0], the embedding); 0 (t untouched) for a model's
+ * own tag */
+int
+plm_param_InitCommon(const plm_param *p, plm_tensor *t, plm_tensor *const *made, int pad, uint64_t *rng)
+{
+  float  *x = t->data;
+  int64_t cnt = plm_tensor_Numel(t), cols = t->shape[t->rank - 1];
+  if (p->init == PLM_INIT_TIED) { memcpy(x, made[0]->data, plm_tensor_Nbytes(made[0])); return 1; }
+  if (p->init >= PLM_INIT_OWN) return 0;
+  for (int64_t i = 0; i < cnt; i++)
+    switch (p->init) {
+    case PLM_INIT_WEIGHT: x[i] = (float)(plm_rng_Normal(rng) / sqrt((double)cols)); break;
+    case PLM_INIT_BIAS:   x[i] = (float)(0.02 * plm_rng_Normal(rng)); break;
+    case PLM_INIT_GAIN:   x[i] = 1.0f; break;
+    case PLM_INIT_EMBED:  x[i] = i / cols == pad ? 0.0f : (float)plm_rng_Normal(rng); break;
+    }
+  return 1;
 }
 
 /* ---------------------------------------------------------------------------

@@ -26,6 +26,7 @@
  *   plm_param_Has()        does the checkpoint hold it (layer 0) in this layout?
  *   plm_params_Load()      every wanted parameter of the table into the model's plm_w fields
  *   plm_params_WriteRandom()  every wanted parameter, freshly initialised, as a safetensors file
+ *   plm_param_InitCommon() the starts random parameters share (PLM_INIT_*), for a model's plm_param_init
  *
  * Scratch buffers (plm_scratch):
  *   plm_scratch_Reserve()  a model's scratch buffers for R rows of proteins of up to T tokens,
@@ -108,7 +109,7 @@ typedef struct plm_param {
   int         section;        /* which prefix of the layout */
   int         need;           /* the model's own tag: its wanted() decides from it */
   int         flags;          /* PLM_W_LINEAR, PLM_W_TRANSPOSE (weights.h), PLM_P_OPTIONAL */
-  int         rank, dim[3];   /* negative sizes are symbolic: the model's dim() gives them */
+  int         rank, dim[4];   /* negative sizes are symbolic: the model's dim() gives them */
   int         init;           /* how a random model fills it: the model's own tag */
 } plm_param;
 
@@ -135,6 +136,9 @@ typedef void (*plm_param_init)(const void *model, const plm_param *p, plm_tensor
                                int n, uint64_t *rng);
 int  plm_params_WriteRandom(const plm_ptable *t, const plm_layout *lay, const void *model, int nlayers,
                             plm_param_init init, uint64_t seed, const char *path, char *errbuf);
+/* plm_param.init tags every model shares; a model numbers its own from PLM_INIT_OWN */
+enum { PLM_INIT_WEIGHT, PLM_INIT_BIAS, PLM_INIT_GAIN, PLM_INIT_EMBED, PLM_INIT_TIED, PLM_INIT_OWN };
+int  plm_param_InitCommon(const plm_param *p, plm_tensor *t, plm_tensor *const *made, int pad, uint64_t *rng);
 
 /* ---------------------------------------------------------------------------
  * scratch buffers

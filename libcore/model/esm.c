@@ -92,7 +92,8 @@ enum esm_need    { NEED_ALWAYS, NEED_ABSOLUTE, NEED_LNBEFORE, NEED_LNAFTER, NEED
 enum { DIM_D = -1, DIM_F = -2, DIM_V = -3, DIM_P = -4, DIM_HALF = -5, DIM_LH = -6 };
 
 /* how plm_esm_WriteRandom() fills a parameter: what torch's modules start from */
-enum esm_init { INIT_WEIGHT, INIT_BIAS, INIT_GAIN, INIT_EMBED, INIT_ROPE, INIT_TIED };
+enum esm_init { INIT_WEIGHT = PLM_INIT_WEIGHT, INIT_BIAS = PLM_INIT_BIAS, INIT_GAIN = PLM_INIT_GAIN, INIT_EMBED = PLM_INIT_EMBED,
+                INIT_TIED = PLM_INIT_TIED, INIT_ROPE = PLM_INIT_OWN };
 
 #define LIN PLM_W_LINEAR                  /* read only as Linear's W: halves under f16 weights */
 #define OPT PLM_P_OPTIONAL
@@ -744,16 +745,9 @@ init_param(const void *model, const plm_param *p, plm_tensor *t, plm_tensor *con
 {
   const esm_model *e = model;
   float           *x = t->data;
-  int64_t          cnt = plm_tensor_Numel(t), cols = t->shape[t->rank - 1];
-  if (p->init == INIT_TIED) { memcpy(x, made[0]->data, plm_tensor_Nbytes(made[0])); return; }
-  for (int64_t i = 0; i < cnt; i++)
-    switch (p->init) {
-    case INIT_WEIGHT: x[i] = (float)(plm_rng_Normal(rng) / sqrt((double)cols)); break;
-    case INIT_BIAS:   x[i] = (float)(0.02 * plm_rng_Normal(rng)); break;
-    case INIT_GAIN:   x[i] = 1.0f; break;
-    case INIT_EMBED:  x[i] = i / cols == PLM_ESM_PAD ? 0.0f : (float)plm_rng_Normal(rng); break;
-    case INIT_ROPE:   x[i] = 1.0f / powf(10000.0f, (float)(2 * i) / (float)e->hd); break;
-    }
+  if (plm_param_InitCommon(p, t, made, PLM_ESM_PAD, rng)) return;
+  for (int64_t i = 0; i < plm_tensor_Numel(t); i++)        /* INIT_ROPE */
+    x[i] = 1.0f / powf(10000.0f, (float)(2 * i) / (float)e->hd);
 }
 
 /* config.json: HuggingFace's for ESM-2; for ESM-1 fair-esm's args (which plmscope reads from a

@@ -69,7 +69,7 @@ typedef struct esmc_model {
  */
 
 enum { DIM_D = -1, DIM_F = -2, DIM_V = -3, DIM_3D = -4, DIM_2F = -5 };
-enum esmc_init { INIT_WEIGHT, INIT_BIAS, INIT_GAIN, INIT_EMBED };
+enum esmc_init { INIT_WEIGHT = PLM_INIT_WEIGHT, INIT_BIAS = PLM_INIT_BIAS, INIT_GAIN = PLM_INIT_GAIN, INIT_EMBED = PLM_INIT_EMBED };
 
 #define LIN PLM_W_LINEAR
 #define M(f) PLM_PARAM_M(esmc_model, f)
@@ -445,16 +445,8 @@ ERROR:
 static void
 init_param(const void *model, const plm_param *p, plm_tensor *t, plm_tensor *const *made, int n, uint64_t *rng)
 {
-  float  *x = t->data;
-  int64_t cnt = plm_tensor_Numel(t), cols = t->shape[t->rank - 1];
-  (void)model; (void)made; (void)n;
-  for (int64_t i = 0; i < cnt; i++)
-    switch (p->init) {
-    case INIT_WEIGHT: x[i] = (float)(plm_rng_Normal(rng) / sqrt((double)cols)); break;
-    case INIT_BIAS:   x[i] = (float)(0.02 * plm_rng_Normal(rng)); break;
-    case INIT_GAIN:   x[i] = 1.0f; break;
-    case INIT_EMBED:  x[i] = (float)plm_rng_Normal(rng); break;
-    }
+  (void)model; (void)n;
+  plm_param_InitCommon(p, t, made, -1, rng);          /* no padding row */
 }
 
 /* ESM C's shape for a width: SwiGLU hidden = roundup256(8/3 D), 64 vocabulary rows */

@@ -14,18 +14,21 @@
  * of columns) and the FFN (a block of rows): 1024 rows x 1024 columns of the 100M model (D 768)
  * take about 15 GiB (15 KB a token).
  */
+#include <errno.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "error.h"
 #include "alphabet.h"
 #include "backend.h"
 #include "checkpoint.h"
 #include "lm.h"
 #include "lmout.h"
+#include "rng.h"
 #include "weights.h"
 #include "blocks.h"
 #include "msa.h"
@@ -58,45 +61,50 @@ typedef struct msa_model {
 
 enum { SEC_BODY, SEC_LMHEAD, SEC_CONTACT };
 enum { NEED_ALWAYS, NEED_CONTACT };
-enum { DIM_D = -1, DIM_F = -2, DIM_V = -3, DIM_P = -4, DIM_LH = -5 };
+enum { DIM_D = -1, DIM_F = -2, DIM_V = -3, DIM_P = -4, DIM_LH = -5, DIM_R = -6 };
+/* how plm_msa_WriteRandom() fills a parameter: what fair-esm's modules start from */
+enum { INIT_WEIGHT = PLM_INIT_WEIGHT, INIT_BIAS = PLM_INIT_BIAS, INIT_GAIN = PLM_INIT_GAIN, INIT_EMBED = PLM_INIT_EMBED,
+       INIT_TIED = PLM_INIT_TIED, INIT_MSAPOS = PLM_INIT_OWN };
 
 #define LIN PLM_W_LINEAR
 #define M(f) PLM_PARAM_M(msa_model, f)
 #define Y(f) PLM_PARAM_L(msa_layer, f)
 #define ATTN(f, disk)                                                                                        \
-  { Y(f.wq), { "layers.%d." disk ".layer.q_proj.weight" },   SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, 0 }, \
-  { Y(f.bq), { "layers.%d." disk ".layer.q_proj.bias" },     SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        0 }, \
-  { Y(f.wk), { "layers.%d." disk ".layer.k_proj.weight" },   SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, 0 }, \
-  { Y(f.bk), { "layers.%d." disk ".layer.k_proj.bias" },     SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        0 }, \
-  { Y(f.wv), { "layers.%d." disk ".layer.v_proj.weight" },   SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, 0 }, \
-  { Y(f.bv), { "layers.%d." disk ".layer.v_proj.bias" },     SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        0 }, \
-  { Y(f.wo), { "layers.%d." disk ".layer.out_proj.weight" }, SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, 0 }, \
-  { Y(f.bo), { "layers.%d." disk ".layer.out_proj.bias" },   SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        0 }
+  { Y(f.wq), { "layers.%d." disk ".layer.q_proj.weight" },   SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, INIT_WEIGHT }, \
+  { Y(f.bq), { "layers.%d." disk ".layer.q_proj.bias" },     SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        INIT_BIAS }, \
+  { Y(f.wk), { "layers.%d." disk ".layer.k_proj.weight" },   SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, INIT_WEIGHT }, \
+  { Y(f.bk), { "layers.%d." disk ".layer.k_proj.bias" },     SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        INIT_BIAS }, \
+  { Y(f.wv), { "layers.%d." disk ".layer.v_proj.weight" },   SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, INIT_WEIGHT }, \
+  { Y(f.bv), { "layers.%d." disk ".layer.v_proj.bias" },     SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        INIT_BIAS }, \
+  { Y(f.wo), { "layers.%d." disk ".layer.out_proj.weight" }, SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_D }, INIT_WEIGHT }, \
+  { Y(f.bo), { "layers.%d." disk ".layer.out_proj.bias" },   SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        INIT_BIAS }
 #define LN(K, f, key, sec) \
-  { K(f.g), { key ".weight" }, sec, NEED_ALWAYS, 0, 1, { DIM_D }, 0 }, \
-  { K(f.b), { key ".bias" },   sec, NEED_ALWAYS, 0, 1, { DIM_D }, 0 }
+  { K(f.g), { key ".weight" }, sec, NEED_ALWAYS, 0, 1, { DIM_D }, INIT_GAIN }, \
+  { K(f.b), { key ".bias" },   sec, NEED_ALWAYS, 0, 1, { DIM_D }, INIT_BIAS }
 
 static const plm_param msa_params[] = {
-  { M(embed),      { "embed_tokens.weight" },           SEC_BODY,    NEED_ALWAYS,  0,   2, { DIM_V, DIM_D }, 0 },
-  { M(pos),        { "embed_positions.weight" },        SEC_BODY,    NEED_ALWAYS,  0,   2, { DIM_P, DIM_D }, 0 },
+  { M(embed),      { "embed_tokens.weight" },           SEC_BODY,    NEED_ALWAYS,  0,   2, { DIM_V, DIM_D }, INIT_EMBED },
+  { M(pos),        { "embed_positions.weight" },        SEC_BODY,    NEED_ALWAYS,  0,   2, { DIM_P, DIM_D }, INIT_EMBED },
+  /* [1, rows, 1, D]: fair-esm's embed_positions_msa */
+  { M(msapos),     { "msa_position_embedding" },        SEC_BODY,    NEED_ALWAYS,  0,   4, { 1, DIM_R, 1, DIM_D }, INIT_MSAPOS },
   LN(M, lnb,       "emb_layer_norm_before",             SEC_BODY),
   LN(Y, ln_row,    "layers.%d.column_self_attention.layer_norm", SEC_BODY),   /* on disk: "column" */
   ATTN(row,        "column_self_attention"),
   LN(Y, ln_col,    "layers.%d.row_self_attention.layer_norm",    SEC_BODY),   /* on disk: "row" */
   ATTN(col,        "row_self_attention"),
   LN(Y, ln_ffn,    "layers.%d.feed_forward_layer.layer_norm",    SEC_BODY),
-  { Y(ffn.w1),     { "layers.%d.feed_forward_layer.layer.fc1.weight" }, SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_F, DIM_D }, 0 },
+  { Y(ffn.w1),     { "layers.%d.feed_forward_layer.layer.fc1.weight" }, SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_F, DIM_D }, INIT_WEIGHT },
   { Y(ffn.b1),     { "layers.%d.feed_forward_layer.layer.fc1.bias" },   SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_F },        0 },
-  { Y(ffn.w2),     { "layers.%d.feed_forward_layer.layer.fc2.weight" }, SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_F }, 0 },
+  { Y(ffn.w2),     { "layers.%d.feed_forward_layer.layer.fc2.weight" }, SEC_BODY, NEED_ALWAYS, LIN, 2, { DIM_D, DIM_F }, INIT_WEIGHT },
   { Y(ffn.b2),     { "layers.%d.feed_forward_layer.layer.fc2.bias" },   SEC_BODY, NEED_ALWAYS, 0,   1, { DIM_D },        0 },
   LN(M, lna,       "emb_layer_norm_after",              SEC_BODY),
-  { M(lm_dense_w), { "lm_head.dense.weight" },          SEC_LMHEAD,  NEED_ALWAYS,  LIN, 2, { DIM_D, DIM_D }, 0 },
-  { M(lm_dense_b), { "lm_head.dense.bias" },            SEC_LMHEAD,  NEED_ALWAYS,  0,   1, { DIM_D },        0 },
+  { M(lm_dense_w), { "lm_head.dense.weight" },          SEC_LMHEAD,  NEED_ALWAYS,  LIN, 2, { DIM_D, DIM_D }, INIT_WEIGHT },
+  { M(lm_dense_b), { "lm_head.dense.bias" },            SEC_LMHEAD,  NEED_ALWAYS,  0,   1, { DIM_D },        INIT_BIAS },
   LN(M, lm_ln,     "lm_head.layer_norm",                SEC_LMHEAD),
-  { M(lm_w),       { "lm_head.weight" },                SEC_LMHEAD,  NEED_ALWAYS,  0,   2, { DIM_V, DIM_D }, 0 },
-  { M(lm_b),       { "lm_head.bias" },                  SEC_LMHEAD,  NEED_ALWAYS,  0,   1, { DIM_V },        0 },
-  { M(reg_w),      { "contact_head.regression.weight" }, SEC_CONTACT, NEED_CONTACT, 0,   2, { 1, DIM_LH },    0 },
-  { M(reg_b),      { "contact_head.regression.bias" },  SEC_CONTACT, NEED_CONTACT, 0,   1, { 1 },            0 },
+  { M(lm_w),       { "lm_head.weight" },                SEC_LMHEAD,  NEED_ALWAYS,  0,   2, { DIM_V, DIM_D }, INIT_TIED },    /* tied to embed_tokens */
+  { M(lm_b),       { "lm_head.bias" },                  SEC_LMHEAD,  NEED_ALWAYS,  0,   1, { DIM_V },        INIT_BIAS },
+  { M(reg_w),      { "contact_head.regression.weight" }, SEC_CONTACT, NEED_CONTACT, 0,   2, { 1, DIM_LH },    INIT_WEIGHT },
+  { M(reg_b),      { "contact_head.regression.bias" },  SEC_CONTACT, NEED_CONTACT, 0,   1, { 1 },            INIT_BIAS },
 };
 #undef LN
 #undef ATTN
@@ -116,6 +124,7 @@ msa_dim(const void *model, int d)
   case DIM_V:   return e->V;
   case DIM_P:   return e->P;
   case DIM_LH:  return (int64_t)e->nl * e->H;
+  case DIM_R:   return e->maxrows;
   default:      return d;
   }
 }
@@ -209,8 +218,6 @@ plm_msa_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbuf
   m->has_contacts = e->has_contacts = plm_weights_Has(ck, "contact_head.regression.weight");
   if ((e->layer = calloc((size_t)e->nl, sizeof *e->layer)) == NULL) PLM_XFAIL(PLM_EMEM, errbuf, "out of memory");
   PLM_XCHECK(plm_params_Load(&msa_table, &msa_layout, &e->ws, ck, e, e->layer, sizeof *e->layer, e->nl, errbuf));
-  PLM_XCHECK(plm_weights_Get(&e->ws, ck, "encoder.sentence_encoder.msa_position_embedding", 4,
-                             (int64_t[]){ 1, e->maxrows, 1, e->D }, 0, &e->msapos, errbuf));
   /* fair-esm ties lm_head.weight and embed_tokens.weight to one parameter, loaded last from lm_head.weight */
   e->embed = e->lm_w;
   plm_model_Done(m, e->nl, e->H, e->D, e->V);
@@ -480,5 +487,59 @@ msa_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm
 
 ERROR:
   plm_msa_OutputClear(&o);
+  return status;
+}
+
+/* ---------------------------------------------------------------------------
+ * a random model
+ */
+
+/* the shared starts (the embeddings' pad row zero; lm_head.weight a copy of embed_tokens, the
+ * table's first tensor, tied as in fair-esm), msa_position_embedding 0.01 N(0, 1) as fair-esm starts it */
+static void
+init_param(const void *model, const plm_param *p, plm_tensor *t, plm_tensor *const *made, int n, uint64_t *rng)
+{
+  float *x = t->data;
+  (void)model; (void)n;
+  if (plm_param_InitCommon(p, t, made, PLM_ESM_PAD, rng)) return;
+  for (int64_t i = 0; i < plm_tensor_Numel(t); i++) x[i] = (float)(0.01 * plm_rng_Normal(rng));   /* INIT_MSAPOS */
+}
+
+/* fair-esm's args for msa_transformer, which plmscope reads from a folder's config.json as it
+ * reads them from the legacy .pt */
+static int
+write_config(const char *path, const msa_model *e, char *errbuf)
+{
+  FILE *fp = fopen(path, "w");
+  if (!fp) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
+  fprintf(fp, "{\n \"arch\": \"msa_transformer\",\n \"encoder_layers\": %d,\n \"encoder_embed_dim\": %d,\n"
+              " \"encoder_ffn_embed_dim\": %d,\n \"encoder_attention_heads\": %d,\n \"max_positions\": %d,\n"
+              " \"max_tokens_per_msa\": 16384,\n \"embed_positions_msa\": true\n}\n",
+          e->nl, e->D, e->F, e->H, e->P - PLM_ESM_PAD - 1);
+  if (fclose(fp) != 0) return plm_Fail(errbuf, PLM_EIO, "%s: %s", path, strerror(errno));
+  return PLM_OK;
+}
+
+/* the published 100M model's positions (1024 columns) and rows (1024), FFN 4 D; the contact head
+ * in model.safetensors under the name its own -contact-regression.pt gives it */
+int
+plm_msa_WriteRandom(const char *dir, int nl, int D, int H, uint64_t seed, char *errbuf)
+{
+  msa_model e = { .nl = nl, .D = D, .H = H, .F = 4 * D, .V = PLM_ESM_NTOK, .P = 1024 + PLM_ESM_PAD + 1,
+                  .maxrows = 1024, .has_contacts = 1 };
+  char      path[4096];
+  int       status;
+
+  if (nl < 1 || nl > PLM_LM_MAXLAYERS || D < 1 || H < 1 || D % H)
+    PLM_XFAIL(PLM_EINVAL, errbuf, "no MSA Transformer shape with %d layers, width %d, %d heads (heads must divide the width)",
+              nl, D, H);
+  if (mkdir(dir, 0777) != 0 && errno != EEXIST) PLM_XFAIL(PLM_EIO, errbuf, "%s: %s", dir, strerror(errno));
+  snprintf(path, sizeof path, "%s/model.safetensors", dir);
+  PLM_XCHECK(plm_params_WriteRandom(&msa_table, &msa_layout, &e, nl, init_param, seed, path, errbuf));
+  snprintf(path, sizeof path, "%s/config.json", dir);
+  PLM_XCHECK(write_config(path, &e, errbuf));
+  return PLM_OK;
+
+ERROR:
   return status;
 }

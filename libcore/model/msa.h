@@ -20,11 +20,14 @@
  *   plm_msa_Create()     checkpoint -> plm_lm; its forward runs one sequence as a one-row alignment
  *   plm_msa_Run()        R aligned rows (query first, gaps '-', all of one length) -> outputs
  *   plm_msa_OutputClear()
+ *   plm_msa_WriteRandom()  a seeded random MSA Transformer of any shape as a folder: fair-esm's keys
+ *                        (row/column swapped, as published) in model.safetensors, its args in config.json
  *   plm_msa_Strip()      an A3M row without its insertions (lowercase, '.') and '*', as fair-esm's
  *                        read_msa reads it; plm_msa_Run strips every row this way itself
  */
 #ifndef PLM_MSA_H
 #define PLM_MSA_H
+#include <stdint.h>
 #include "backend.h"
 #include "checkpoint.h"
 #include "lm.h"
@@ -40,6 +43,7 @@ int  plm_msa_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *e
 int  plm_msa_Run(plm_lm *m, const char *const *rows, int R, const plm_lm_request *req, int cols,
                  plm_msa_output *out, char *errbuf);
 void plm_msa_OutputClear(plm_msa_output *out);
+int  plm_msa_WriteRandom(const char *dir, int layers, int dim, int heads, uint64_t seed, char *errbuf);
 int  plm_msa_Strip(const char *text, char **ret_row, char *errbuf);
 
 #endif

@@ -2,6 +2,29 @@
 # against fair-esm's golden outputs by numpy; A3M insertions dropped; --msa-rows greedy and
 # random selection; refusals, each one line naming what is wrong.
 . tests/lib.sh
+# mkmodel --arch msa: a random MSA Transformer folder (fair-esm's keys and args) that attn --msa
+# loads as it loads the published file, bit-identical for one seed; needs no fixtures
+printf '>q\nMKV-LLA\n>a\nMRVALLA\n>b\nMK-ALIA\n' > "$T/rnd.fa"
+check "mkmodel --arch msa 2x64x4" "$BIN/mkmodel" --arch msa --shape 2x64x4 --seed 5 -o "$T/rnd"
+"$BIN/mkmodel" --arch msa --shape 2x64x4 --seed 5 -o "$T/rnd2" && "$BIN/mkmodel" --arch msa --shape 2x64x4 --seed 6 -o "$T/rnd3"
+if cmp -s "$T/rnd/model.safetensors" "$T/rnd2/model.safetensors" && cmp -s "$T/rnd/config.json" "$T/rnd2/config.json" &&
+   ! cmp -s "$T/rnd/model.safetensors" "$T/rnd3/model.safetensors"; then pass "mkmodel --arch msa: one seed, the same bytes; another, others"
+else fail "mkmodel --arch msa: seeds do not decide the bytes"; fi
+if "$BIN/seqread" --keep-gaps "$T/rnd.fa" | "$BIN/attn" -m "$T/rnd" --msa --contacts --attentions -o "$T/rnd.tsr" 2>"$T/err" &&
+   "$BIN/plmstream" npy -o "$T/rnpy" "$T/rnd.tsr" 2>>"$T/err"; then
+  if need_python "random MSA Transformer contacts"; then
+    if out=$("$PYTHON" - "$T/rnpy" <<'PY' 2>&1
+import sys, numpy as np
+c = np.load(sys.argv[1] + "/q.contacts.npy"); a = np.load(sys.argv[1] + "/q.row_attentions.npy")
+assert c.shape == (7, 7) and np.isfinite(c).all() and np.abs(c - c.T).max() < 1e-6 and ((c > 0) & (c < 1)).all(), c
+assert a.shape == (2, 4, 8, 8) and np.allclose(a.sum(-1), 1, atol=1e-5), a.shape
+print("contacts %s in [%.3f, %.3f]" % (c.shape, c.min(), c.max()))
+PY
+    ); then pass "mkmodel --arch msa loads in attn --msa: $out"; else fail "random MSA Transformer: $out"; fi
+  fi
+else fail "attn --msa on mkmodel's: $(head -c 300 "$T/err")"; fi
+check_fails "mkmodel msa: heads divide the width" "heads must divide the width" "$BIN/mkmodel" --arch msa --shape 2x64x3 -o "$T/x"
+
 MODEL=$SHARED/fixtures/models/esm_msa1b_t2_tiny_random.pt
 GOLD=$SHARED/fixtures/golden/esm_msa1b_t2_tiny_random
 need_shared fixtures/golden/esm_msa1b_t2_tiny_random "attn --msa" || exit 0
