@@ -1,6 +1,6 @@
 # msa.sh: attn --msa (MSA Transformer) end to end: seqread --keep-gaps | attn --msa | plmstream npy
 # against fair-esm's golden outputs by numpy; A3M insertions dropped; --msa-rows greedy and
-# random selection; refusals, each one line naming what is wrong.
+# random selection; refusals, each one line naming what is wrong; mkmodel --arch msa loads.
 . tests/lib.sh
 # mkmodel --arch msa: a random MSA Transformer folder (fair-esm's keys and args) that attn --msa
 # loads as it loads the published file, bit-identical for one seed; needs no fixtures
