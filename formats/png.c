@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "crc32.h"
 #include "error.h"
 #include "png.h"
 
@@ -23,7 +24,7 @@ png_Chunk(uint8_t *out, size_t *pos, const char *type, const uint8_t *data, uint
   put_be32(c, n);
   memcpy(c + 4, type, 4);
   if (n) memcpy(c + 8, data, n);
-  put_be32(c + 8 + n, (uint32_t)crc32(crc32(0L, Z_NULL, 0), c + 4, n + 4));
+  put_be32(c + 8 + n, plm_crc32(0, c + 4, (size_t)n + 4));
   *pos += 12 + (size_t)n;
 }
 

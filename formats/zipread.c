@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "crc32.h"
 #include "error.h"
 #include "lebytes.h"
 #include "zipread.h"
@@ -178,13 +179,10 @@ local_data(const plm_zip *z, const plm_zipentry *e, const uint8_t **ret_p, char 
   return PLM_OK;
 }
 
-/* zlib's crc32 takes a uInt length: feed it in chunks */
 static uint32_t
 crc_of(const uint8_t *p, uint64_t n)
 {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  for (uint64_t done = 0; done < n; done += CHUNK) crc = crc32(crc, p + done, n - done > CHUNK ? CHUNK : (uInt)(n - done));
-  return (uint32_t)crc;
+  return plm_crc32(0, p, (size_t)n);
 }
 
 static int

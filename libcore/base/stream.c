@@ -20,6 +20,7 @@
 #include <zlib.h>
 #include "error.h"
 #include "membudget.h"
+#include "crc32.h"
 #include "stream.h"
 
 #define FRAME_FIXED   32
@@ -397,7 +398,7 @@ plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
   if (id_len > MAX_ID) return rfail(r, NULL, errbuf, PLM_EFORMAT, "corrupt frame header (id too long)");
   if (read_full(r->fp, id, id_len) < id_len || read_full(r->fp, crcb, 4) < 4)
     return cut_between(r, "truncated frame header", errbuf);
-  uLong hcrc = crc32(crc32(0L, h, FRAME_FIXED), (const Bytef *)id, id_len);
+  uint32_t hcrc = plm_crc32(plm_crc32(0, h, FRAME_FIXED), id, id_len);
   if (hcrc != get32(crcb))           return rfail(r, NULL, errbuf, PLM_EFORMAT, "corrupt frame header (checksum mismatch)");
   if (memchr(id, '\0', id_len))      return rfail(r, NULL, errbuf, PLM_EFORMAT, "corrupt frame header (NUL in id)");
   if (h[5] || h[6] || h[7])          return rfail(r, NULL, errbuf, PLM_EFORMAT, "frame header padding not zero");
@@ -419,7 +420,7 @@ plm_stream_Read(plm_streamreader *r, plm_record **ret_rec, char *errbuf)
   PLM_XCHECK(read_stored(r, stored_len, id, errbuf));
   if (codec == CODEC_ZLIB) PLM_XCHECK(inflate_payload(r, stored_len, raw_len, id, &raw, errbuf));
   const unsigned char *payload = raw ? raw : r->buf;
-  if (crc32_z(0L, payload, (size_t)raw_len) != pcrc) { status = rfail(r, id, errbuf, PLM_EFORMAT, "corrupt frame (payload checksum mismatch)"); goto ERROR; }
+  if (plm_crc32(0, payload, (size_t)raw_len) != pcrc) { status = rfail(r, id, errbuf, PLM_EFORMAT, "corrupt frame (payload checksum mismatch)"); goto ERROR; }
   if ((status = decode_payload(payload, raw_len, id, &rec, why, sizeof why)) != PLM_OK) {
     status = rfail(r, id, errbuf, status, why); goto ERROR;
   }
@@ -448,7 +449,7 @@ struct plm_streamwriter {
 typedef struct emitter {
   int     (*emit)(struct emitter *e, const void *p, size_t n);
   uint64_t  len;
-  uLong     crc;
+  uint32_t  crc;
   FILE     *fp;
   z_stream *zs;
   unsigned char *zbuf; size_t zcap;
@@ -458,7 +459,7 @@ static int
 emit_measure(emitter *e, const void *p, size_t n)
 {
   e->len += n;
-  e->crc  = crc32_z(e->crc, p, n);
+  e->crc  = plm_crc32(e->crc, p, n);
   return PLM_OK;
 }
 
@@ -562,7 +563,7 @@ write_frame_header(plm_streamwriter *w, const char *tag, int codec, uint64_t sto
   memcpy(h, tag, 4);
   h[4] = (unsigned char)codec;
   put64(h + 8, stored); put64(h + 16, raw); put32(h + 24, pcrc); put32(h + 28, id_len);
-  put32(crcb, (uint32_t)crc32(crc32(0L, h, FRAME_FIXED), (const Bytef *)id, id_len));
+  put32(crcb, plm_crc32(plm_crc32(0, h, FRAME_FIXED), id, id_len));
   if (fwrite(h, 1, FRAME_FIXED, w->fp) != FRAME_FIXED || fwrite(id, 1, id_len, w->fp) != id_len || fwrite(crcb, 1, 4, w->fp) != 4)
     return PLM_EIO;
   return PLM_OK;
@@ -571,7 +572,7 @@ write_frame_header(plm_streamwriter *w, const char *tag, int codec, uint64_t sto
 int
 plm_stream_Write(plm_streamwriter *w, const plm_record *rec, char *errbuf)
 {
-  emitter  m = { emit_measure, 0, crc32(0L, Z_NULL, 0), NULL, NULL, NULL, 0 };
+  emitter  m = { emit_measure, 0, 0, NULL, NULL, NULL, 0 };
   z_stream zs = { 0 };
   int      status;
 
