@@ -17,8 +17,8 @@
 # this machine at the shapes of the position-wise layers (bench/sgemm_limit.c), for OpenBLAS and for
 # oneDNN (what attn uses under PLMSCOPE_GEMM=auto where the CPU has AVX-512): M = a typical
 # protein's T, and M = 1024, 4096 (batches).
-# fair-esm (esm-extract's FastaBatchedDataset batches) needs torch, which this machine lacks: that
-# column is not run here.
+# fair-esm (esm-extract's FastaBatchedDataset batches) needs fair-esm itself, which Debian does not
+# package: that column is not run here (bench/attn.sh times plain PyTorch per protein).
 # Run by `make bench`. Environment: BUILD, SHARED, PYTHON; BATCH_BENCH_SETS narrows the sets,
 # BATCH_BENCH_TOKENS the batch size (default 1024), BATCH_BENCH_N caps the proteins per set (default: short 120, pdb70 500, longtail 100),
 # BATCH_BENCH_REPS the rounds (default 1), BATCH_BENCH_OPENCL_N the OpenCL row's proteins.
@@ -130,4 +130,8 @@ if cc -O2 $DNNL -o "$T/sgemm_limit" bench/sgemm_limit.c $CFL $LIBS 2>"$T/cc"; th
     done
   done
 else echo "# sgemm limit: could not compile bench/sgemm_limit.c: $(head -c 200 "$T/cc")"; fi
-echo "# fair-esm (esm-extract batches) not run: torch is not installed on this machine"
+if "${PYTHON:-python3}" -c 'import torch' 2>/dev/null; then
+  echo "# fair-esm (esm-extract batches) not run: fair-esm itself is not installed (not a Debian package); bench/attn.sh times plain PyTorch per protein"
+else
+  echo "# fair-esm (esm-extract batches) not run: torch is not installed on this machine"
+fi
