@@ -7,7 +7,8 @@
  *   on OpenCL too where a device is present (pocl in CI);
  *   one sequence through plm_lm_Run equals the one-row alignment;
  *   rows of unequal length are refused naming the row; A3M insertions are dropped;
- *   the real published MSA-1b contact head reads right (f16 from a cuda:0 save).
+ *   the real published MSA-1b contact head reads right (f16 from a cuda:0 save), and applied to a
+ *   random model of its 12 x 12 shape gives the contacts fair-esm's head computes from the maps.
  */
 #include <math.h>
 #include <stdio.h>
@@ -240,6 +241,70 @@ real_head_test(plm_backend *be)
   }
 }
 
+/* the real published MSA-1b head applied: a random model of its 12 layers x 12 heads (narrow, so
+ * fast) with its own random head taken out and the published file merged in, as plm_lm_Open merges
+ * it beside a downloaded .pt; its contacts must equal the head recomputed here from the returned row
+ * attentions: per layer and head, BOS dropped, symmetrized, APC, weighted by the f16 weights, plus
+ * the bias, sigmoid (fair-esm's ContactPredictionHead) */
+static void
+real_head_applied_test(plm_backend *be)
+{
+  char            eb[PLM_ERRBUFSIZE], dir[] = "/tmp/plm_msa12_XXXXXX", head[1024];
+  const char     *rows[] = { "MKTAYIAKQRQISFVKSHFS", "MKTAY-AKQRQLSFVKSHFS", "MRTAYIAKQ-QISFVKAHFS" };
+  uint8_t         layers[12];
+  plm_checkpoint *ck = NULL, *hk = NULL;
+  plm_tensor     *w = NULL, *b = NULL;
+  plm_lm         *m = NULL;
+  plm_msa_output  out;
+  double          worst = 0.0;
+  int             L = 20, C = 21, ok;
+
+  memset(&out, 0, sizeof out);
+  memset(layers, 1, sizeof layers);
+  snprintf(head, sizeof head, "%s/fixtures/regression_heads/esm_msa1b_t12_100M_UR50S-contact-regression.pt", test_shared());
+  if (!mkdtemp(dir) || plm_msa_WriteRandom(dir, 12, 96, 12, 5, eb) != PLM_OK || plm_checkpoint_Open(dir, &ck, eb) != PLM_OK) {
+    TEST(0, "real MSA-1b head applied: a 12 x 12 random model: %s", eb); goto DONE;
+  }
+  for (int j = 0; j < ck->ntensors; )            /* the random head out, so the published one is merged in */
+    if (strncmp(ck->tensors[j]->name, "contact_head.", 13) == 0) {
+      plm_tensor_Destroy(ck->tensors[j]);
+      ck->tensors[j] = ck->tensors[--ck->ntensors];
+    } else j++;
+  if (plm_checkpoint_MergeFile(ck, head, eb) != PLM_OK || plm_msa_Create(ck, be, &m, eb) != PLM_OK) {
+    TEST(0, "real MSA-1b head applied: %s", eb); if (!m) plm_checkpoint_Close(ck); goto DONE;
+  }
+  ok = plm_msa_Run(m, rows, 3, &(plm_lm_request){ .contacts = 1, .attn_layers = layers, .attn_dtype = PLM_F32 }, 0, &out, eb) == PLM_OK;
+  if (!ok || !out.contacts || !out.row_attentions || plm_checkpoint_Open(head, &hk, eb) != PLM_OK ||
+      plm_tensor_ToF32(plm_checkpoint_Get(hk, "contact_head.regression.weight"), "w", &w, eb) != PLM_OK ||
+      plm_tensor_ToF32(plm_checkpoint_Get(hk, "contact_head.regression.bias"), "b", &b, eb) != PLM_OK) {
+    TEST(0, "real MSA-1b head applied: run: %s", eb); goto DONE;
+  }
+  {
+    double *z = calloc((size_t)L * L, sizeof *z), *s = malloc(sizeof *s * (size_t)L * L), *r = malloc(sizeof *r * (size_t)L);
+    const float *att = out.row_attentions->data;
+    for (int k = 0; z && s && r && k < 144; k++) {
+      const float *a = att + (size_t)k * C * C;
+      double tot = 0.0;
+      for (int i = 0; i < L; i++) for (int j = 0; j < L; j++) s[i * L + j] = (double)a[(i + 1) * C + j + 1] + a[(j + 1) * C + i + 1];
+      for (int i = 0; i < L; i++) { r[i] = 0.0; for (int j = 0; j < L; j++) r[i] += s[i * L + j]; tot += r[i]; }
+      for (int i = 0; i < L; i++) for (int j = 0; j < L; j++)
+        z[i * L + j] += ((float *)w->data)[k] * (s[i * L + j] - r[i] * r[j] / tot);   /* s is symmetric: column sums = row sums */
+    }
+    for (int i = 0; z && i < L * L; i++)
+      worst = fmax(worst, fabs(1.0 / (1.0 + exp(-(z[i] + ((float *)b->data)[0]))) - ((float *)out.contacts->data)[i]));
+    TEST(z && s && r && out.contacts->shape[0] == L && worst < 1e-5,
+         "real MSA-1b head applied to a 12 x 12 model: contacts [%lld, %lld] equal the head recomputed from the row attentions (max abs err %.2e)",
+         (long long)out.contacts->shape[0], (long long)out.contacts->shape[1], worst);
+    free(z); free(s); free(r);
+  }
+DONE:
+  plm_msa_OutputClear(&out);
+  plm_tensor_Destroy(w); plm_tensor_Destroy(b);
+  if (hk) plm_checkpoint_Close(hk);
+  if (m) plm_lm_Close(m);
+  { char cmd[64]; snprintf(cmd, sizeof cmd, "rm -rf %s", dir); if (system(cmd) != 0) { /* a temporary folder left */ } }
+}
+
 int
 main(void)
 {
@@ -251,6 +316,7 @@ main(void)
   golden_test(be, "cpu, one column per attention block", 1);
   interface_test(be);
   real_head_test(be);
+  real_head_applied_test(be);
   plm_backend_Destroy(be);
   if (plm_backend_Create("opencl", 1, &be, eb) != PLM_OK) test_skip("msa on OpenCL: %s", eb);
   else { golden_test(be, "opencl", 0); plm_backend_Destroy(be); }
