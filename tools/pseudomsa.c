@@ -92,16 +92,6 @@ typedef struct opts {
   size_t         max_memory;   /* --max-memory, bytes (0: membudget.h's default) */
 } opts;
 
-/* a number in [lo, hi] from an option argument, or a usage error */
-static long
-integer_arg(const char *opt, const char *s, long lo, long hi)
-{
-  char *end;
-  long  n = strtol(s, &end, 10);
-  if (end == s || *end || n < lo || n > hi) plm_cli_Usage(TOOL, "%s wants an integer from %ld to %ld, not '%s'", opt, lo, hi, s);
-  return n;
-}
-
 static void
 parse_options(int argc, char **argv, opts *o)
 {
@@ -139,7 +129,7 @@ parse_options(int argc, char **argv, opts *o)
     switch (c) {
     case 'm':          o->model = optarg; break;
     case 'o':          o->output = optarg; break;
-    case 'n':          o->rows = integer_arg("--iterations", optarg, 1, 100000000L); break;
+    case 'n':          o->rows = plm_cli_Integer(TOOL, "--iterations", optarg, 1, 100000000L); break;
     case OPT_FRACTION:
       o->g.fraction = plm_cli_Number(TOOL, "--fraction", optarg, 0.0, 1.0);
       if (o->g.fraction == 0.0) plm_cli_Usage(TOOL, "--fraction must be above 0");
@@ -147,17 +137,17 @@ parse_options(int argc, char **argv, opts *o)
     case OPT_RESTART:  o->g.restart = plm_cli_Number(TOOL, "--restart", optarg, 0.0, 1.0); break;
     case OPT_ARGMAX:   argmax = 1; break;
     case OPT_TEMP:     o->g.temperature = plm_cli_Number(TOOL, "--temperature", optarg, 0.0, 1e6); break;
-    case OPT_TOPK:     o->g.top_k = (int)integer_arg("--top-k", optarg, 0, NAMINO); break;
+    case OPT_TOPK:     o->g.top_k = (int)plm_cli_Integer(TOOL, "--top-k", optarg, 0, NAMINO); break;
     case OPT_FIXED:    o->fixed = optarg; break;
-    case OPT_CHAINS:   o->chains = (int)integer_arg("--chains", optarg, 1, 4096); break;
+    case OPT_CHAINS:   o->chains = (int)plm_cli_Integer(TOOL, "--chains", optarg, 1, 4096); break;
     case OPT_NOBATCH:  o->nobatch = 1; break;
     case OPT_RESUME:   o->resume = 1; break;
     case OPT_PROGRESS: o->progress = PLM_PROGRESS_ON; break;
     case OPT_QUIET:    o->progress = PLM_PROGRESS_OFF; break;
-    case OPT_SEED:     o->seed = (uint64_t)integer_arg("--seed", optarg, 0, 0x7fffffffffffffffL); break;
+    case OPT_SEED:     o->seed = (uint64_t)plm_cli_Integer(TOOL, "--seed", optarg, 0, 0x7fffffffffffffffL); break;
     case OPT_STREAM:   o->stream = 1; break;
-    case 'z':          o->zlevel = (int)integer_arg("--compress", optarg, 0, 9); break;
-    case OPT_THREADS:  o->threads = (int)integer_arg("--threads", optarg, 1, 1024); break;
+    case 'z':          o->zlevel = (int)plm_cli_Integer(TOOL, "--compress", optarg, 0, 9); break;
+    case OPT_THREADS:  o->threads = (int)plm_cli_Integer(TOOL, "--threads", optarg, 1, 1024); break;
     case OPT_BACKEND:  o->backend = optarg; break;
     case OPT_DEVICE:   o->backend = plm_cli_Device(TOOL, optarg, o->device_spec, sizeof o->device_spec); break;
     case OPT_PRECISION:
