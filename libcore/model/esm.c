@@ -671,14 +671,7 @@ esm_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_l
 static int
 esm_forward_batch(plm_lm *m, const int32_t *ids, int B, int T, plm_lm_output *out, char *errbuf)
 {
-  plm_lm_request req = { .logits = 1 };
-  int           *Ts, status;
-  if (B < 1) return plm_Fail(errbuf, PLM_EINVAL, "a batch of %d proteins", B);
-  if ((Ts = malloc(sizeof *Ts * (size_t)B)) == NULL) return plm_Fail(errbuf, PLM_EMEM, "out of memory");
-  for (int b = 0; b < B; b++) Ts[b] = T;
-  status = esm_run(m, ids, B, Ts, &req, NULL, out, errbuf);
-  free(Ts);
-  return status;
+  return plm_model_SameLengths(m, esm_run, ids, B, T, out, errbuf);
 }
 
 /* fair-esm's tokenization with BOS and EOS (ESM-1: BOS only, in its own alphabet); an inline <pad>

@@ -348,12 +348,6 @@ ERROR:
 }
 
 static int
-esmc_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
-{
-  return esmc_run(m, ids, 1, &T, req, out, NULL, errbuf);
-}
-
-static int
 esmc_forward_many(plm_lm *m, const int32_t *ids, int B, const int *T, const plm_lm_request *req, plm_lm_output *outs, char *errbuf)
 {
   return esmc_run(m, ids, B, T, req, outs, NULL, errbuf);
@@ -420,7 +414,7 @@ plm_esmc_Create(plm_checkpoint *ck, plm_backend *be, plm_lm **ret_m, char *errbu
   m->special_tokens = "bos,eos";
   m->has_embeddings = 1;
   m->tokenize       = esmc_tokenize;
-  m->forward        = esmc_forward;
+  m->forward        = plm_model_ForwardOne;
   m->forward_batch  = esmc_forward_batch;
   m->forward_many   = esmc_forward_many;
   m->destroy        = esmc_destroy;
