@@ -15,15 +15,11 @@ in model.safetensors, its args in config.json) and, for its check, the legacy fi
 """
 import json
 import math
-import resource
-import sys
-import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from esm_torch import read_safetensors      # also sets torch to 2 threads, as attn runs
+from esm_torch import read_safetensors, golden_worst, time_lengths, main, esm_outputs, esm_timed  # also sets torch to 2 threads, as attn runs
 
 ALPHABET = "LAGVSERTIDPKQNFYMHWCXBUZO.-"     # ids 4..30, as ESM-1b's
 PAD, CLS, MASK = 1, 32, 33
@@ -126,44 +122,18 @@ class ESM1:
 
 
 def check(shared):
-    gold = shared + "/fixtures/golden/esm1_t3_tiny_random"
     m = ESM1.from_pt(shared + "/fixtures/models/esm1_t3_tiny_random.pt",
                      shared + "/fixtures/models/esm1_t3_tiny_random-contact-regression.pt")
-    worst = {"logits": 0.0, "attentions": 0.0, "contacts": 0.0}
-    with torch.inference_mode():
-        for s in json.load(open(gold + "/index.json"))["sequences"]:
-            ids = tokenize(s["sequence"])
-            logits, reprs, atts = m.forward(ids)
-            got = {"logits": logits, "attentions": atts, "contacts": m.contacts(ids, atts)}
-            for k, v in got.items():
-                want = np.load("%s/%s.%s.npy" % (gold, s["name"], k))
-                err = float(np.abs(v.numpy() - want).max()) / (1.0 if k != "logits" else float(np.abs(want).max()))
-                worst[k] = max(worst[k], err)
-    ok = worst["logits"] < 1e-4 and worst["attentions"] < 1e-5 and worst["contacts"] < 1e-5
+    w = golden_worst(shared + "/fixtures/golden/esm1_t3_tiny_random", lambda seq: esm_outputs(m, tokenize(seq)), ("logits",))
+    ok = w["logits"] < 1e-4 and w["attentions"] < 1e-5 and w["contacts"] < 1e-5
     print("torch baseline vs golden esm1_t3_tiny_random: logits rel %.1e, attentions abs %.1e, contacts abs %.1e: %s"
-          % (worst["logits"], worst["attentions"], worst["contacts"], "ok" if ok else "MISMATCH"))
+          % (w["logits"], w["attentions"], w["contacts"], "ok" if ok else "MISMATCH"))
     return 0 if ok else 1
 
 
 def time_model(folder, mode, runs):
-    m = ESM1.from_folder(folder)
-    for L, repeats in runs:
-        rng = np.random.default_rng(L)
-        ids = tokenize("".join(rng.choice(list("ACDEFGHIKLMNPQRSTVWY"), L)))
-        with torch.inference_mode():
-            warm = L == runs[0][0]                 # one warm-up run, at the first length
-            for r in range(repeats + warm):
-                if r == warm:
-                    t = time.perf_counter()
-                logits, reprs, atts = m.forward(ids)
-                out = m.contacts(ids, atts).numpy() if mode == "contacts" else atts.numpy()
-        print("%d %.4f %d" % (L, (time.perf_counter() - t) / repeats, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss), flush=True)
-    return 0
+    return time_lengths(tokenize, esm_timed(ESM1.from_folder(folder), mode), runs)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "check":
-        sys.exit(check(sys.argv[2]))
-    if len(sys.argv) >= 5 and sys.argv[1] == "time":
-        sys.exit(time_model(sys.argv[2], sys.argv[3], [tuple(int(x) for x in a.split(":")) for a in sys.argv[4:]]))
-    sys.exit(__doc__)
+    main(check, time_model)

@@ -133,39 +133,71 @@ class ESM2:
         return torch.sigmoid(z.squeeze(-1))
 
 
-def check(shared):
-    gold = shared + "/fixtures/golden/esm2_t3_tiny_random"
-    m = ESM2(shared + "/fixtures/models/esm2_t3_tiny_random.hf")
-    worst = {"logits": 0.0, "attentions": 0.0, "contacts": 0.0}
+def golden_worst(gold, outputs_of, relative):
+    """the worst error of each output over a golden set's sequences: outputs_of(sequence) -> {name:
+    tensor}; names in relative are compared relative to the golden array's largest magnitude"""
+    worst = {}
     with torch.inference_mode():
         for s in json.load(open(gold + "/index.json"))["sequences"]:
-            ids = tokenize(s["sequence"])
-            logits, reprs, atts = m.forward(ids)
-            got = {"logits": logits, "attentions": atts, "contacts": m.contacts(ids, atts)}
-            for k, v in got.items():
+            for k, v in outputs_of(s["sequence"]).items():
                 want = np.load("%s/%s.%s.npy" % (gold, s["name"], k))
-                err = float(np.abs(v.numpy() - want).max()) / (1.0 if k != "logits" else float(np.abs(want).max()))
-                worst[k] = max(worst[k], err)
-    ok = worst["logits"] < 1e-4 and worst["attentions"] < 1e-5 and worst["contacts"] < 1e-5
-    print("torch baseline vs golden esm2_t3_tiny_random: logits rel %.1e, attentions abs %.1e, contacts abs %.1e: %s"
-          % (worst["logits"], worst["attentions"], worst["contacts"], "ok" if ok else "MISMATCH"))
-    return 0 if ok else 1
+                err = float(np.abs(v.numpy() - want).max()) / (float(np.abs(want).max()) if k in relative else 1.0)
+                worst[k] = max(worst.get(k, 0.0), err)
+    return worst
 
 
-def time_model(folder, mode, runs):
-    m = ESM2(folder)
+def time_lengths(tokenize, run, runs):
+    """per protein seconds and peak RSS by length: run(ids) is one protein's forward and output;
+    one warm-up run at the first length"""
     for L, repeats in runs:
         rng = np.random.default_rng(L)
         ids = tokenize("".join(rng.choice(list("ACDEFGHIKLMNPQRSTVWY"), L)))
         with torch.inference_mode():
-            warm = L == runs[0][0]                 # one warm-up run, at the first length
+            warm = L == runs[0][0]
             for r in range(repeats + warm):
                 if r == warm:
                     t = time.perf_counter()
-                logits, reprs, atts = m.forward(ids)
-                out = m.contacts(ids, atts).numpy() if mode == "contacts" else atts.numpy()
+                run(ids)
         print("%d %.4f %d" % (L, (time.perf_counter() - t) / repeats, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss), flush=True)
     return 0
+
+
+def main(check, time_model, **more):
+    """check SHARED | time MODEL MODE L:REPEATS... | any of more's commands with their arguments"""
+    if len(sys.argv) == 3 and sys.argv[1] == "check":
+        sys.exit(check(sys.argv[2]))
+    if len(sys.argv) >= 5 and sys.argv[1] == "time":
+        sys.exit(time_model(sys.argv[2], sys.argv[3], [tuple(int(x) for x in a.split(":")) for a in sys.argv[4:]]))
+    if len(sys.argv) >= 2 and sys.argv[1] in more:
+        sys.exit(more[sys.argv[1]](*sys.argv[2:]))
+    sys.exit(sys.modules["__main__"].__doc__)
+
+
+def esm_outputs(m, ids):
+    """logits, attentions and contacts of an ESM-2 or ESM-1 baseline"""
+    logits, reprs, atts = m.forward(ids)
+    return {"logits": logits, "attentions": atts, "contacts": m.contacts(ids, atts)}
+
+
+def check(shared):
+    m = ESM2(shared + "/fixtures/models/esm2_t3_tiny_random.hf")
+    w = golden_worst(shared + "/fixtures/golden/esm2_t3_tiny_random", lambda seq: esm_outputs(m, tokenize(seq)), ("logits",))
+    ok = w["logits"] < 1e-4 and w["attentions"] < 1e-5 and w["contacts"] < 1e-5
+    print("torch baseline vs golden esm2_t3_tiny_random: logits rel %.1e, attentions abs %.1e, contacts abs %.1e: %s"
+          % (w["logits"], w["attentions"], w["contacts"], "ok" if ok else "MISMATCH"))
+    return 0 if ok else 1
+
+
+def esm_timed(m, mode):
+    """one protein through an ESM-2 or ESM-1 baseline and what mode writes: its contacts or all maps"""
+    def run(ids):
+        logits, reprs, atts = m.forward(ids)
+        return (m.contacts(ids, atts) if mode == "contacts" else atts).numpy()
+    return run
+
+
+def time_model(folder, mode, runs):
+    return time_lengths(tokenize, esm_timed(ESM2(folder), mode), runs)
 
 
 def pppl(folder, seq):
@@ -185,10 +217,4 @@ def pppl(folder, seq):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "check":
-        sys.exit(check(sys.argv[2]))
-    if len(sys.argv) == 4 and sys.argv[1] == "pppl":
-        sys.exit(pppl(sys.argv[2], sys.argv[3]))
-    if len(sys.argv) >= 5 and sys.argv[1] == "time":
-        sys.exit(time_model(sys.argv[2], sys.argv[3], [tuple(int(x) for x in a.split(":")) for a in sys.argv[4:]]))
-    sys.exit(__doc__)
+    main(check, time_model, pppl=pppl)

@@ -16,15 +16,11 @@ bench/attn.sh has it check itself against the golden outputs of esmc_t3_tiny_ran
                                              prints "L seconds_per_protein peak_rss_kb"
 Without torch it prints SKIP and exits 0.
 """
-import json
 import math
 import os
-import resource
 import sys
-import time
 
 try:
-    import numpy as np
     import torch
     import torch.nn.functional as F
 except ImportError as e:
@@ -32,7 +28,7 @@ except ImportError as e:
     sys.exit(0)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from esm_torch import read_safetensors    # noqa: E402  (sets torch to 2 threads)
+from esm_torch import read_safetensors, golden_worst, time_lengths, main    # noqa: E402  (sets torch to 2 threads)
 
 ALPHABET = "LAGVSERTIDPKQNFYMHWCXBUZO.-"     # ids 4..30; '|' 31, <mask> 32
 CLS, EOS, BREAK, MASK = 0, 2, 31, 32
@@ -106,41 +102,26 @@ class ESMC:
 
 
 def check(shared):
-    gold = shared + "/fixtures/golden/esmc_t3_tiny_random"
     m = ESMC(shared + "/fixtures/models/esmc_t3_tiny_random.safetensors")
-    worst = {"logits": 0.0, "embeddings": 0.0, "attentions": 0.0}
-    with torch.inference_mode():
-        for s in json.load(open(gold + "/index.json"))["sequences"]:
-            logits, reprs, emb, atts = m.forward(tokenize(s["sequence"]))
-            for k, v in (("logits", logits), ("embeddings", emb), ("attentions", atts)):
-                want = np.load("%s/%s.%s.npy" % (gold, s["name"], k))
-                err = float(np.abs(v.numpy() - want).max()) / (1.0 if k == "attentions" else float(np.abs(want).max()))
-                worst[k] = max(worst[k], err)
-    ok = worst["logits"] < 1e-4 and worst["embeddings"] < 1e-4 and worst["attentions"] < 1e-5
+
+    def outputs(seq):
+        logits, reprs, emb, atts = m.forward(tokenize(seq))
+        return {"logits": logits, "embeddings": emb, "attentions": atts}
+    w = golden_worst(shared + "/fixtures/golden/esmc_t3_tiny_random", outputs, ("logits", "embeddings"))
+    ok = w["logits"] < 1e-4 and w["embeddings"] < 1e-4 and w["attentions"] < 1e-5
     print("torch ESM C baseline vs golden esmc_t3_tiny_random: logits rel %.1e, embeddings rel %.1e, attentions abs %.1e: %s"
-          % (worst["logits"], worst["embeddings"], worst["attentions"], "ok" if ok else "MISMATCH"))
+          % (w["logits"], w["embeddings"], w["attentions"], "ok" if ok else "MISMATCH"))
     return 0 if ok else 1
 
 
 def time_model(path, mode, runs):
     m = ESMC(path)
-    for L, repeats in runs:
-        rng = np.random.default_rng(L)
-        ids = tokenize("".join(rng.choice(list("ACDEFGHIKLMNPQRSTVWY"), L)))
-        with torch.inference_mode():
-            warm = L == runs[0][0]
-            for r in range(repeats + warm):
-                if r == warm:
-                    t = time.perf_counter()
-                logits, reprs, emb, atts = m.forward(ids)
-                out = atts.numpy() if mode == "attentions" else emb.numpy()
-        print("%d %.4f %d" % (L, (time.perf_counter() - t) / repeats, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss), flush=True)
-    return 0
+
+    def run(ids):
+        logits, reprs, emb, atts = m.forward(ids)
+        return (atts if mode == "attentions" else emb).numpy()
+    return time_lengths(tokenize, run, runs)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "check":
-        sys.exit(check(sys.argv[2]))
-    if len(sys.argv) >= 5 and sys.argv[1] == "time":
-        sys.exit(time_model(sys.argv[2], sys.argv[3], [tuple(int(x) for x in a.split(":")) for a in sys.argv[4:]]))
-    sys.exit(__doc__)
+    main(check, time_model)
