@@ -37,6 +37,7 @@
 #include "progress.h"
 #include "record.h"
 #include "resume.h"
+#include "rng.h"
 #include "stream.h"
 #include <sys/stat.h>
 #include <time.h>
@@ -292,10 +293,7 @@ add_record(plm_headstat *const *hs, int nhs, plugins *pl, const plm_record *rec,
 static uint64_t
 id_hash(uint64_t h, const char *id)
 {
-  for (const unsigned char *p = (const unsigned char *)id; ; p++) {
-    h = (h ^ (*p ? *p : '\n')) * UINT64_C(0x100000001b3);
-    if (!*p) return h;
-  }
+  return plm_rng_Hash(plm_rng_Hash(h, id, strlen(id)), "\n", 1);
 }
 
 /* the records consumed, their ids' hash, each plugin's skipped count and the nhs states,
@@ -379,7 +377,7 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair, const char *ckpt
   int               nhs = o->with_null ? 2 : 1;
   int               status, lead = 0, L = 0;
   long long         total = plm_progress_FileSize(in), nrec = 0, nres = 0, nskip = 0;
-  uint64_t          idhash = UINT64_C(0xcbf29ce484222325), want = 0;
+  uint64_t          idhash = PLM_RNG_HASH0, want = 0;
   double            last = now();
   plm_progress     *prog;
 

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "headstat.h"
 #include "plugin.h"
+#include "rng.h"
 
 #define FIXED_ONE   4294967296.0          /* 2^32: the unit of the attention-mass sums */
 #define PARTIAL_TAG "plmscope-headstat-partial"
@@ -96,7 +97,7 @@ plm_headstat_Add(plm_headstat *hs, const char *id, const float *attn, int T, int
                  const uint8_t *const *labels, char *errbuf)
 {
   int64_t  ncell = (int64_t)hs->nprops * hs->nlayers * hs->nheads;
-  uint64_t idhash = UINT64_C(0xcbf29ce484222325);
+  uint64_t idhash = plm_rng_Hash(PLM_RNG_HASH0, id, strlen(id));
   int      l, h, i, k, status;
 
   if (lead < 0 || L < 0 || lead + L > T) return plm_Fail(errbuf, PLM_EINVAL, "headstat: record %s: %d residues do not fit %d tokens", id, L, T);
@@ -106,7 +107,6 @@ plm_headstat_Add(plm_headstat *hs, const char *id, const float *attn, int T, int
     hs->row = r;
     hs->rowcap = L;
   }
-  for (const char *p = id; *p; p++) idhash = (idhash ^ (unsigned char)*p) * UINT64_C(0x100000001b3);   /* FNV-1a */
   memset(hs->rw_sum, 0, (size_t)ncell * sizeof *hs->rw_sum);
   memset(hs->rw_pos, 0, (size_t)ncell * sizeof *hs->rw_pos);
   for (k = 0; k < hs->nprops; k++) {

@@ -6,15 +6,16 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "error.h"
 #include "probe.h"
+#include "rng.h"
 
 /* FNV-1a of the key, mixed with the seed by splitmix64's finalizer */
 int
 plm_probe_Coin(uint64_t seed, const char *key, double p)
 {
-  uint64_t x = UINT64_C(0xcbf29ce484222325);
-  for (const char *c = key; *c; c++) x = (x ^ (unsigned char)*c) * UINT64_C(0x100000001b3);
+  uint64_t x = plm_rng_Hash(PLM_RNG_HASH0, key, strlen(key));
   x ^= seed + UINT64_C(0x9e3779b97f4a7c15);
   x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
   x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);

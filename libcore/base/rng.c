@@ -1,6 +1,6 @@
 /* rng.c: splitmix64 and Box-Muller normal deviates (see rng.h).
  *
- *   plm_rng_Next() / plm_rng_Normal()
+ *   plm_rng_Next() / plm_rng_Normal() / plm_rng_Hash()
  */
 #include <math.h>
 #include <stdint.h>
@@ -21,4 +21,11 @@ plm_rng_Normal(uint64_t *s)
   double u = ((double)(plm_rng_Next(s) >> 11) + 0.5) / 9007199254740992.0;
   double v = (double)(plm_rng_Next(s) >> 11) / 9007199254740992.0;
   return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+uint64_t
+plm_rng_Hash(uint64_t h, const void *p, size_t n)
+{
+  for (const unsigned char *c = p; n--; c++) h = (h ^ *c) * UINT64_C(0x100000001b3);
+  return h;
 }
