@@ -40,7 +40,6 @@
 #include "rng.h"
 #include "stream.h"
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TOOL     "headstat"
@@ -354,14 +353,6 @@ checkpoint_Read(const char *path, const opts *o, plugins *pl, char **names, int 
   return 1;
 }
 
-static double
-now(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* the stream -> a state, and with --with-null the null model's state from the same pass in
  * *ret_null; with -o, checkpoints on the way (and --resume starts from one); dies on any error
  * (only main's helpers call it) */
@@ -378,7 +369,7 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair, const char *ckpt
   int               status, lead = 0, L = 0;
   long long         total = plm_progress_FileSize(in), nrec = 0, nres = 0, nskip = 0;
   uint64_t          idhash = PLM_RNG_HASH0, want = 0;
-  double            last = now();
+  double            last = plm_progress_Now();
   plm_progress     *prog;
 
   if (o->resume) checkpoint_Read(ckpt, o, pl, names, pair, hs, nhs, &nskip, &want);
@@ -411,9 +402,9 @@ accumulate(const opts *o, plugins *pl, char **names, int *pair, const char *ckpt
     plm_tensor_Destroy(f32);
     f32 = NULL;
     plm_record_Destroy(rec);
-    if (ckpt && now() - last >= o->checkpoint) {
+    if (ckpt && plm_progress_Now() - last >= o->checkpoint) {
       checkpoint_Write(ckpt, nrec, idhash, pl, hs, nhs);
-      last = now();
+      last = plm_progress_Now();
     }
   }
   plm_progress_Update(prog, nrec, nres, total ? total : -1);

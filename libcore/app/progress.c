@@ -16,8 +16,8 @@ struct plm_progress {
   char        note[160];   /* plm_progress_Note's text, "" for none */
 };
 
-static double
-now(void)
+double
+plm_progress_Now(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -33,7 +33,7 @@ plm_progress_Create(const char *tool, int mode, long long total_bytes)
   p->on    = mode == PLM_PROGRESS_AUTO ? isatty(STDERR_FILENO) : mode == PLM_PROGRESS_ON;
   p->total = total_bytes;
   p->bytes = -1;
-  p->t0    = p->last = now();
+  p->t0    = p->last = plm_progress_Now();
   return p;
 }
 
@@ -61,7 +61,7 @@ plm_progress_Update(plm_progress *p, long long records, long long residues, long
   p->records  = records;
   p->residues = residues;
   p->bytes    = bytes;
-  if ((t = now()) - p->last < 1.0) return;
+  if ((t = plm_progress_Now()) - p->last < 1.0) return;
   p->last = t;
   draw(p, t, "");
 }
@@ -76,7 +76,7 @@ plm_progress_Note(plm_progress *p, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(p->note, sizeof p->note, fmt, ap);
   va_end(ap);
-  if ((t = now()) - p->last < 1.0) return;
+  if ((t = plm_progress_Now()) - p->last < 1.0) return;
   p->last = t;
   draw(p, t, "");
 }
@@ -86,7 +86,7 @@ plm_progress_Finish(plm_progress *p)
 {
   if (!p) return;
   p->note[0] = '\0';                          /* the final line: the counts only */
-  if (p->on) draw(p, now(), "\n");
+  if (p->on) draw(p, plm_progress_Now(), "\n");
   free(p);
 }
 

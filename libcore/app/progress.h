@@ -10,6 +10,7 @@
  *   plm_progress_Note()    what the current record is at, after the counts ("Q1: 300/1000 rows")
  *   plm_progress_Finish()  the final line (when shown) and free
  *   plm_progress_FileSize() the size of a regular file, 0 for stdin, pipes and the like
+ *   plm_progress_Now()     monotonic seconds, for a tool's own periodic work (headstat's checkpoints)
  */
 #ifndef PLM_PROGRESS_H
 #define PLM_PROGRESS_H
@@ -23,5 +24,6 @@ void          plm_progress_Update(plm_progress *p, long long records, long long 
 void          plm_progress_Note(plm_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void          plm_progress_Finish(plm_progress *p);
 long long     plm_progress_FileSize(const char *path);
+double        plm_progress_Now(void);
 
 #endif
