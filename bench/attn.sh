@@ -12,8 +12,10 @@
 # cl/cpu = OpenCL seconds / CPU seconds, so below 1 means OpenCL is faster); torch: the PyTorch
 # baseline (s per protein, peak MB, speedup = torch seconds / CPU seconds). "-" is a cell not run.
 #
-# plmscope's time per protein is (time for 1+R records - time for 1 record) / R, so model
-# loading, first-touch page faults and the OpenCL kernels' per-process compile are left out;
+# plmscope's time per protein is (time for K+R records - time for K records) / R, where K records
+# fill one batch of attn's default --batch-tokens (1024 tokens: K = 1024 / (L + 2), at least 1)
+# and R is a multiple of K, so model loading, the first batch's first-touch page faults (later
+# batches reuse its buffers) and the OpenCL kernels' per-process compile are left out;
 # torch's is the mean of R runs (one warm-up run before the first length), and its peak memory is
 # its process's peak so far (lengths run in ascending order). Peak MB is host memory (resident
 # set): for a CPU OpenCL device such as pocl it holds the device's buffers, for a GPU it does not.
@@ -84,6 +86,8 @@ else
 fi
 
 repeats() { case $1 in 64) echo 10 ;; 128) echo 6 ;; 256) echo 4 ;; 512) echo 2 ;; *) echo 1 ;; esac; }
+# records in one batch of attn's default --batch-tokens 1024 (L + 2 tokens each)
+batchof() { k=$((1024 / ($1 + 2))); [ "$k" -ge 1 ] && echo "$k" || echo 1; }
 # layers, width, feed-forward width, multiply-adds of the feed-forward per token
 shape() { case $1 in esm2_t6_8M) echo "6 320 1280" ;; esm2_t12_35M) echo "12 480 1920" ;; esm2_t30_150M) echo "30 640 2560" ;;
                      esm2_t33_650M) echo "33 1280 5120" ;; esmc_300m) echo "30 960 2560" ;;
@@ -109,12 +113,12 @@ timed() {
   echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') $(tail -n 1 "$T/time")"
 }
 
-# seconds per protein and peak KB of backend B at length L: (1+R records - 1 record) / R
+# seconds per protein and peak KB of backend B at length L: (K+R records - K records) / R
 per_protein() {
   set -- $(timed "$1" "$2" "$T/one.tsr" "$3") $(timed "$1" "$2" "$T/many.tsr" "$3")
-  awk -v t1="$1" -v t2="$3" -v kb="$4" -v R="$R" 'BEGIN {
+  awk -v t1="$1" -v t2="$3" -v kb="$4" -v R="$R" -v K="$K" 'BEGIN {
     if (t1 == "nan" || t2 == "nan") { print "nan 0"; exit }
-    per = (t2 - t1) / R; if (per <= 0) per = t2 / (R + 1); printf "%.6f %d\n", per, kb }'
+    per = (t2 - t1) / R; if (per <= 0) per = t2 / (K + R); printf "%.6f %d\n", per, kb }'
 }
 
 # one table line: every column group is printed only when its backend (or torch) runs
@@ -160,9 +164,10 @@ for model in $MODELS; do
     : > "$T/torch"
     [ "$(eval echo \$torch_$fam)" = yes ] && "$PYTHON" bench/${fam%2}_torch.py time "$path" "$mode" $runs > "$T/torch" 2>/dev/null
     for L in $LENGTHS; do
-      R=$(repeats "$L")
-      fasta "$L" 1 | "$BIN/seqread" > "$T/one.tsr"
-      fasta "$L" $((R + 1)) | "$BIN/seqread" > "$T/many.tsr"
+      K=$(batchof "$L")
+      R=$(( ($(repeats "$L") + K - 1) / K * K ))
+      fasta "$L" "$K" | "$BIN/seqread" > "$T/one.tsr"
+      fasta "$L" $((K + R)) | "$BIN/seqread" > "$T/many.tsr"
       c="nan 0" o="nan 0"
       [ $cpu = yes ] && c=$(per_protein "$path" --$mode cpu)
       [ $opencl = yes ] && member "$L" "$OPENCL_LENGTHS" && o=$(per_protein "$path" --$mode "$clbackend")

@@ -678,6 +678,11 @@ main(int argc, char **argv)
         if (status != PLM_OK) break;
         continue;
       }
+      /* a batch holds at most --batch-tokens tokens (one record alone may hold more) */
+      if (bt.n > 0 && bt.tokens + (long)strlen(rec->seq) + 2 > o.batch_tokens) {
+        if ((status = batch_run(&bt, m, &o, &pl, w, plm_cli_InputName(files[f]), errbuf)) != PLM_OK) { plm_record_Destroy(rec); break; }
+        plm_progress_Update(prog, bt.done, bt.residues, total ? before + plm_stream_Tell(r) : -1);
+      }
       /* what this record will cost, refused before anything is allocated for it; the records
        * before it are run and written first */
       double need = plm_lm_EstimateBytes(m, (long long)strlen(rec->seq) + 2, 1, &pl.req, &o.lp);

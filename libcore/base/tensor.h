@@ -6,7 +6,9 @@
  * (libcore only builds on little-endian hosts: see config.h check).
  *
  *   plm_tensor_Create()    allocate a zeroed tensor
- *   plm_tensor_Destroy()   free it (and its data if owned)
+ *   plm_tensor_Destroy()   free it (and its data if owned; data of 32 MB or more is kept
+ *                          for the next Create it fits)
+ *   plm_tensor_KeptBytes() bytes of such kept data, resident but free for reuse
  *   plm_tensor_Numel() / plm_tensor_Nbytes()
  *   plm_tensor_SizeFor()   numel and bytes for a shape, overflow-checked
  *   plm_dtype_Size() / plm_dtype_Name() / plm_dtype_FromName()
@@ -42,6 +44,7 @@ typedef struct plm_tensor {
 int         plm_tensor_Create(const char *name, plm_dtype dt, int rank, const int64_t *shape,
                               plm_tensor **ret_t, char *errbuf);
 void        plm_tensor_Destroy(plm_tensor *t);
+size_t      plm_tensor_KeptBytes(void);
 int64_t     plm_tensor_Numel(const plm_tensor *t);
 size_t      plm_tensor_Nbytes(const plm_tensor *t);
 int         plm_tensor_SizeFor(plm_dtype dt, int rank, const int64_t *shape,

@@ -3,6 +3,8 @@
  * The limit's default and the resident size come from /proc; a check over the limit names the
  * estimate and the limit; the estimate grows with the length as the workspace and outputs do,
  * and follows the long policies (truncate: the model's limit; error: nothing to run).
+ * Freed tensors of 32 MB or more are kept for reuse (tensor.c): a reused or grown block is zeroed
+ * and the check does not count kept bytes as held.
  * tests/pipeline/memory_bound.sh checks the estimate against measured peaks.
  */
 #include <string.h>
@@ -12,7 +14,45 @@
 #include "lm.h"
 #include "lmcost.h"
 #include "membudget.h"
+#include "tensor.h"
 #include "test.h"
+
+/* every byte of t zero */
+static int
+zeroed(const plm_tensor *t)
+{
+  const unsigned char *p = t->data;
+  size_t               n = plm_tensor_Nbytes(t);
+  for (size_t i = 0; i < n; i++) if (p[i]) return 0;
+  return 1;
+}
+
+static void
+kept_tensors(void)
+{
+  char        eb[PLM_ERRBUFSIZE];
+  plm_tensor *a = NULL, *b = NULL, *c = NULL;
+  int64_t     big[1] = { 10 << 20 }, bigger[1] = { 12 << 20 }, small[1] = { 1000 };
+  size_t      before = plm_tensor_KeptBytes();
+
+  if (plm_tensor_Create("a", PLM_F32, 1, big, &a, eb) != PLM_OK) { TEST(0, "create 40 MB: %s", eb); return; }
+  memset(a->data, 0xab, plm_tensor_Nbytes(a));
+  void *where = a->data;
+  plm_tensor_Destroy(a);
+  TEST(plm_tensor_KeptBytes() == before + ((size_t)40 << 20), "a freed 40 MB tensor is kept (%zu bytes kept)", plm_tensor_KeptBytes());
+  size_t held = plm_mem_Resident();
+  TEST(plm_mem_Check(held - ((size_t)20 << 20), 1.0, eb) == PLM_OK, "kept bytes are not counted as held");
+  TEST(plm_tensor_Create("b", PLM_F32, 1, big, &b, eb) == PLM_OK && b->data == where && zeroed(b),
+       "the next tensor of that size reuses the block, zeroed");
+  TEST(plm_tensor_KeptBytes() == before, "a reused block is no longer kept");
+  TEST(plm_tensor_Create("c", PLM_U8, 1, small, &c, eb) == PLM_OK && zeroed(c), "a small tensor is calloc's");
+  plm_tensor_Destroy(c);
+  memset(b->data, 0xcd, plm_tensor_Nbytes(b));
+  plm_tensor_Destroy(b);
+  TEST(plm_tensor_Create("a", PLM_F32, 1, bigger, &a, eb) == PLM_OK && zeroed(a) && plm_tensor_KeptBytes() == 0,
+       "a larger tensor grows the kept block, zeroed, and nothing stays kept");
+  plm_tensor_Destroy(a);
+}
 
 static void
 budget(void)
@@ -61,6 +101,7 @@ main(void)
   char         eb[PLM_ERRBUFSIZE];
 
   budget();
+  kept_tensors();
   if (plm_backend_Create("cpu", 1, &be, eb) != PLM_OK) { TEST(0, "cpu backend: %s", eb); return test_done(); }
   estimate(be);
   plm_backend_Destroy(be);
