@@ -507,14 +507,20 @@ cpu_gelu_tanh(plm_backend *be, plm_buf *x, size_t n)
  * x row [2 cols]; silu(a) = a / (1 + e^-a), torch's form */
 typedef struct { const float *x; float *y; int cols; } swiglu_job;
 
-static void
+/* silu(a) b with simd.h's exp: libm's scalar expf had been a third of this operator's time */
+static PLM_SIMD_CLONES void
 swiglu_range(void *arg, int64_t r0, int64_t r1)
 {
   const swiglu_job *j = arg;
   for (int64_t r = r0; r < r1; r++) {
     const float *a = j->x + (size_t)r * 2 * j->cols, *b = a + j->cols;
     float       *y = j->y + (size_t)r * j->cols;
-    for (int c = 0; c < j->cols; c++) y[c] = a[c] / (1.0f + expf(-a[c])) * b[c];
+    int          c = 0;
+    for (; c + 16 <= j->cols; c += 16) {
+      v16f va = v16_load(a + c);
+      v16_store(y + c, va / (1.0f + v16_exp(-va)) * v16_load(b + c));
+    }
+    for (; c < j->cols; c++) y[c] = a[c] / (1.0f + plm_expf(-a[c])) * b[c];
   }
 }
 
