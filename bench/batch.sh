@@ -17,8 +17,11 @@
 # this machine at the shapes of the position-wise layers (bench/sgemm_limit.c), for OpenBLAS and for
 # oneDNN (what attn uses under PLMSCOPE_GEMM=auto where the CPU has AVX-512): M = a typical
 # protein's T, and M = 1024, 4096 (batches).
-# fair-esm (esm-extract's FastaBatchedDataset batches) needs fair-esm itself, which Debian does not
-# package: that column is not run here (bench/attn.sh times plain PyTorch per protein).
+# Last, where torch imports (Debian's python3-torch), fair-esm's own batching: esm-extract's loop
+# (FastaBatchedDataset batches of 4096 tokens, padded; `--include contacts` or `mean`) on
+# bench/esm_extract_torch.py's plain-torch ESM-2 (fair-esm itself is not a Debian package), which
+# first checks a padded batch against the golden outputs: proteins/s, peak MB, and attn's batched
+# proteins/s over it.
 # Run by `make bench`. Environment: BUILD, SHARED, PYTHON; BATCH_BENCH_SETS narrows the sets,
 # BATCH_BENCH_TOKENS the batch size (default 1024), BATCH_BENCH_N caps the proteins per set (default: short 120, pdb70 500, longtail 100),
 # BATCH_BENCH_REPS the rounds (default 1), BATCH_BENCH_OPENCL_N the OpenCL row's proteins.
@@ -86,7 +89,8 @@ row() {  # row SET LABEL BATCHTOKENS OPTIONS...: REPS rounds of one-at-a-time th
       printf "%-9s %-10s %5d | %8.2f %7.0f %7.1f | %8.2f %7.0f %7.1f | %.2fx", set, mode, n,
              n / s1, m1 / 1024, g / s1, n / sb, mb / 1024, g / sb, s1 / sb
       if (NR > 1) printf "  (%.2f-%.2f)", lo, hi
-      printf "\n" }' "$T/rounds"
+      printf "\n"
+      printf "%s %s %.4f\n", set, mode, n / sb >> batched }' batched="$T/batched" "$T/rounds"
 }
 
 backend() {  # the backend= line attn writes for BACKEND, or nothing when it cannot run
@@ -95,6 +99,7 @@ backend() {  # the backend= line attn writes for BACKEND, or nothing when it can
 }
 printf '>one\nMKTAYIAKQRQISFVKSHFSRQ\n' > "$T/one.fa" && "$BIN/seqread" "$T/one.fa" > "$T/one.tsr"
 REPS=${BATCH_BENCH_REPS:-1} BACKEND=cpu
+: > "$T/batched"           # "set mode proteins/s" of each batched row, for the torch rows
 echo "# attn batched (--batch-tokens ${BATCH_BENCH_TOKENS:-1024}) vs one at a time (1): esm2_t12_35M shape, $(backend cpu), best of $REPS, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1 /proc/loadavg 2>/dev/null)"
 printf "%-9s %-10s %5s | %8s %7s %7s | %8s %7s %7s | %s\n" set mode n "1:prot/s" "peakMB" "GFLOP/s" "B:prot/s" "peakMB" "GFLOP/s" "speedup (spread)"
 for set in $SETS; do
@@ -130,8 +135,22 @@ if cc -O2 $DNNL -o "$T/sgemm_limit" bench/sgemm_limit.c $CFL $LIBS 2>"$T/cc"; th
     done
   done
 else echo "# sgemm limit: could not compile bench/sgemm_limit.c: $(head -c 200 "$T/cc")"; fi
-if "${PYTHON:-python3}" -c 'import torch' 2>/dev/null; then
-  echo "# fair-esm (esm-extract batches) not run: fair-esm itself is not installed (not a Debian package); bench/attn.sh times plain PyTorch per protein"
+# fair-esm's batching, in PyTorch: esm-extract's loop over the same sets
+if ! "$PYTHON" -c 'import torch' 2>/dev/null; then
+  echo "# fair-esm's batching (esm-extract) not run: torch is not installed on this machine"
+elif ! "$PYTHON" bench/esm_extract_torch.py check "$SHARED" > "$T/check" 2>&1; then
+  echo "# fair-esm's batching (esm-extract) not timed: its baseline disagrees with the golden outputs: $(tail -n 1 "$T/check")"
 else
-  echo "# fair-esm (esm-extract batches) not run: torch is not installed on this machine"
+  echo "# fair-esm's batching in PyTorch (bench/esm_extract_torch.py: esm-extract's 4096-token batches; $(tail -n 1 "$T/check"))"
+  printf "%-9s %-10s %5s | %8s %7s | %s\n" set mode n "prot/s" "peakMB" "attn batched / torch"
+  for set in $SETS; do
+    for mode in contacts mean; do
+      if "$PYTHON" bench/esm_extract_torch.py time "$MODEL" "$T/$set.fa" "$mode" > "$T/torch" 2>"$T/err"; then
+        awk -v set="$set" -v mode="$mode" -v f="$T/batched" '
+          BEGIN { while ((getline l < f) > 0) { split(l, a, " "); b[a[1] " " a[2]] = a[3] } }
+          { ps = $1 / $2; printf "%-9s %-10s %5d | %8.2f %7.0f | %s\n", set, mode, $1, ps, $3 / 1024,
+            (set " " mode) in b ? sprintf("%.1fx", b[set " " mode] / ps) : "-" }' "$T/torch"
+      else echo "$set $mode: esm_extract_torch.py failed: $(tail -n 1 "$T/err")"; fi
+    done
+  done
 fi
