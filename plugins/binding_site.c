@@ -1,6 +1,6 @@
 /* binding_site.c: the `binding_site` token property: residue j is a binding
  * site, from the JSONL of Vig et al. (provis; fields id, primary, positions,
- * sites; libcore/annot.h reads it).
+ * sites; libcore/analysis/annot.h reads it).
  *
  * Option: file=PATH. Records are matched by id; a record the file does not
  * name gets PLM_ENOTFOUND, one whose sequence differs from the file's primary

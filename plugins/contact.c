@@ -1,5 +1,5 @@
 /* contact.c: the `contact` pair property: residues i and j are in contact in
- * the record's structure (libcore/contactmap.h: Cβ-Cβ < 8 Å by default).
+ * the record's structure (libcore/analysis/contactmap.h: Cβ-Cβ < 8 Å by default).
  *
  * Options: pdb-dir=DIR (the structure of record ID is DIR/ID.pdb[.gz],
  * ID.cif[.gz], ID.ent[.gz], any case; ids XXXX_C and XXXXC name file XXXX,

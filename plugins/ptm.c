@@ -1,6 +1,6 @@
 /* ptm.c: the `ptm` token property: residue j carries a post-translational
  * modification, from the JSONL of Vig et al. (provis; fields id, primary, positions,
- * modifications; libcore/annot.h reads it).
+ * modifications; libcore/analysis/annot.h reads it).
  *
  * Option: file=PATH. Records are matched by id; a record the file does not
  * name gets PLM_ENOTFOUND, one whose sequence differs from the file's primary

@@ -10,7 +10,7 @@
  * found as the contact plugin finds them (plm_structure_Find); mkdssp runs on
  * a copy in a temporary directory (PDB text gets the HEADER line mkdssp 4
  * insists on), its classic output is read for the chain, and the DSSP
- * residues are aligned to the record's (libcore/align.h), so residues the
+ * residues are aligned to the record's (libcore/analysis/align.h), so residues the
  * structure lacks stay unknown. Options: file=PATH, or pdb-dir=DIR / pdb=FILE
  * with chain=C and dssp=PROGRAM.
  *

@@ -5,7 +5,7 @@
  * Vig et al. (Fig. 7) correlate the amino acids' attention profiles over all
  * heads with BLOSUM62 (headstat -p aa reports that). This asks it of each head
  * alone: the head's 20 x 20 log2 enrichment of attention from type a to type b
- * (libcore/aapair.h), Pearson with BLOSUM62 over the 210 pairs. Memory is
+ * (libcore/analysis/aapair.h), Pearson with BLOSUM62 over the 210 pairs. Memory is
  * 400 numbers per head, whatever the number of records. man/man1/aapairs.1 is
  * the contract.
  *

@@ -8,7 +8,7 @@
  * inline <eos> zeroed, then EOS, then BOS cut; BERT's cls,sep and XLNet's
  * sep,cls likewise; the layout from 'special_tokens' metadata, else inferred
  * from T), and every map becomes
- * APC(A + A^T) (libcore/apc.h). Default output: 'apc' f32 [C, L, L],
+ * APC(A + A^T) (libcore/backend/apc.h). Default output: 'apc' f32 [C, L, L],
  * C = layers x heads, layer-major, with metadata layers/heads for lrfit.
  * Averaging mode (--average / --top-heads): 'contacts' f32 [L, L], the mean
  * of the chosen heads' maps. man/man1/apc.1 is the contract.

@@ -4,7 +4,7 @@
  *   seqread prots.fasta | attn -m esm2_t33_650M_UR50D.pt --contacts > contacts.tsr
  *
  * Records are read a batch at a time (--batch-tokens) and each batch runs as one forward pass
- * (plm_lm_RunBatch, libcore/lm.h); records come out in input order. What each record gains is
+ * (plm_lm_RunBatch, libcore/model/lm.h); records come out in input order. What each record gains is
  * chosen by options. -o FILE --resume keeps the intact records of a cut output and goes on.
  * man/man1/attn.1 is the contract: tensor names, shapes and metadata.
  */

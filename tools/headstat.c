@@ -5,7 +5,7 @@
  *   headstat --partial a.state ... ; headstat --merge a.state b.state > heads.tsv
  *   headstat -p aa -o heads.tsv [--resume] attn.tsr     (checkpoints heads.tsv.checkpoint)
  *
- * The statistics live in libcore/headstat.h; this file loads the plugins,
+ * The statistics live in libcore/analysis/headstat.h; this file loads the plugins,
  * finds the residue block of each attention map and prints the report.
  * A headstat run aggregates: a cut one has no output to keep, so with -o FILE the accumulators
  * (exact integer counts), the records consumed and a hash of their ids go to FILE.checkpoint

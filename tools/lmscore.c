@@ -4,7 +4,7 @@
  *   seqread wt.fasta | lmscore -m esm1v_1.pt ... -m esm1v_5.pt --dms dms.csv > dms_scored.csv
  *
  * Per record: each residue masked in turn (the masked copies batched), pseudo-log-likelihood and
- * pseudo-perplexity, per-residue entropy and the L x 20 log-probabilities (libcore/lmscore.h);
+ * pseudo-perplexity, per-residue entropy and the L x 20 log-probabilities (libcore/analysis/lmscore.h);
  * optionally every single substitution's score, with a heatmap. With --dms: the variants of a
  * table scored against the one input record under fair-esm's strategies, averaged over models.
  * man/man1/lmscore.1 is the contract.

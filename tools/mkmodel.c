@@ -9,8 +9,8 @@
  * contact head (plm_esm1_WriteRandom).
  * MSA Transformer: the same, fair-esm's 'encoder.sentence_encoder.' keys with row and column swapped
  * as the published file stores them (plm_msa_WriteRandom, libcore/model/msa.c).
- * BERT: a HuggingFace BertForMaskedLM folder with vocab.txt (plm_bert_WriteRandom, libcore/bert.c).
- * ESM C: one .safetensors file under the published state dict's names (plm_esmc_WriteRandom, libcore/esmc.c).
+ * BERT: a HuggingFace BertForMaskedLM folder with vocab.txt (plm_bert_WriteRandom, libcore/model/bert.c).
+ * ESM C: one .safetensors file under the published state dict's names (plm_esmc_WriteRandom, libcore/model/esmc.c).
  */
 #include <getopt.h>
 #include <stdio.h>

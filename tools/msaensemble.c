@@ -11,7 +11,7 @@
  * back on the query's residues. The output is the query record alone with
  * the map replaced by the mean, the i32 tensor "ensemble_count" and the
  * metadata "ensemble_n"; one such record per STREAM, in order, and -o FILE --resume keeps the
- * families a cut run finished (libcore/resume.h). Conventions in man/man1/msaensemble.1.
+ * families a cut run finished (libcore/app/resume.h). Conventions in man/man1/msaensemble.1.
  *
  *   member_Check()     one record's map and column map, validated
  *   ensemble_Add()     a member's map onto the column-pair sums

@@ -5,13 +5,13 @@
  *
  * Reads every record of one alignment stream (each record's aligned row, or
  * its sequence when it has none), keeps the columns where the focus record
- * (the first, or --focus ID) has a residue, fits the model of libcore/potts.h
+ * (the first, or --focus ID) has a residue, fits the model of libcore/analysis/potts.h
  * with L-BFGS, and writes the focus record, its sequence cut to those
  * columns, with tensors "contacts" (APC-corrected Frobenius norms, f32 L x L)
  * and "potts_fn" (the raw norms). Text exits: plmc's couplings file, the
  * GREMLIN L x L matrix, CASP RR and plmc's weights file (one family only). Over many
  * families the output holds one record per STREAM, in order; -o FILE --resume keeps the
- * families a cut run finished (libcore/resume.h). The presets and every convention are in
+ * families a cut run finished (libcore/app/resume.h). The presets and every convention are in
  * man/man1/potts.1.
  *
  *   main(), family()  options; per family: read, fit, write

@@ -8,7 +8,7 @@
  * F1), a one-property token plugin such as binding_site -> binary (precision
  * at L/20), a pair plugin such as contact -> contacts (precision at L/5),
  * with attention probes beside the embedding probes. The helpers (split,
- * features, metrics) live in libcore/probe.h, the trainer in libcore/logreg.h.
+ * features, metrics) live in libcore/analysis/probe.h, the trainer in libcore/analysis/logreg.h.
  * man/man1/probe.1 is the contract.
  *
  *   options:   parse_options()

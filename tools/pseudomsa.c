@@ -3,10 +3,10 @@
  *   seqread query.fasta | pseudomsa -m esm2_t6_8M_UR50D.pt -n 10000 > pseudo.a3m
  *
  * For every input record: start from its sequence, then repeatedly mask a fraction of
- * the positions, redraw them from the model's logits (libcore/gibbs.h) and write the
+ * the positions, redraw them from the model's logits (libcore/analysis/gibbs.h) and write the
  * result as one alignment row; after each row a chain goes back to the query with the
  * restart probability. Output is A3M (query first), or records on the stream; -o FILE --resume
- * keeps the whole pseudo-MSAs of a cut output (libcore/resume.h) and goes on.
+ * keeps the whole pseudo-MSAs of a cut output (libcore/app/resume.h) and goes on.
  * man/man1/pseudomsa.1 is the contract.
  *
  *   main()             options, model, the record loop

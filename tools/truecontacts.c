@@ -3,7 +3,7 @@
  * Reads a record stream, finds the record's structure (--pdb-dir by id, or
  * one --pdb file), aligns the sequence to the chain and adds tensor
  * contacts_true, u8 [L, L]: 1 contact, 0 none, 255 unknown (see
- * libcore/contactmap.h), with metadata structure_file, structure_chain and
+ * libcore/analysis/contactmap.h), with metadata structure_file, structure_chain and
  * structure_identity. man/man1/truecontacts.1 is the contract.
  */
 #include <getopt.h>

@@ -4,7 +4,7 @@
  *     problem_Init(), margins(), objective(), grad_hess(),
  *     newton_direction(): cd_sweeps() + face_newton() (cholesky()) rounds
  *     line_search(), kkt_violation(), plm_logreg_Fit()
- *   multinomial: L-BFGS (libcore/lbfgs.c) on the smooth L2-penalized softmax loss
+ *   multinomial: L-BFGS (libcore/analysis/lbfgs.c) on the smooth L2-penalized softmax loss
  *     softmax_loss(), softmax_eval(), plm_logreg_FitMultinomial()
  */
 #include <math.h>

@@ -3,7 +3,7 @@
 Contents: Record, StreamError, Reader (iterate records lazily from a path, a file object,
 a pipe or sys.stdin.buffer), Writer, and the dtype table.
 
-The reader refuses what libcore/stream.c refuses, with the same message shape,
+The reader refuses what libcore/base/stream.c refuses, with the same message shape,
 "NAME: record N ("ID"): cause"; records before the damage have already been yielded.
 Tensors of a frame are numpy views into that frame's payload (no copy); they are
 read-only, like the bytes they view.

@@ -1,4 +1,4 @@
-/* fuzz_annot.c: libFuzzer target for the binding-site and PTM JSONL reader (libcore/annot.c).
+/* fuzz_annot.c: libFuzzer target for the binding-site and PTM JSONL reader (libcore/analysis/annot.c).
  *
  * The first byte picks the field (sites or modifications); the rest is the file. Whatever is
  * accepted must be consistent: one label per residue of each entry, 0 or 1, ids findable, and

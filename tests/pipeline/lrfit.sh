@@ -107,7 +107,7 @@ for p in range(8):
     got = num(body[f"prot{p}"]); rowsv.append(exp)
     acc.append(np.nanmax(np.abs(got - exp)) if (np.isnan(got) == np.isnan(exp)).all() else 1.0)
 R = np.array(rowsv); n = len(R); s = 7; M = 2**64 - 1; means = []
-def nxt():   # splitmix64, libcore/rng.c
+def nxt():   # splitmix64, libcore/base/rng.c
     global s
     s = (s + 0x9e3779b97f4a7c15) & M; z = s
     z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) & M; z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) & M

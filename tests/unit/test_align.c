@@ -1,4 +1,4 @@
-/* test_align.c: unit tests of the global aligner (libcore/align.c).
+/* test_align.c: unit tests of the global aligner (libcore/analysis/align.c).
  *
  *   BLOSUM62 equal to NCBI's file in ../shared, cell by cell;
  *   identical, fragment, internal-gap and substitution maps;

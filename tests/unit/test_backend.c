@@ -1,4 +1,4 @@
-/* test_backend.c: every operator of every compute backend (libcore/backend.h) against a naive
+/* test_backend.c: every operator of every compute backend (libcore/backend/backend.h) against a naive
  * double-precision reference, and apc.c against its definition.
  *
  *   for each backend in plm_backend_Names(), with 1 and 3 threads (so work splits unevenly):

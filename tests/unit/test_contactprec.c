@@ -1,4 +1,4 @@
-/* test_contactprec.c: unit tests of top-L contact precision (libcore/contactprec.c).
+/* test_contactprec.c: unit tests of top-L contact precision (libcore/analysis/contactprec.c).
  *
  *   hand-made maps: ties in row-major order, unknowns skipped, too few
  *   candidates counted as misses, bad true states refused; calibration

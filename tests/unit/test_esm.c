@@ -1,4 +1,4 @@
-/* test_esm.c: the ESM model and the language-model layer around it (libcore/esm.c, lm.c), beyond
+/* test_esm.c: the ESM model and the language-model layer around it (libcore/model/esm.c, lm.c), beyond
  * the golden numbers of test_esm_golden.c.
  *
  *   broken checkpoints, each refused with one message naming the file and the tensor: a missing

@@ -1,5 +1,5 @@
-/* test_headstat.c: unit tests of libcore/headstat.c and the annotation plugins
- * (aa, ss, binding_site, ptm; libcore/annot.c).
+/* test_headstat.c: unit tests of libcore/analysis/headstat.c and the annotation plugins
+ * (aa, ss, binding_site, ptm; libcore/analysis/annot.c).
  *
  *   statistics on random peaked attention and random token + pair labels
  *   (with unknowns) against tests/unit/headstat_oracle.py (numpy);

@@ -1,5 +1,5 @@
-/* test_linfit_toplabel.c: unit tests of the least-squares line (libcore/linfit.c)
- * and of contact labels from a score map's top pairs (libcore/toplabel.c).
+/* test_linfit_toplabel.c: unit tests of the least-squares line (libcore/analysis/linfit.c)
+ * and of contact labels from a score map's top pairs (libcore/analysis/toplabel.c).
  *
  * linfit: an exact line is recovered; NaN pairs are left out; r is -1 for a
  * falling line; x far from 0 (1e8 + small) keeps its digits; a constant x and

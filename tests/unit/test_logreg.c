@@ -1,4 +1,4 @@
-/* test_logreg.c: unit tests of logistic regression (libcore/logreg.c).
+/* test_logreg.c: unit tests of logistic regression (libcore/analysis/logreg.c).
  *
  *   without an oracle: argument checks, convergence flags, and that the L1
  *   optimum satisfies its KKT conditions (checked here from the gradient);

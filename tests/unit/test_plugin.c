@@ -1,4 +1,4 @@
-/* test_plugin.c: unit tests of the plugin loader (libcore/plugin.c) and the
+/* test_plugin.c: unit tests of the plugin loader (libcore/analysis/plugin.c) and the
  * contact plugin (plugins/contact.c).
  *
  *   the contact plugin found next to the build ($ORIGIN/../lib/plmscope/plugins),

@@ -1,4 +1,4 @@
-/* test_probe.c: unit tests of libcore/probe.c.
+/* test_probe.c: unit tests of libcore/analysis/probe.c.
  *
  *   the split: plm_probe_Coin() is a function of (seed, key), lands near p over
  *   many keys, and moves with the seed; pair features |a - b|, a * b and their

@@ -1,4 +1,4 @@
-/* test_probewin.c: unit tests of a residue's attention band (libcore/probewin.c).
+/* test_probewin.c: unit tests of a residue's attention band (libcore/analysis/probewin.c).
  *
  * A 6 x 6 token map (bos, 4 residues, eos) with a(r, c) = 10 r + c: the band of
  * residue i holds a(i, i+k) + a(i+k, i) for k = -W..-1, 1..W on the residue

@@ -1,4 +1,4 @@
-/* test_resume.c: libcore/resume.h on outputs cut at every byte.
+/* test_resume.c: libcore/app/resume.h on outputs cut at every byte.
  *
  * A stream of 3 units of 2 records ("u0" "u0b", ...) and a text of 3 units of 4 lines are cut
  * at every byte; each cut is resumed and the rest written as a tool would: the result must be

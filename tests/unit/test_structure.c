@@ -1,5 +1,5 @@
 /* test_structure.c: unit tests of the structure reader (formats/structure.c,
- * pdb.c, mmcif.c) and the contact map (libcore/contactmap.c).
+ * pdb.c, mmcif.c) and the contact map (libcore/analysis/contactmap.c).
  *
  *   small PDB and mmCIF texts written here: altlocs, MSE, insertion codes,
  *   models, chains, quoting, '?'/'.', missing atoms, malformed input;
