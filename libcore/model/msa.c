@@ -454,7 +454,7 @@ ERROR:
 }
 
 /* plm_lm's forward: one sequence as an alignment of one row; row attentions as "attentions"
- * (the asked heads), everything as T x ... */
+ * (the asked heads), everything as T x ...; the tokens tensor is plm_lm_Run's to make */
 static int
 msa_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm_lm_output *out, char *errbuf)
 {
@@ -463,7 +463,6 @@ msa_forward(plm_lm *m, const int32_t *ids, int T, const plm_lm_request *req, plm
 
   memset(&o, 0, sizeof o);
   PLM_XCHECK(msa_run(m, ids, 1, T, req, 0, &o, errbuf));
-  out->tokens = o.tokens;     o.tokens = NULL;   out->tokens->rank = 1; out->tokens->shape[0] = T;
   out->contacts = o.contacts; o.contacts = NULL;
   if (o.logits) { out->logits = o.logits; o.logits = NULL; out->logits->rank = 2; out->logits->shape[0] = T; out->logits->shape[1] = m->vocab; }
   for (int k = 0; k <= m->nlayers; k++)
