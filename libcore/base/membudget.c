@@ -88,10 +88,14 @@ int
 plm_mem_Check(size_t limit, double need, char *errbuf)
 {
   char   a[32], b[32], c[32];
-  double held = (double)plm_mem_Resident() - (double)plm_tensor_KeptBytes();   /* kept: reused or freed first */
+  double held = (double)plm_mem_Resident();
 
-  if (held < 0.0) held = 0.0;
   if (held + need <= (double)limit) return PLM_OK;
+  if (plm_tensor_KeptBytes() > 0) {          /* freed tensors kept for reuse go before a refusal */
+    plm_tensor_DropKept();
+    held = (double)plm_mem_Resident();
+    if (held + need <= (double)limit) return PLM_OK;
+  }
   return plm_Fail(errbuf, PLM_ELIMIT, "needs about %s (estimate) on top of the %s held, more than the %s limit (--max-memory)",
                   plm_mem_Format(need, a, sizeof a), plm_mem_Format(held, b, sizeof b), plm_mem_Format((double)limit, c, sizeof c));
 }

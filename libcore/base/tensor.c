@@ -60,8 +60,8 @@ huge_pages(void *p, size_t n)
  * pages (perf, ESM-2 35M at L 512; first touch runs at 1-3 GB/s here, memset at 12). The smallest
  * kept block that fits is reused, its pages past the request handed back to the kernel; when none
  * fits, the largest grows (realloc moves its pages; only the growth is fresh) and the others are
- * freed, so kept blocks never sit beside a new one and memory stays what the request asks
- * (plm_mem_Check discounts kept bytes). */
+ * freed, so kept blocks never sit beside a new one; and plm_mem_Check drops them all before it
+ * refuses a record for want of memory. */
 #define KEEP 4
 static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { void *p; size_t n; } kept[KEEP];
@@ -105,6 +105,14 @@ keep(void *p, size_t n)
   if (slot < 0) { slot = (int)(next++ % KEEP); free(kept[slot].p); }
   kept[slot].p = p;
   kept[slot].n = n;
+  pthread_mutex_unlock(&keep_lock);
+}
+
+void
+plm_tensor_DropKept(void)
+{
+  pthread_mutex_lock(&keep_lock);
+  for (int i = 0; i < KEEP; i++) { free(kept[i].p); kept[i].p = NULL; }
   pthread_mutex_unlock(&keep_lock);
 }
 

@@ -8,7 +8,8 @@
  *   plm_tensor_Create()    allocate a zeroed tensor
  *   plm_tensor_Destroy()   free it (and its data if owned; data of 32 MB or more is kept
  *                          for the next Create it fits)
- *   plm_tensor_KeptBytes() bytes of such kept data, resident but free for reuse
+ *   plm_tensor_KeptBytes() / plm_tensor_DropKept()   bytes of such kept data (resident, free
+ *                          for reuse); free it all
  *   plm_tensor_Numel() / plm_tensor_Nbytes()
  *   plm_tensor_SizeFor()   numel and bytes for a shape, overflow-checked
  *   plm_dtype_Size() / plm_dtype_Name() / plm_dtype_FromName()
@@ -45,6 +46,7 @@ int         plm_tensor_Create(const char *name, plm_dtype dt, int rank, const in
                               plm_tensor **ret_t, char *errbuf);
 void        plm_tensor_Destroy(plm_tensor *t);
 size_t      plm_tensor_KeptBytes(void);
+void        plm_tensor_DropKept(void);
 int64_t     plm_tensor_Numel(const plm_tensor *t);
 size_t      plm_tensor_Nbytes(const plm_tensor *t);
 int         plm_tensor_SizeFor(plm_dtype dt, int rank, const int64_t *shape,
