@@ -17,6 +17,17 @@
 #include "tensor.h"
 #include "test.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN_BUILD 1
+#endif
+#endif
+#ifndef ASAN_BUILD
+#define ASAN_BUILD 0
+#endif
+
 /* every byte of t zero */
 static int
 zeroed(const plm_tensor *t)
@@ -51,8 +62,15 @@ kept_tensors(void)
        "a larger tensor grows the kept block, zeroed, and nothing stays kept");
   plm_tensor_Destroy(a);
   size_t held = plm_mem_Resident();
-  TEST(plm_tensor_KeptBytes() == ((size_t)48 << 20) && plm_mem_Check(held - ((size_t)20 << 20), 1.0, eb) == PLM_OK &&
-       plm_tensor_KeptBytes() == 0, "a check short of memory frees the kept 48 MB first, and then passes");
+  int    kept48 = plm_tensor_KeptBytes() == ((size_t)48 << 20);
+  int    ok = plm_mem_Check(held - ((size_t)20 << 20), 1.0, eb) == PLM_OK;
+  TEST(kept48 && plm_tensor_KeptBytes() == 0, "a check short of memory frees the kept 48 MB");
+#if ASAN_BUILD
+  (void)ok;
+  test_skip("a check passing once kept memory is freed: ASan's quarantine keeps freed memory resident");
+#else
+  TEST(ok, "a check short of memory by less than the kept 48 MB passes once they are freed");
+#endif
 }
 
 static void
