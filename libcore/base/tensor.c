@@ -66,6 +66,13 @@ huge_pages(void *p, size_t n)
 static pthread_mutex_t keep_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct { void *p; size_t n; } kept[KEEP];
 
+/* every kept block freed; keep_lock held */
+static void
+drop_locked(void)
+{
+  for (int i = 0; i < KEEP; i++) { free(kept[i].p); kept[i].p = NULL; }
+}
+
 static void *
 reuse(size_t n)
 {
@@ -88,7 +95,7 @@ reuse(size_t n)
     if ((p = realloc(kept[big].p, n)) == NULL) free(kept[big].p);
     else huge_pages(p, n);
     kept[big].p = NULL;
-    for (int i = 0; i < KEEP; i++) { free(kept[i].p); kept[i].p = NULL; }
+    drop_locked();
   }
   pthread_mutex_unlock(&keep_lock);
   return p ? memset(p, 0, n) : NULL;
@@ -112,7 +119,7 @@ void
 plm_tensor_DropKept(void)
 {
   pthread_mutex_lock(&keep_lock);
-  for (int i = 0; i < KEEP; i++) { free(kept[i].p); kept[i].p = NULL; }
+  drop_locked();
   pthread_mutex_unlock(&keep_lock);
 }
 
